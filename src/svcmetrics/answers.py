@@ -1,0 +1,94 @@
+"""Survey answers: the satisfied, not-satisfied and excluded lists of spec 2.4 (pure)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from svcmetrics.models import SatisfactionConfig
+
+
+class Answer(StrEnum):
+    """How one survey answer counts."""
+
+    SATISFIED = "satisfied"
+    NOT_SATISFIED = "not_satisfied"
+    EXCLUDED = "excluded"
+
+
+DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
+    Answer.SATISFIED: ("非常满意", "满意", "比较满意", "very satisfied", "satisfied", "4", "5"),
+    Answer.NOT_SATISFIED: (
+        "基本满意",
+        "一般",
+        "不太满意",
+        "不满意",
+        "非常不满意",
+        "neutral",
+        "dissatisfied",
+        "very dissatisfied",
+        "1",
+        "2",
+        "3",
+    ),
+    Answer.EXCLUDED: ("不清楚", "不知道", "说不清", "don't know"),
+}
+
+
+def as_number(text: str) -> float | None:
+    """A score as a number (``4``, ``4.0`` and `` 4 `` are equal); None when not a number."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class AnswerLists:
+    """Text answers (lower case) and scores, each mapped to how it counts."""
+
+    texts: dict[str, Answer]
+    numbers: dict[float, Answer]
+    scale: tuple[float, float]
+
+    def classify(self, answer: str | None) -> Answer | None:
+        """How an answer counts; None for an answer in no list (an invalid row)."""
+        if answer is None or not answer.strip():
+            return Answer.EXCLUDED
+        number = as_number(answer)
+        if number is None:
+            return self.texts.get(answer.strip().lower())
+        if number in self.numbers:
+            return self.numbers[number]
+        low, high = self.scale
+        return Answer.EXCLUDED if number < low or number > high else None
+
+
+def answer_lists(config: SatisfactionConfig) -> AnswerLists:
+    """The lists in force: a list given in the config replaces its default, and its entries
+    win over the defaults of the other lists (so ``satisfied: [基本满意]`` moves 基本满意)."""
+    given = {
+        Answer.SATISFIED: config.satisfied,
+        Answer.NOT_SATISFIED: config.not_satisfied,
+        Answer.EXCLUDED: config.excluded,
+    }
+    texts: dict[str, Answer] = {}
+    numbers: dict[float, Answer] = {}
+
+    def put(entry: str, answer: Answer) -> None:
+        number = as_number(entry)
+        if number is None:
+            texts[entry.strip().lower()] = answer
+        else:
+            numbers[number] = answer
+
+    for answer, default in DEFAULT_LISTS.items():
+        if given[answer] is None:
+            for entry in default:
+                put(entry, answer)
+    for answer, entries in given.items():
+        for entry in entries or ():
+            put(entry, answer)
+    return AnswerLists(texts, numbers, (float(config.scale[0]), float(config.scale[1])))

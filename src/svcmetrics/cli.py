@@ -1,0 +1,358 @@
+"""The command line: parses options, runs the pipe, writes stdout/stderr, maps errors to exits.
+
+The language is resolved before the app is built, so that help texts are in it too.
+"""
+
+import datetime as dt
+import functools
+import os
+import shutil
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, NoReturn, ParamSpec
+
+import typer
+
+from svcmetrics import __version__
+from svcmetrics.errors import InputError, SvcmetricsError, UsageError
+from svcmetrics.i18n import error_text, label, resolve_lang
+from svcmetrics.periods import PeriodKind
+from svcmetrics.render import OutputFormat, ProblemFormat, RenderOptions
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_INTERNAL = 4
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+P = ParamSpec("P")
+
+
+class LangChoice(StrEnum):
+    """The languages of ``--lang``."""
+
+    ZH = "zh"
+    EN = "en"
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _stderr_options(lang: str) -> RenderOptions:
+    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 120
+    return RenderOptions(lang=lang, color=color, width=width)
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stderr.flush()
+
+
+def _report_error(error: SvcmetricsError, lang: str) -> None:
+    """Write an error (and the problems it carries) to stderr, in ``lang``."""
+    from svcmetrics.render import render_problems
+
+    if isinstance(error, InputError) and error.problems:
+        _err(render_problems(error.problems, _stderr_options(lang)))
+    text, hint = error_text(error, lang)
+    _err(f"svcmetrics: {text}")
+    if hint:
+        _err(f"  → {hint}")
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError("bad_day_option", option=option, value=value) from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from svcmetrics.files import write_atomic
+
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    if not output.parent.exists() and str(output.parent):
+        raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
+    write_atomic(output, text)
+
+
+def _guarded(lang: str, debug: bool) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Turn what a command raises into the exit codes of spec 3.3 (never a traceback)."""
+
+    def decorate(command: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(command)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            try:
+                command(*args, **kwargs)
+            except typer.Exit:
+                raise
+            except SvcmetricsError as exc:
+                _report_error(exc, lang)
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                _err(label("interrupted", lang))
+                raise typer.Exit(EXIT_SIGINT) from None
+            except Terminated:
+                _err(label("interrupted", lang))
+                raise typer.Exit(EXIT_SIGTERM) from None
+            except BrokenPipeError:
+                _quiet_broken_pipe()
+                raise typer.Exit(EXIT_OK) from None
+            except Exception as exc:  # the one place where a bug becomes exit 4
+                if debug:
+                    traceback.print_exc()
+                _err(label("internal_error", lang, detail=type(exc).__name__))
+                raise typer.Exit(EXIT_INTERNAL) from None
+
+        return wrapper
+
+    return decorate
+
+
+def build_app(lang: str, debug: bool = False) -> typer.Typer:
+    """The Typer app with every help text in ``lang``."""
+    app = typer.Typer(
+        name="svcmetrics",
+        help=label("help_app", lang),
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+    def show_version(value: bool) -> None:
+        if value:
+            sys.stdout.write(f"svcmetrics {__version__}\n")
+            raise typer.Exit(EXIT_OK)
+
+    @app.callback()
+    def root(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version", help=label("help_version", lang), callback=show_version, is_eager=True
+            ),
+        ] = False,
+        lang_option: Annotated[
+            LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))
+        ] = None,
+    ) -> None:
+        """Language and version options shared by every command."""
+
+    Logs = Annotated[
+        list[str] | None, typer.Argument(help=label("help_logs", lang), show_default=False)
+    ]
+    ConfigOpt = Annotated[
+        Path | None, typer.Option("--config", "-c", help=label("help_config", lang))
+    ]
+    ProfileOpt = Annotated[
+        Path | None, typer.Option("--profile", "-p", help=label("help_profile", lang))
+    ]
+    LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))]
+    EncodingOpt = Annotated[
+        str | None, typer.Option("--encoding", help=label("help_encoding", lang))
+    ]
+
+    guard = _guarded(lang, debug)
+
+    @app.command(help=label("help_compute", lang))
+    @guard
+    def compute(
+        logs: Logs = None,
+        config: ConfigOpt = None,
+        profile: ProfileOpt = None,
+        period: Annotated[
+            PeriodKind, typer.Option("--period", help=label("help_period", lang))
+        ] = PeriodKind.MONTH,
+        month: Annotated[
+            str | None, typer.Option("--month", help=label("help_month", lang))
+        ] = None,
+        date_from: Annotated[
+            str | None, typer.Option("--from", help=label("help_from", lang))
+        ] = None,
+        date_to: Annotated[str | None, typer.Option("--to", help=label("help_to", lang))] = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help=label("help_as_of", lang))
+        ] = None,
+        fmt: Annotated[
+            OutputFormat, typer.Option("--format", "-f", help=label("help_format", lang))
+        ] = OutputFormat.TABLE,
+        wide: Annotated[bool, typer.Option("--wide", help=label("help_wide", lang))] = False,
+        bom: Annotated[bool, typer.Option("--bom", help=label("help_bom", lang))] = False,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
+        ] = None,
+        lang_option: LangOpt = None,
+        skip_invalid: Annotated[
+            bool, typer.Option("--skip-invalid", help=label("help_skip_invalid", lang))
+        ] = False,
+        encoding: EncodingOpt = None,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help=label("help_quiet", lang))
+        ] = False,
+        verbose: Annotated[
+            bool, typer.Option("--verbose", "-v", help=label("help_verbose", lang))
+        ] = False,
+        debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
+    ) -> None:
+        from svcmetrics.pipeline import Options, run
+        from svcmetrics.render import render, summary
+
+        options = Options(
+            logs=tuple(logs or ()),
+            config=config,
+            profile=profile,
+            period=period,
+            month=month,
+            date_from=_parse_day(date_from, "--from"),
+            date_to=_parse_day(date_to, "--to"),
+            as_of=_parse_day(as_of, "--as-of"),
+            skip_invalid=skip_invalid,
+            encoding=encoding,
+        )
+        report = run(options)
+        color = output is None and _stdout_is_terminal()
+        width = shutil.get_terminal_size().columns if color else 120
+        csv_bom = bom or report.csv_bom
+        text = render(
+            report, fmt, RenderOptions(lang=lang, wide=wide, bom=csv_bom, color=color, width=width)
+        )
+        _emit(text, output)
+        if verbose and not quiet:
+            for source, encoding_used in report.meta.get("encodings", {}).items():
+                _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
+        errors = [p for p in report.problems if p.severity == "error"]
+        if errors and not quiet:
+            _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
+            _err(summary(errors, lang))
+
+    @app.command(help=label("help_validate", lang))
+    @guard
+    def validate(
+        logs: Logs = None,
+        config: ConfigOpt = None,
+        profile: ProfileOpt = None,
+        fmt: Annotated[
+            ProblemFormat, typer.Option("--format", "-f", help=label("help_format", lang))
+        ] = ProblemFormat.TABLE,
+        lang_option: LangOpt = None,
+        encoding: EncodingOpt = None,
+        debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
+    ) -> None:
+        from svcmetrics.pipeline import Options, check
+        from svcmetrics.render import render_problems, render_problems_json
+
+        checked = check(
+            Options(logs=tuple(logs or ()), config=config, profile=profile, encoding=encoding)
+        )
+        if fmt is ProblemFormat.JSON:
+            sys.stdout.write(render_problems_json(checked.problems, checked.rows, lang))
+        elif checked.problems:
+            options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=120)
+            sys.stdout.write(render_problems(checked.problems, options))
+        else:
+            sys.stdout.write(label("validate_ok", lang, rows=checked.rows) + "\n")
+        if checked.errors:
+            raise typer.Exit(EXIT_INPUT)
+
+    @app.command(help=label("help_explain", lang))
+    @guard
+    def explain(
+        indicator: Annotated[
+            str | None, typer.Argument(help=label("help_indicator", lang), show_default=False)
+        ] = None,
+        config: ConfigOpt = None,
+        lang_option: LangOpt = None,
+    ) -> None:
+        from svcmetrics.config import load_config
+        from svcmetrics.indicators import definitions
+        from svcmetrics.render import render_explain
+
+        loaded, _ = load_config(config)
+        table = definitions(loaded)
+        if indicator is not None:
+            table = [entry for entry in table if entry.key == indicator]
+            if not table:
+                valid = ", ".join(entry.key for entry in definitions(loaded))
+                raise UsageError("unknown_indicator", key=indicator, valid=valid)
+        options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=100)
+        sys.stdout.write(render_explain(table, lang, loaded.satisfaction.min_sample, options))
+
+    return app
+
+
+def _option_value(argv: Sequence[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` or ``--name=VALUE`` in raw arguments (last wins)."""
+    value: str | None = None
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def _config_lang(argv: Sequence[str]) -> str | None:
+    """The ``lang`` of the config the run will use, read leniently (errors come later)."""
+    import yaml
+
+    path = Path(_option_value(argv, "--config") or _option_value(argv, "-c") or "svcmetrics.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    value = data.get("lang") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the command line and exit with the code of spec 3.3."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    option = _option_value(args, "--lang")
+    lang = resolve_lang(option, None if option in ("zh", "en") else _config_lang(args))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    app = build_app(lang, debug="--debug" in args)
+    code: int | str | None = EXIT_OK
+    try:
+        app(args=args, prog_name="svcmetrics")
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        _err(label("interrupted", lang))
+        code = EXIT_SIGINT
+    except Terminated:
+        _err(label("interrupted", lang))
+        code = EXIT_SIGTERM
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    sys.exit(code)
+
+
+def _quiet_broken_pipe() -> None:
+    """After ``| head`` closed the pipe: point stdout at /dev/null so the exit flush is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

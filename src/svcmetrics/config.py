@@ -1,0 +1,179 @@
+"""Loading the config and the profile: YAML (safely) into the models, errors into problems."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from svcmetrics.errors import ConfigError, Problem
+from svcmetrics.models import Config, Profile
+
+DEFAULT_CONFIG = "svcmetrics.yaml"
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through lists, dicts, unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    origin = typing.get_origin(annotation)
+    if origin is not None or isinstance(annotation, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found.extend(_models_in(arg))
+    return found
+
+
+def _valid_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed at ``loc`` (the location of an unknown key) inside ``model``."""
+    current: list[type[BaseModel]] = [model]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        following: list[type[BaseModel]] = []
+        for candidate in current:
+            info = candidate.model_fields.get(str(part))
+            if info is None:
+                for name, field in candidate.model_fields.items():
+                    if field.alias == part or name == part:
+                        info = field
+            if info is not None:
+                following.extend(_models_in(info.annotation))
+        if following:
+            current = following
+    keys: list[str] = []
+    for candidate in current:
+        for name, field in candidate.model_fields.items():
+            keys.append(field.alias or name)
+    return keys
+
+
+def validation_problems(error: ValidationError, model: type[BaseModel], file: str) -> list[Problem]:
+    """One problem per pydantic error, an unknown key naming the closest valid one."""
+    problems: list[Problem] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        where = ".".join(str(part) for part in loc)
+        if item["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            valid = _valid_keys(model, loc)
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+            problems.append(
+                Problem(
+                    kind="config_unknown_key",
+                    file=file,
+                    column=where,
+                    value=key,
+                    params={"closest": close[0] if close else "", "valid": ", ".join(valid)},
+                )
+            )
+            continue
+        value = item.get("input")
+        problems.append(
+            Problem(
+                kind="config_invalid",
+                file=file,
+                column=where,
+                value=None if isinstance(value, dict | list) else str(value),
+                params={"detail": item["msg"]},
+            )
+        )
+    return problems
+
+
+def read_yaml(path: Path, name: str) -> Any:
+    """Parse a YAML config or profile with the safe loader (tags are never executed)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("file_not_found", file=name) from None
+    except IsADirectoryError:
+        raise ConfigError("not_a_file", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config_not_utf8", file=name, offset=exc.start) from exc
+    except OSError as exc:
+        raise ConfigError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(
+            "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
+        ) from exc
+
+
+def load_config(path: Path | None) -> tuple[Config, Path]:
+    """The config and the folder its paths are relative to.
+
+    Without ``path``, ``./svcmetrics.yaml`` is used when present, else an empty config.
+    """
+    if path is None:
+        default = Path(DEFAULT_CONFIG)
+        if not default.is_file():
+            return Config(), Path.cwd()
+        path = default
+    data = read_yaml(path, str(path))
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("config_not_mapping", file=str(path))
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            "config_errors", problems=validation_problems(exc, Config, str(path)), file=str(path)
+        ) from None
+    return config, path.parent
+
+
+def load_profile(path: Path, name: str) -> Profile:
+    """A profile file: a YAML mapping with ``communities:`` (and optionally ``parents:``)."""
+    data = read_yaml(path, name)
+    if isinstance(data, list):
+        data = {"communities": data}
+    if not isinstance(data, dict):
+        raise ConfigError("profile_not_mapping", file=name)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            "config_errors", problems=validation_problems(exc, Profile, name), file=name
+        ) from None
+
+
+def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> None:
+    """Every count field of every community must be one an indicator reads (spec 1.1)."""
+    problems: list[Problem] = []
+    for number, community in enumerate(profile.communities):
+        for key, value in (community.model_extra or {}).items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                problems.append(
+                    Problem(
+                        kind="config_unknown_key",
+                        file=file,
+                        column=f"communities.{number}.{key}",
+                        value=key,
+                        params={"closest": close[0] if close else "", "valid": ", ".join(allowed)},
+                    )
+                )
+                continue
+            try:
+                community.count_field_value(key, value)
+            except ValueError:
+                problems.append(
+                    Problem(
+                        kind="config_invalid",
+                        file=file,
+                        column=f"communities.{number}.{key}",
+                        value=str(value),
+                        params={"detail": "a non-negative integer, or a list of {as_of, value}"},
+                    )
+                )
+    if problems:
+        raise ConfigError("config_errors", problems=problems, file=file)

@@ -1,0 +1,463 @@
+"""Rows and definitions to counts: bulk validation and aggregation in DuckDB.
+
+Every check is derived from the record schema (:func:`svcmetrics.models.record_columns`)
+and every count from the definitions table (:mod:`svcmetrics.indicators`). Values reach
+SQL only as bound parameters or registered tables; identifiers come from the schema and
+are quoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from svcmetrics.answers import Answer, AnswerLists
+from svcmetrics.errors import Problem
+from svcmetrics.indicators import (
+    Distinct,
+    Indicator,
+    NeedsMet,
+    NeedsRaised,
+    ProfileField,
+    Respondents,
+    Rule,
+    SatisfiedRespondents,
+)
+from svcmetrics.models import RECORD_FIELDS, Required, record_columns
+from svcmetrics.periods import Period
+from svcmetrics.readers import Source
+
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+)
+"""Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
+
+MEMORY_LIMIT = "1GB"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class CommunityKey:
+    """A community id with the values a log may use for it (its id and its name)."""
+
+    id: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Count:
+    """One indicator's numbers for one community and period."""
+
+    indicator: str
+    community: str
+    period: str
+    numerator: int
+    denominator: int | None
+    sample_size: int | None
+
+
+@dataclass
+class Checked:
+    """What the bulk validation found: problems (data), valid-row date span, communities."""
+
+    problems: list[Problem]
+    first: dt.date | None
+    last: dt.date | None
+    communities: list[str]
+    rows: int
+    skipped: int
+
+
+class Engine:
+    """One in-process DuckDB database holding the records of one run."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
+        self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+        self.con.execute("SET temp_directory = ?", [self._tmp.name])
+        self.con.execute("SET preserve_insertion_order = false")
+        self._sources: list[Source] = []
+
+    def close(self) -> None:
+        """Release the database and its spill folder."""
+        self.con.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _table(
+        self, name: str, columns: dict[str, list[Any]], types: dict[str, pa.DataType]
+    ) -> None:
+        """Create table ``name`` from Python columns (registered as Arrow, never pasted)."""
+        arrow = pa.table(
+            {key: pa.array(values, type=types[key]) for key, values in columns.items()}
+        )
+        self.con.register("_incoming", arrow)
+        self.con.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT * FROM _incoming")
+        self.con.unregister("_incoming")
+
+    def load(self, sources: Sequence[Source]) -> None:
+        """Put every source's rows into one ``raw`` table of text, keeping their origin."""
+        self._sources = list(sources)
+        fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
+        self.con.execute(f"CREATE TABLE raw (_src INTEGER, _rec BIGINT, _line BIGINT, {fields})")
+        for number, source in enumerate(self._sources):
+            count = len(source)
+            columns: dict[str, list[Any]] = {
+                "_src": [number] * count,
+                "_rec": list(range(1, count + 1)),
+                "_line": source.lines,
+            }
+            types = {"_src": pa.int32(), "_rec": pa.int64(), "_line": pa.int64()}
+            for name, values in source.columns.items():
+                columns[name] = values
+                types[name] = pa.string()
+            self._table("_source", columns, types)
+            self.con.execute("INSERT INTO raw BY NAME SELECT * FROM _source")
+        self.con.execute("DROP TABLE IF EXISTS _source")
+
+    # -- normalising and validating ------------------------------------------------------
+
+    def _value_maps(self, custom_events: Iterable[str]) -> None:
+        """``vmap``: per source and field, raw value (lower case) → canonical value."""
+        rows: dict[str, list[Any]] = {"src": [], "field": [], "raw": [], "canonical": []}
+        builtin: dict[str, dict[str, str]] = {}
+        for name, column in record_columns().items():
+            for canonical, aliases in column.values:
+                for raw in (canonical, *aliases):
+                    builtin.setdefault(name, {})[raw.lower()] = canonical
+        for event in custom_events:
+            builtin.setdefault("event", {})[event.lower()] = event
+        for number, source in enumerate(self._sources):
+            fields = set(builtin) | set(source.values)
+            for name in sorted(fields):
+                table = {**builtin.get(name, {}), **source.values.get(name, {})}
+                for raw, canonical in table.items():
+                    rows["src"].append(number)
+                    rows["field"].append(name)
+                    rows["raw"].append(raw)
+                    rows["canonical"].append(canonical)
+        types = {
+            "src": pa.int32(),
+            "field": pa.string(),
+            "raw": pa.string(),
+            "canonical": pa.string(),
+        }
+        self._table("vmap", rows, types)
+        self._mapped_fields = sorted(set(rows["field"]))
+
+    def normalise(self, custom_events: Iterable[str]) -> None:
+        """``norm``: trimmed text, mapped values, parsed dates (NULL where unparseable)."""
+        self._value_maps(custom_events)
+        selects = ["r._src", "r._rec", "r._line"]
+        joins: list[str] = []
+        for name in RECORD_FIELDS:
+            trimmed = f"NULLIF(trim(r.{ident(name)}), '')"
+            if name in self._mapped_fields:
+                alias = ident(f"m_{name}")
+                joins.append(
+                    f"LEFT JOIN vmap {alias} ON {alias}.src = r._src AND {alias}.field = "
+                    f"'{name}' AND {alias}.raw = lower({trimmed})"
+                )
+                selects.append(f"{trimmed} AS {ident(name + '_raw')}")
+                selects.append(f"COALESCE({alias}.canonical, {trimmed}) AS {ident(name)}")
+            else:
+                selects.append(f"{trimmed} AS {ident(name)}")
+        params: list[Any] = []
+        cases = []
+        for number, source in enumerate(self._sources):
+            if source.date_format:
+                cases.append(f"WHEN {number} THEN try_strptime(trim(r.date), ?)")
+                params.append(source.date_format)
+        default = "try_strptime(trim(r.date), ?)"
+        params.append(list(DATE_FORMATS))
+        parse = f"CASE r._src {' '.join(cases)} ELSE {default} END" if cases else default
+        selects.append(f"CAST({parse} AS DATE) AS day")
+        self.con.execute(
+            f"CREATE TABLE norm AS SELECT {', '.join(selects)} FROM raw r {' '.join(joins)}",
+            params,
+        )
+        self.con.execute("DROP TABLE raw")
+
+    def distinct_values(self, name: str, where: str = "TRUE") -> list[str]:
+        """The distinct non-blank values of a normalised field (for checks done in Python)."""
+        rows = self.con.execute(
+            f"SELECT DISTINCT {ident(name)} FROM norm WHERE {ident(name)} IS NOT NULL AND {where}"
+        ).fetchall()
+        return sorted(str(row[0]) for row in rows)
+
+    def classify_answers(self, lists: AnswerLists) -> None:
+        """``answers_class``: each distinct survey answer → how it counts (None: invalid)."""
+        values = self.distinct_values("status", "event = 'survey'")
+        classes = [lists.classify(value) for value in values]
+        self._table(
+            "answer_class",
+            {"raw": values, "cls": [None if c is None else c.value for c in classes]},
+            {"raw": pa.string(), "cls": pa.string()},
+        )
+
+    def map_communities(self, communities: Sequence[CommunityKey]) -> None:
+        """``cmap``: every value a log may use for a community → its id."""
+        keys: dict[str, list[Any]] = {"key": [], "id": []}
+        seen: set[str] = set()
+        for community in communities:
+            for key in community.keys:
+                if key not in seen:
+                    seen.add(key)
+                    keys["key"].append(key)
+                    keys["id"].append(community.id)
+        self._table("cmap", keys, {"key": pa.string(), "id": pa.string()})
+
+    def _check_queries(
+        self, window: tuple[dt.date, dt.date], community_required: bool
+    ) -> tuple[list[str], list[Any]]:
+        queries: list[str] = []
+        params: list[Any] = []
+        base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind FROM norm WHERE "
+        for name, column in record_columns().items():
+            required = column.required
+            if name == "community" and community_required:
+                required = Required()
+            if required is not None:
+                condition, extra = _required_condition(required)
+                queries.append(base.format(value="NULL") + f"{ident(name)} IS NULL AND {condition}")
+                params += [name, "missing_value", *extra]
+            if column.values:
+                only = "TRUE"
+                extra = []
+                if column.only_on_event:
+                    only, extra = "event = ?", [column.only_on_event]
+                raw = ident(name + "_raw")
+                queries.append(
+                    base.format(value=raw)
+                    + f"{raw} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vmap v WHERE "
+                    f"v.src = norm._src AND v.field = ? AND v.raw = lower({raw})) AND {only}"
+                )
+                params += [name, "bad_value", name, *extra]
+        queries.append(base.format(value="date") + "date IS NOT NULL AND day IS NULL")
+        params += ["date", "bad_date"]
+        queries.append(base.format(value="date") + "day IS NOT NULL AND (day < ? OR day > ?)")
+        params += ["date", "date_out_of_range", window[0], window[1]]
+        queries.append(
+            base.format(value="community")
+            + "community IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cmap c WHERE c.key = "
+            "norm.community)"
+        )
+        params += ["community", "unknown_community"]
+        queries.append(
+            base.format(value="status")
+            + "event = 'survey' AND status IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+            "answer_class a WHERE a.raw = norm.status AND a.cls IS NOT NULL)"
+        )
+        params += ["status", "bad_answer"]
+        return queries, params
+
+    def validate(
+        self,
+        window: tuple[dt.date, dt.date],
+        community_required: bool,
+        single: str | None,
+        as_of: dt.date | None,
+    ) -> Checked:
+        """Check every row in bulk; build ``recs`` from the valid rows (up to ``as_of``).
+
+        ``single`` is the id every row belongs to when there is only one community.
+        """
+        queries, params = self._check_queries(window, community_required)
+        self.con.execute(
+            "CREATE TABLE problems AS " + " UNION ALL ".join(f"({q})" for q in queries), params
+        )
+        found = self.con.execute(
+            "SELECT _src, _rec, _line, col, value, kind FROM problems "
+            "ORDER BY _src, _rec, kind, col"
+        ).fetchall()
+        problems = [
+            Problem(
+                kind=kind,
+                file=self._sources[src].name,
+                line=line,
+                column=self._sources[src].headers.get(col, col),
+                value=value,
+                record=rec,
+                params={"field": col},
+            )
+            for src, rec, line, col, value, kind in found
+        ]
+        as_of_clause = "AND n.day <= ?" if as_of else ""
+        rec_params: list[Any] = [single]
+        if as_of:
+            rec_params.append(as_of)
+        fields = ", ".join(
+            f"n.{ident(name)}" for name in RECORD_FIELDS if name not in ("date", "community")
+        )
+        self.con.execute(
+            f"""CREATE TABLE recs AS
+            SELECT COALESCE(c.id, ?) AS community, n.day AS day, {fields}, a.cls AS answer,
+                   row_number() OVER (ORDER BY n.day, n._src, n._rec) AS seq
+            FROM norm n LEFT JOIN cmap c ON c.key = n.community
+            LEFT JOIN answer_class a ON n.event = 'survey' AND a.raw = n.status
+            WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p._src = n._src AND p._rec = n._rec)
+            {as_of_clause}""",
+            rec_params,
+        )
+        first, last, rows = self.con.execute(
+            "SELECT min(day), max(day), count(*) FROM recs"
+        ).fetchone() or (
+            None,
+            None,
+            0,
+        )
+        skipped = self.con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT _src, _rec FROM problems)"
+        ).fetchone()
+        communities = [
+            str(row[0])
+            for row in self.con.execute("SELECT DISTINCT community FROM recs ORDER BY 1").fetchall()
+        ]
+        return Checked(
+            problems, first, last, communities, int(rows), int(skipped[0]) if skipped else 0
+        )
+
+    # -- computing -----------------------------------------------------------------------
+
+    def set_periods(self, periods: Sequence[Period]) -> None:
+        """``periods`` and ``rp`` (records joined to the period holding their day)."""
+        self._table(
+            "periods",
+            {
+                "period": [p.label for p in periods],
+                "pstart": [p.start for p in periods],
+                "pend": [p.end for p in periods],
+            },
+            {"period": pa.string(), "pstart": pa.date32(), "pend": pa.date32()},
+        )
+        self.con.execute(
+            "CREATE OR REPLACE VIEW rp AS SELECT p.period, r.* FROM recs r "
+            "JOIN periods p ON r.day BETWEEN p.pstart AND p.pend"
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TABLE needs AS
+            SELECT n.community, p.period, n.state FROM (
+                SELECT community, min(day) AS first_day, max_by(status, seq) AS state
+                FROM recs WHERE event = 'need'
+                GROUP BY community, COALESCE('t' || ticket, 'r' || seq::VARCHAR)
+            ) n JOIN periods p ON n.first_day BETWEEN p.pstart AND p.pend"""
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TABLE respondents AS
+            SELECT community, period, party, id, max_by(answer, seq) AS answer
+            FROM rp WHERE event = 'survey' AND answer <> ?
+            GROUP BY community, period, party, id""",
+            [Answer.EXCLUDED.value],
+        )
+
+    def _rule_sql(self, rule: Rule) -> tuple[str, list[Any]] | None:
+        """SQL giving (community, period, value) for a count rule; None for profile fields."""
+        if isinstance(rule, Distinct):
+            counted = "*" if rule.counted is None else f"DISTINCT {ident(rule.counted)}"
+            conditions = ["event = ?"]
+            params: list[Any] = [rule.event]
+            for name in ("party", "status", "service", "category"):
+                value = getattr(rule, name)
+                if value is not None:
+                    conditions.append(f"{ident(name)} = ?")
+                    params.append(value)
+            where = " AND ".join(conditions)
+            return (
+                f"SELECT community, period, count({counted}) FROM rp WHERE {where} GROUP BY ALL",
+                params,
+            )
+        if isinstance(rule, NeedsMet):
+            return (
+                "SELECT community, period, count(*) FROM needs WHERE state = 'met' GROUP BY ALL",
+                [],
+            )
+        if isinstance(rule, NeedsRaised):
+            return "SELECT community, period, count(*) FROM needs GROUP BY ALL", []
+        if isinstance(rule, SatisfiedRespondents):
+            return (
+                "SELECT community, period, count(*) FROM respondents "
+                "WHERE party = ? AND answer = ? "
+                "GROUP BY ALL",
+                [rule.party, Answer.SATISFIED.value],
+            )
+        if isinstance(rule, Respondents):
+            return (
+                "SELECT community, period, count(*) FROM respondents WHERE party = ? GROUP BY ALL",
+                [rule.party],
+            )
+        if isinstance(rule, ProfileField) and rule.needs_answers is not None:
+            return self._rule_sql(Respondents(rule.needs_answers))
+        return None
+
+    def counts(self, indicators: Sequence[Indicator]) -> dict[tuple[str, str, str, str], int]:
+        """(indicator key, part, community, period) → count, for every count rule.
+
+        ``part`` is ``num``, ``den`` or ``answers`` (respondents behind a population basis).
+        Missing keys are zero.
+        """
+        queries: list[str] = []
+        params: list[Any] = []
+        for indicator in indicators:
+            for part, rule in (("num", indicator.numerator), ("den", indicator.denominator)):
+                if isinstance(rule, ProfileField) and rule.needs_answers is not None:
+                    part = "answers"
+                built = self._rule_sql(rule)
+                if built is None:
+                    continue
+                sql, rule_params = built
+                queries.append(f"SELECT ?, ?, * FROM ({sql})")
+                params += [indicator.key, part, *rule_params]
+        if not queries:
+            return {}
+        rows = self.con.execute(" UNION ALL ".join(queries), params).fetchall()
+        return {(str(k), str(p), str(c), str(per)): int(v) for k, p, c, per, v in rows}
+
+    def records_per_period(self) -> dict[tuple[str, str], int]:
+        """(community, period) → number of valid records dated in it."""
+        rows = self.con.execute(
+            "SELECT community, period, count(*) FROM rp GROUP BY ALL"
+        ).fetchall()
+        return {(str(c), str(p)): int(n) for c, p, n in rows}
+
+
+def _required_condition(required: Required) -> tuple[str, list[Any]]:
+    """The SQL condition under which a field is required, with its parameters."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if required.on_event is not None:
+        conditions.append("event = ?")
+        params.append(required.on_event)
+    if required.on_party is not None:
+        conditions.append("party = ?")
+        params.append(required.on_party)
+    if required.unless_event is not None:
+        conditions.append("event IS NOT NULL AND event <> ?")
+        params.append(required.unless_event)
+    return (" AND ".join(conditions) or "TRUE"), params

@@ -1,0 +1,536 @@
+"""zh/en catalogues: every label, header, status word and message, and the language in force."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from svcmetrics.errors import Problem, SvcmetricsError
+
+LANGS: tuple[str, ...] = ("zh", "en")
+
+# key → (zh, en); ``{name}`` placeholders are filled by str.format.
+LABELS: dict[str, tuple[str, str]] = {
+    # result fields
+    "level": ("层级", "Level"),
+    "community": ("社区", "Community"),
+    "community_name": ("名称", "Name"),
+    "parent": ("上级", "Parent"),
+    "period": ("期间", "Period"),
+    "indicator": ("指标", "Indicator"),
+    "indicator_name": ("指标名称", "Indicator name"),
+    "numerator": ("分子", "Numerator"),
+    "denominator": ("分母", "Denominator"),
+    "rate": ("比率", "Rate"),
+    "sample_size": ("样本量", "Sample size"),
+    "ci_low": ("置信下限", "CI low"),
+    "ci_high": ("置信上限", "CI high"),
+    "change": ("变化(百分点)", "Change (pp)"),
+    "status": ("状态", "Status"),
+    "flags": ("标记", "Flags"),
+    "service": ("服务项目", "Service"),
+    "category": ("服务类别", "Category"),
+    "counts": ("分子/分母", "Num/Den"),
+    "notes": ("说明", "Notes"),
+    # levels
+    "level_community": ("社区", "community"),
+    "level_rollup": ("汇总", "roll-up"),
+    "level_total": ("合计", "total"),
+    "total_name": ("全部社区", "All communities"),
+    # statuses
+    "status_ok": ("达标", "ok"),
+    "status_warn": ("预警", "warn"),
+    "status_critical": ("严重", "critical"),
+    "status_n/a": ("无法计算", "n/a"),
+    # flags
+    "flag_no_records": ("本期无记录", "no records"),
+    "flag_small_sample": ("样本过少", "small sample"),
+    "flag_numerator_above_denominator": ("分子大于分母", "numerator above denominator"),
+    "flag_partial_rollup": ("部分汇总", "partial roll-up"),
+    "flag_partial_period": ("不完整期间", "partial period"),
+    # table and summaries
+    "title_period": ("{period} 社区服务指标", "Community service indicators, {period}"),
+    "ci": ("n={n}, 95%置信区间 {low}–{high}", "n={n}, 95% CI {low}–{high}"),
+    "caption_flags": (
+        "比率 = 分子/分母;— 表示分母为 0 或未知,无法计算。",
+        "rate = numerator/denominator; — means the denominator is 0 or unknown.",
+    ),
+    "problems_title": ("数据问题", "Data problems"),
+    "problems_more": (
+        "……另有 {count} 个问题未列出(用 --format json 查看全部)",
+        "… and {count} more (see all with --format json)",
+    ),
+    "problem_summary": (
+        "共 {errors} 个错误、{warnings} 个警告:",
+        "{errors} errors and {warnings} warnings:",
+    ),
+    "skipped_rows": (
+        "已跳过 {count} 行无效记录(--skip-invalid):",
+        "Skipped {count} invalid rows (--skip-invalid):",
+    ),
+    "by_kind": ("  {kind}: {count}", "  {kind}: {count}"),
+    "validate_ok": ("{rows} 行记录全部有效。", "All {rows} rows are valid."),
+    "encoding_used": ("{file}: 编码 {encoding}", "{file}: encoding {encoding}"),
+    "where": ("位置", "Where"),
+    "column": ("列", "Column"),
+    "value": ("值", "Value"),
+    "message": ("问题", "Problem"),
+    "hint": ("如何修正", "How to fix"),
+    # explain
+    "explain_numerator": ("分子", "Numerator"),
+    "explain_denominator": ("分母", "Denominator"),
+    "explain_meaning": ("含义", "Meaning"),
+    "explain_formula": ("公式", "Formula"),
+    "explain_survey": (
+        "按调查口径计算时,同时给出样本量和 95% Wilson 置信区间;样本少于 {min_sample} 时标记“样本过少”。",
+        "On the survey basis the rate carries the sample size and a 95% Wilson interval; "
+        "fewer than {min_sample} respondents is flagged small sample.",
+    ),
+    "rule_distinct": (
+        "本期内{party}{event}记录中不同{counted}的个数",
+        "distinct {counted} among {party} {event} rows in the period",
+    ),
+    "rule_rows": ("本期内{party}{event}记录的行数", "number of {party} {event} rows in the period"),
+    "rule_condition": ("(且 {field} = {value})", " (where {field} = {value})"),
+    "rule_needs_met": (
+        "本期提出、且最新状态为“已满足”的需求数(同一单号的多行是同一需求的更新)",
+        "needs raised in the period whose latest status is met (rows with one ticket are "
+        "updates of one need)",
+    ),
+    "rule_needs_raised": (
+        "本期提出的需求总数(待处理和未满足都算未满足)",
+        "needs raised in the period (pending and unmet count as not met)",
+    ),
+    "rule_satisfied": (
+        "最新一次有效回答为“满意”的被调查{party}数(“不清楚”和空白不计)",
+        "{party} respondents whose latest counted answer is satisfied (blank and don't know "
+        "are not counted)",
+    ),
+    "rule_respondents": (
+        "本期有有效回答的被调查{party}数",
+        "{party} respondents with a counted answer in the period",
+    ),
+    "rule_profile": (
+        "社区概况中的 {field}(取本期末日及以前最新的值)",
+        "the profile's {field} (its latest value dated on or before the period's last day)",
+    ),
+    "rule_population": (
+        "社区概况中的 {field};本期没有有效回答时无法计算",
+        "the profile's {field}; undefined in a period with no counted answer",
+    ),
+    "party_resident": ("居民", "resident"),
+    "party_unit": ("单位", "unit"),
+    "party_any": ("", "any"),
+    "counted_id": ("编号", "id"),
+    "counted_household": ("户号", "household"),
+    "counted_ticket": ("单号", "ticket"),
+    "event_participate": ("参与", "participate"),
+    "event_benefit": ("受益", "benefit"),
+    "event_need": ("需求", "need"),
+    "event_survey": ("调查", "survey"),
+    "unknown_indicator": (
+        "没有名为 {key} 的指标。可用的指标:{valid}",
+        "There is no indicator {key}. Indicators: {valid}",
+    ),
+    "interrupted": ("已中断。", "Interrupted."),
+    "internal_error": (
+        "svcmetrics 内部错误:{detail}。请用 --debug 重新运行,并把输出报告给维护者。",
+        "svcmetrics internal error: {detail}. Rerun with --debug and report the output to "
+        "the maintainers.",
+    ),
+    # help texts
+    "help_app": (
+        "根据服务台账计算社区服务的七项指标(参与率、受益率、需求满足率、满意率)。",
+        "Compute the seven community-service indicators (participation, benefit, need "
+        "satisfaction, satisfaction) from service logs.",
+    ),
+    "help_compute": (
+        "计算每个社区每个期间的各项指标。",
+        "Compute every indicator per community and period.",
+    ),
+    "help_validate": ("检查台账,列出所有问题。", "Check logs and list every problem."),
+    "help_explain": ("说明指标的公式和含义。", "Explain an indicator's formula and meaning."),
+    "help_logs": (
+        "台账文件(CSV 或 YAML);- 表示标准输入。",
+        "Log files (CSV or YAML); - reads standard input.",
+    ),
+    "help_config": (
+        "配置文件(默认 ./svcmetrics.yaml)。",
+        "Config file (default ./svcmetrics.yaml).",
+    ),
+    "help_profile": ("社区概况文件(分母)。", "Community profile file (the denominators)."),
+    "help_period": ("统计期间:月、季、年或全部。", "Period: month, quarter, year or all."),
+    "help_month": ("只统计这个月(YYYY-MM)。", "Only this month (YYYY-MM)."),
+    "help_from": ("起始日期(含)。", "First day (inclusive)."),
+    "help_to": ("截止日期(含)。", "Last day (inclusive)."),
+    "help_as_of": (
+        "忽略此日期之后的记录,重现当日的报表。",
+        "Ignore records dated after this day (reproduce an earlier report).",
+    ),
+    "help_format": ("输出格式。", "Output format."),
+    "help_wide": ("CSV 每个社区每期一行。", "CSV with one row per community and period."),
+    "help_bom": (
+        "CSV 以 UTF-8 BOM 开头(中文 Excel)。",
+        "Start CSV with a UTF-8 BOM (Chinese Excel).",
+    ),
+    "help_output": ("写入文件而不是标准输出。", "Write to this file instead of standard output."),
+    "help_lang": ("语言:zh 或 en。", "Language: zh or en."),
+    "help_skip_invalid": (
+        "跳过无效记录继续计算(并报告跳过了多少)。",
+        "Compute from the valid rows (and report what was skipped).",
+    ),
+    "help_encoding": ("台账的编码(默认自动识别)。", "Encoding of the logs (detected by default)."),
+    "help_quiet": ("不输出提示信息。", "No notices on stderr."),
+    "help_verbose": ("输出更多信息(如所用编码)。", "More notices (such as the encoding used)."),
+    "help_debug": ("出现内部错误时显示回溯。", "Show the traceback of an internal error."),
+    "help_version": ("显示版本并退出。", "Show the version and exit."),
+    "help_indicator": (
+        "指标键名;省略时说明全部指标。",
+        "Indicator key; all indicators when omitted.",
+    ),
+}
+
+# Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).
+MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "missing_value": (
+        ("{column} 为空,但此类记录必须填写", "填写 {column};参见规格 1.2 中各事件的必填列"),
+        (
+            "{column} is empty but required on this row",
+            "fill in {column}; spec 1.2 says which events need it",
+        ),
+    ),
+    "bad_value": (
+        ("{column} 的值 “{value}” 无法识别", "可用的值:{expected};或在配置的 values: 中映射它"),
+        (
+            "{column} value '{value}' is not recognised",
+            "use one of: {expected}; or map it under values: in the config",
+        ),
+    ),
+    "bad_date": (
+        ("日期 “{value}” 无法识别", "写成 2026-11-03;其他写法请在配置中设置 date_format"),
+        (
+            "date '{value}' is not a date",
+            "write it as 2026-11-03, or set date_format in the config",
+        ),
+    ),
+    "date_out_of_range": (
+        ("日期 “{value}” 超出合理范围", "检查年份是否笔误;或在配置的 date_range: 中调整范围"),
+        (
+            "date '{value}' is outside the plausible window",
+            "check the year for a typo, or widen date_range in the config",
+        ),
+    ),
+    "unknown_community": (
+        ("社区 “{value}” 不在社区概况中", "最接近的是 “{closest}”;改正台账,或把它加入社区概况"),
+        (
+            "community '{value}' is not in the profile",
+            "the closest is '{closest}'; fix the log or add it to the profile",
+        ),
+    ),
+    "bad_answer": (
+        (
+            "满意度回答 “{value}” 不在任何列表中",
+            "在配置的 satisfaction: 中把它列入 satisfied、not_satisfied 或 excluded",
+        ),
+        (
+            "survey answer '{value}' is in no list",
+            "list it under satisfaction: satisfied, not_satisfied or excluded in the config",
+        ),
+    ),
+    "numerator_above_denominator": (
+        (
+            "{community} {period} {indicator}:分子 {numerator} 大于分母 {denominator}",
+            "社区概况可能已过时,请更新分母",
+        ),
+        (
+            "{community} {period} {indicator}: numerator {numerator} is above denominator {denominator}",
+            "the profile is probably out of date: update it",
+        ),
+    ),
+    "config_unknown_key": (
+        ("未知的键 “{value}”", "是不是 “{closest}”?可用的键:{valid}"),
+        ("unknown key '{value}'", "did you mean '{closest}'? valid keys: {valid}"),
+    ),
+    "config_invalid": (
+        ("{column} 的值 “{value}” 无效:{detail}", "按规格 1.1/1.3 修改配置"),
+        ("{column}: invalid value '{value}': {detail}", "fix the config as spec 1.1/1.3 describes"),
+    ),
+    # whole-run errors
+    "invalid_rows": (
+        (
+            "台账中有 {count} 个无效之处,未计算。",
+            "改正上面列出的问题,或用 --skip-invalid 跳过无效行",
+        ),
+        (
+            "The logs have {count} invalid entries; nothing was computed.",
+            "fix the problems listed above, or pass --skip-invalid to compute from the valid rows",
+        ),
+    ),
+    "config_errors": (
+        ("配置 {file} 有误。", "按上面列出的问题修改"),
+        ("The config {file} is not valid.", "fix the problems listed above"),
+    ),
+    "nothing_to_compute": (
+        ("没有有效记录,也没有指定期间,无法计算。", "检查台账,或用 --month / --from --to 指定期间"),
+        (
+            "No valid record and no selected period: nothing to compute.",
+            "check the logs, or select a period with --month or --from/--to",
+        ),
+    ),
+    "no_logs": (
+        (
+            "没有要读取的台账。",
+            "在命令行给出台账文件,或在 svcmetrics.yaml 中写 logs:;示例见 examples/ 目录",
+        ),
+        (
+            "No logs to read.",
+            "give log files on the command line or logs: in svcmetrics.yaml; examples/ holds a working example",
+        ),
+    ),
+    "file_not_found": (
+        ("找不到文件 {file}。", "检查路径;配置中的路径相对于配置文件所在目录"),
+        (
+            "File {file} not found.",
+            "check the path; paths in the config are relative to the config file",
+        ),
+    ),
+    "not_a_file": (
+        ("{file} 不是文件。", "给出一个文件,而不是目录"),
+        ("{file} is not a file.", "give a file, not a folder"),
+    ),
+    "unreadable": (
+        ("无法读取 {file}:{detail}。", "检查文件权限"),
+        ("Cannot read {file}: {detail}.", "check the file's permissions"),
+    ),
+    "empty_file": (
+        ("{file} 是空的。", "给出含有表头和记录的文件"),
+        ("{file} is empty.", "give a file with a header and records"),
+    ),
+    "binary_file": (
+        ("{file} 不是文本文件(含有 NUL 字节)。", "导出为 CSV(逗号分隔)后再读取"),
+        ("{file} is not a text file (it holds NUL bytes).", "export it as CSV and read that"),
+    ),
+    "undecodable": (
+        (
+            "{file} 既不是 UTF-8 也不是 GB18030 编码(第 {offset} 字节)。",
+            "用 --encoding 指定编码,例如 --encoding big5",
+        ),
+        (
+            "{file} is neither UTF-8 nor GB18030 (byte {offset}).",
+            "name its encoding with --encoding, for example --encoding cp1252",
+        ),
+    ),
+    "wrong_encoding": (
+        (
+            "{file} 不是 {encoding} 编码(第 {offset} 字节)。",
+            "去掉 --encoding 让 svcmetrics 自动识别,或换一个编码",
+        ),
+        (
+            "{file} is not {encoding} (byte {offset}).",
+            "drop --encoding to detect it, or name another encoding",
+        ),
+    ),
+    "unknown_encoding": (
+        ("未知的编码 {encoding}。", "使用 utf-8、gb18030、big5 等"),
+        ("Unknown encoding {encoding}.", "use utf-8, gb18030, cp1252 or the like"),
+    ),
+    "bad_csv": (
+        ("{file} 第 {line} 行:CSV 格式错误({detail})。", "检查引号是否成对"),
+        ("{file} line {line}: malformed CSV ({detail}).", "check that quotes are balanced"),
+    ),
+    "bad_yaml": (
+        ("{file} 第 {line} 行:YAML 格式错误。", "检查缩进和冒号"),
+        ("{file} line {line}: malformed YAML.", "check indentation and colons"),
+    ),
+    "yaml_no_records": (
+        ("{file} 不是记录列表。", "写成一个映射列表,或在 records: 下给出列表"),
+        ("{file} holds no list of records.", "write a list of mappings, or one under records:"),
+    ),
+    "yaml_not_mapping": (
+        (
+            "{file} 第 {line} 行:记录必须是映射(键: 值)。",
+            "每条记录写成 - date: 2026-11-03 这样的形式",
+        ),
+        (
+            "{file} line {line}: a record must be a mapping (key: value).",
+            "write each record as - date: 2026-11-03 …",
+        ),
+    ),
+    "yaml_not_scalar": (
+        ("{file} 第 {line} 行:值必须是单个值,不能是列表或映射。", "每个字段只写一个值"),
+        (
+            "{file} line {line}: a value must be a single value, not a list or mapping.",
+            "give one value per field",
+        ),
+    ),
+    "mapped_column_missing": (
+        ("{file} 中没有列 “{header}”(配置中映射为 {field})。", "文件的列有:{headers}"),
+        (
+            "{file} has no column '{header}' (mapped to {field} in the config).",
+            "its columns are: {headers}",
+        ),
+    ),
+    "duplicate_column": (
+        ("{file} 中 “{first}” 和 “{second}” 都对应 {field}。", "删除或改名其中一列"),
+        ("{file}: both '{first}' and '{second}' map to {field}.", "remove or rename one of them"),
+    ),
+    "constant_and_column": (
+        (
+            "{file} 已有列 “{header}”,不能再为 {field} 设常量。",
+            "删除配置中 constants: 下的 {field}",
+        ),
+        (
+            "{file} has a column '{header}', so {field} cannot also be a constant.",
+            "remove {field} from constants: in the config",
+        ),
+    ),
+    "glob_no_match": (
+        ("配置中的 {file} 没有匹配到任何文件。", "检查路径;它相对于配置文件所在目录"),
+        (
+            "{file} in the config matches no file.",
+            "check the pattern; it is relative to the config file",
+        ),
+    ),
+    "config_not_mapping": (
+        ("配置 {file} 必须是映射(键: 值)。", "参见规格 1.3 的示例"),
+        ("The config {file} must be a mapping (key: value).", "see the example in spec 1.3"),
+    ),
+    "config_not_utf8": (
+        ("配置 {file} 不是 UTF-8 编码。", "用 UTF-8 保存配置文件"),
+        ("The config {file} is not UTF-8.", "save it as UTF-8"),
+    ),
+    "profile_not_mapping": (
+        ("社区概况 {file} 必须有 communities: 列表。", "参见规格 1.1 的示例"),
+        ("The profile {file} must hold a communities: list.", "see the example in spec 1.1"),
+    ),
+    "profile_twice": (
+        ("同时给出了 --profile 和配置中的 communities:。", "只保留其中一个"),
+        ("Both --profile and the config's communities: were given.", "keep only one of them"),
+    ),
+    "config_duplicate_indicator": (
+        ("指标 {key} 重复定义。", "每个指标的 key 必须唯一,且不能与内置指标相同"),
+        (
+            "Indicator {key} is defined twice.",
+            "indicator keys must be unique and differ from the built-ins",
+        ),
+    ),
+    "config_unknown_threshold": (
+        ("thresholds: 中的 {key} 不是指标。", "可用的指标:{valid}"),
+        ("{key} under thresholds: is not an indicator.", "indicators: {valid}"),
+    ),
+    "month_and_range": (
+        ("--month 不能和 --from/--to 同时使用。", "只用其中一种方式选择期间"),
+        ("--month cannot be combined with --from/--to.", "select the period one way"),
+    ),
+    "month_with_period": (
+        ("--month 不能和 --period {period} 同时使用。", "用 --from/--to 选择季度或年度的范围"),
+        (
+            "--month cannot be combined with --period {period}.",
+            "select a quarter or year with --from/--to",
+        ),
+    ),
+    "bad_month": (
+        ("“{value}” 不是月份。", "写成 YYYY-MM,例如 2026-11"),
+        ("'{value}' is not a month.", "write YYYY-MM, for example 2026-11"),
+    ),
+    "output_folder_missing": (
+        ("输出目录 {folder} 不存在。", "先创建该目录,或换一个 --output 路径"),
+        (
+            "The output folder {folder} does not exist.",
+            "create it first, or choose another --output path",
+        ),
+    ),
+    "bad_day_option": (
+        ("{option} 的值 “{value}” 不是日期。", "写成 YYYY-MM-DD,例如 2026-11-03"),
+        ("{option}: '{value}' is not a date.", "write YYYY-MM-DD, for example 2026-11-03"),
+    ),
+    "range_needs_both": (
+        ("--from 和 --to 必须同时给出。", "两个日期都写上"),
+        ("--from and --to go together.", "give both days"),
+    ),
+    "range_reversed": (
+        ("--from {start} 晚于 --to {end}。", "交换两个日期"),
+        ("--from {start} is after --to {end}.", "swap the two days"),
+    ),
+}
+
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "missing_value": ("缺少必填值", "missing value"),
+    "bad_value": ("无法识别的值", "unrecognised value"),
+    "bad_date": ("日期无效", "bad date"),
+    "date_out_of_range": ("日期超出范围", "date out of range"),
+    "unknown_community": ("未知社区", "unknown community"),
+    "bad_answer": ("无法识别的回答", "unrecognised answer"),
+    "numerator_above_denominator": ("分子大于分母", "numerator above denominator"),
+    "config_unknown_key": ("未知的键", "unknown key"),
+    "config_invalid": ("配置值无效", "invalid config value"),
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, params: Mapping[str, Any]) -> str:
+    return template.format_map(_Blank(params))
+
+
+def _index(lang: str) -> int:
+    return 0 if lang == "zh" else 1
+
+
+def label(key: str, lang: str, **params: Any) -> str:
+    """A label in ``lang`` (the key itself when the catalogue has none)."""
+    entry = LABELS.get(key)
+    if entry is None:
+        return key
+    return _fill(entry[_index(lang)], params)
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """The name of a kind of problem."""
+    entry = KIND_NAMES.get(kind)
+    return entry[_index(lang)] if entry else kind
+
+
+def message(key: str, lang: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """The message and the hint of an error or problem kind."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key, ""
+    text, hint = entry[_index(lang)]
+    return _fill(text, params), _fill(hint, params)
+
+
+def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
+    """A problem's message and hint in ``lang``."""
+    params = {
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "value": problem.value if problem.value is not None else "",
+        **problem.params,
+    }
+    return message(problem.kind, lang, params)
+
+
+def error_text(error: SvcmetricsError, lang: str) -> tuple[str, str]:
+    """An error's message and hint in ``lang``."""
+    return message(error.key, lang, error.params)
+
+
+def resolve_lang(
+    option: str | None, config_lang: str | None, env: Mapping[str, str] | None = None
+) -> str:
+    """``--lang``, else the config's ``lang``, else the locale (zh* gives zh), else en."""
+    for choice in (option, config_lang):
+        if choice in LANGS:
+            return str(choice)
+    environ = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"

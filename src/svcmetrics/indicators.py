@@ -1,0 +1,265 @@
+"""The definitions table: the seven built-in indicators as data, plus the user's own (spec 2.7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from svcmetrics.errors import ConfigError
+from svcmetrics.models import (
+    EVENTS,
+    PROFILE_COUNT_FIELDS,
+    Config,
+    CountRuleConfig,
+    IndicatorConfig,
+    SatisfactionConfig,
+    Threshold,
+)
+
+Party = str
+"""``resident`` or ``unit``."""
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """Distinct values of ``counted`` (or matching rows, when ``counted`` is None)."""
+
+    event: str
+    party: Party | None
+    counted: str | None
+    status: str | None = None
+    service: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class NeedsMet:
+    """Needs raised in the period whose latest state is ``met`` (spec 2.3)."""
+
+
+@dataclass(frozen=True)
+class NeedsRaised:
+    """All needs raised in the period (spec 2.3)."""
+
+
+@dataclass(frozen=True)
+class SatisfiedRespondents:
+    """Respondents of a party whose latest counted answer is satisfied (spec 2.4)."""
+
+    party: Party
+
+
+@dataclass(frozen=True)
+class Respondents:
+    """Respondents of a party with a counted answer: the survey basis (spec 2.4)."""
+
+    party: Party
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    """A denominator read from the profile, as of the period's last day.
+
+    ``needs_answers`` is the population basis of satisfaction: undefined in a period
+    with no counted answer of ``needs_answers``'s party.
+    """
+
+    name: str
+    needs_answers: Party | None = None
+
+
+NumeratorRule = Distinct | NeedsMet | SatisfiedRespondents
+DenominatorRule = Distinct | NeedsRaised | Respondents | ProfileField
+Rule = NumeratorRule | DenominatorRule
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the definitions table."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+    numerator: NumeratorRule
+    denominator: DenominatorRule
+    threshold: Threshold | None = None
+    builtin: bool = True
+
+    def name(self, lang: str) -> str:
+        """The indicator's name in ``lang``."""
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def description(self, lang: str) -> str:
+        """What the indicator means, in ``lang``."""
+        return self.description_zh if lang == "zh" else self.description_en
+
+    @property
+    def survey_basis(self) -> bool:
+        """True when the rate is a survey sample (it then carries n and a Wilson interval)."""
+        return isinstance(self.denominator, Respondents)
+
+
+def _satisfaction_denominator(party: Party, basis: str) -> DenominatorRule:
+    if basis == "population":
+        return ProfileField("residents" if party == "resident" else "units", needs_answers=party)
+    return Respondents(party)
+
+
+def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[Indicator]:
+    """The seven standard indicators, in their canonical order, shaped by the survey basis."""
+    satisfaction = satisfaction or SatisfactionConfig()
+    resident_basis = satisfaction.basis
+    unit_basis = satisfaction.unit_basis or satisfaction.basis
+    return [
+        Indicator(
+            "resident_participation",
+            "居民参与率",
+            "Resident participation rate",
+            "参与服务的居民数 / 社区有服务能力的居民总数。参与率越高,说明居民发动得越充分,"
+            "社区服务的社会化程度越高。",
+            "Residents who took part in providing services / residents capable of serving. "
+            "The higher it is, the more fully residents have been mobilised.",
+            Distinct("participate", "resident", "id"),
+            ProfileField("residents_capable"),
+        ),
+        Indicator(
+            "unit_participation",
+            "辖区单位参与率",
+            "Unit participation rate",
+            "参与服务的单位数 / 辖区单位总数。衡量辖区单位被发动参与社区服务的程度。",
+            "Organisations that took part in providing services / all organisations in the "
+            "jurisdiction. Measures how well organisations have been mobilised.",
+            Distinct("participate", "unit", "id"),
+            ProfileField("units"),
+        ),
+        Indicator(
+            "resident_benefit",
+            "居民受益率",
+            "Resident (household) benefit rate",
+            "受益居民户数 / 社区居民户总数。衡量社区服务覆盖了多少户居民。",
+            "Households that benefited / all households. Measures the reach of services.",
+            Distinct("benefit", "resident", "household"),
+            ProfileField("households"),
+        ),
+        Indicator(
+            "unit_benefit",
+            "社区单位受益率",
+            "Unit benefit rate",
+            "受益社区单位数 / 辖区单位总数。衡量社区服务覆盖了多少辖区单位。",
+            "Organisations that benefited / all organisations. Measures the reach of "
+            "services to organisations.",
+            Distinct("benefit", "unit", "id"),
+            ProfileField("units"),
+        ),
+        Indicator(
+            "need_satisfaction",
+            "服务需求满足率",
+            "Need satisfaction rate",
+            "需求满足数量 / 居民提出的需求总数。一个需求按单号合并,归入首次提出的月份,"
+            "以最新状态为准。",
+            "Needs met / needs raised. A need is one ticket with all its updates; it belongs "
+            "to the period it was first raised in and its state is its latest status.",
+            NeedsMet(),
+            NeedsRaised(),
+        ),
+        Indicator(
+            "resident_satisfaction",
+            "居民满意率",
+            "Resident satisfaction rate",
+            "表示满意的被调查居民数 / 被调查的总人数。每位居民每期只计最新一次有效回答。",
+            "Satisfied respondents / all respondents with a counted answer. Each resident "
+            "counts once per period, with their latest counted answer.",
+            SatisfiedRespondents("resident"),
+            _satisfaction_denominator("resident", resident_basis),
+        ),
+        Indicator(
+            "unit_satisfaction",
+            "社区单位满意率",
+            "Unit satisfaction rate",
+            "对服务满意的社区单位数 / 被调查的单位数。每个单位每期只计最新一次有效回答。",
+            "Satisfied organisations / organisations with a counted answer. Each organisation "
+            "counts once per period, with its latest counted answer.",
+            SatisfiedRespondents("unit"),
+            _satisfaction_denominator("unit", unit_basis),
+        ),
+    ]
+
+
+_COUNTED: dict[str, str | None] = {
+    "distinct id": "id",
+    "distinct household": "household",
+    "distinct ticket": "ticket",
+    "rows": None,
+}
+
+
+def _count_rule(rule: CountRuleConfig) -> Distinct:
+    return Distinct(
+        event=rule.event,
+        party=rule.party,
+        counted=_COUNTED[rule.count],
+        status=rule.status,
+        service=rule.service,
+        category=rule.category,
+    )
+
+
+def _user_indicator(spec: IndicatorConfig) -> Indicator:
+    description = spec.description
+    denominator: DenominatorRule
+    if isinstance(spec.denominator, CountRuleConfig):
+        denominator = _count_rule(spec.denominator)
+    else:
+        denominator = ProfileField(spec.denominator.profile)
+    return Indicator(
+        key=spec.key,
+        name_zh=spec.name.zh,
+        name_en=spec.name.en,
+        description_zh=description.zh if description else "",
+        description_en=description.en if description else "",
+        numerator=_count_rule(spec.numerator),
+        denominator=denominator,
+        threshold=spec.thresholds,
+        builtin=False,
+    )
+
+
+def definitions(config: Config) -> list[Indicator]:
+    """The built-ins then the user's indicators, with the config's thresholds attached."""
+    table = builtin_indicators(config.satisfaction)
+    keys = {indicator.key for indicator in table}
+    for spec in config.indicators:
+        if spec.key in keys:
+            raise ConfigError("config_duplicate_indicator", key=spec.key)
+        keys.add(spec.key)
+        table.append(_user_indicator(spec))
+    for key in config.thresholds:
+        if key not in keys:
+            raise ConfigError("config_unknown_threshold", key=key, valid=", ".join(sorted(keys)))
+    return [
+        replace(indicator, threshold=config.thresholds[indicator.key])
+        if indicator.key in config.thresholds
+        else indicator
+        for indicator in table
+    ]
+
+
+def custom_events(table: list[Indicator]) -> list[str]:
+    """Events named by user-defined indicators: they become valid event values."""
+    events: list[str] = []
+    for indicator in table:
+        for rule in (indicator.numerator, indicator.denominator):
+            if isinstance(rule, Distinct) and rule.event not in EVENTS and rule.event not in events:
+                events.append(rule.event)
+    return events
+
+
+def profile_fields(table: list[Indicator]) -> list[str]:
+    """Every profile field some indicator's denominator reads."""
+    fields = list(PROFILE_COUNT_FIELDS)
+    for indicator in table:
+        rule = indicator.denominator
+        if isinstance(rule, ProfileField) and rule.name not in fields:
+            fields.append(rule.name)
+    return fields

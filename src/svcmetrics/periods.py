@@ -1,0 +1,101 @@
+"""Period keys, spans and relative periods (pure functions over dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PeriodKind(StrEnum):
+    """How records are grouped in time."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period of the output: its label, the days it covers, and its calendar last day.
+
+    ``start``/``end`` are clipped to the selected range; ``partial`` says they were.
+    """
+
+    label: str
+    start: dt.date
+    end: dt.date
+    last_day: dt.date
+    partial: bool = False
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    if month == 12:
+        return dt.date(year, 12, 31)
+    return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def calendar_period(kind: PeriodKind, day: dt.date) -> tuple[str, dt.date, dt.date]:
+    """The label, first and last day of the calendar period (not ``all``) holding ``day``."""
+    if kind is PeriodKind.MONTH:
+        return (
+            f"{day.year:04d}-{day.month:02d}",
+            day.replace(day=1),
+            _month_end(day.year, day.month),
+        )
+    if kind is PeriodKind.QUARTER:
+        quarter = (day.month - 1) // 3 + 1
+        first_month = 3 * quarter - 2
+        return (
+            f"{day.year:04d}-Q{quarter}",
+            dt.date(day.year, first_month, 1),
+            _month_end(day.year, first_month + 2),
+        )
+    if kind is PeriodKind.YEAR:
+        return f"{day.year:04d}", dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+    raise ValueError(f"no calendar period of kind {kind}")
+
+
+def span(kind: PeriodKind, first: dt.date, last: dt.date, clip: bool = False) -> list[Period]:
+    """Every period from the one holding ``first`` to the one holding ``last``.
+
+    With ``clip``, ``first``..``last`` is a selected range: periods are cut to it and the
+    cut ones flagged partial.
+    """
+    if kind is PeriodKind.ALL:
+        return [Period(f"{first.isoformat()}..{last.isoformat()}", first, last, last)]
+    periods: list[Period] = []
+    day = first
+    while day <= last:
+        label, start, end = calendar_period(kind, day)
+        cut_start, cut_end = (max(start, first), min(end, last)) if clip else (start, end)
+        partial = (cut_start, cut_end) != (start, end)
+        periods.append(Period(label, cut_start, cut_end, end, partial))
+        day = end + dt.timedelta(days=1)
+    return periods
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def parse_month(text: str) -> tuple[dt.date, dt.date]:
+    """``2026-11`` → its first and last day; ValueError when it is not a month."""
+    match = _MONTH.match(text.strip())
+    if not match:
+        raise ValueError(text)
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or year < 1:
+        raise ValueError(text)
+    return dt.date(year, month, 1), _month_end(year, month)
+
+
+def last_complete(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last complete month, quarter or year before ``today``."""
+    if kind is PeriodKind.ALL:
+        raise ValueError("`all` has no last complete period")
+    _, start, _ = calendar_period(kind, today)
+    previous = start - dt.timedelta(days=1)
+    _, first, last = calendar_period(kind, previous)
+    return first, last

@@ -1,0 +1,366 @@
+"""The pipe of one run: config and profile, read logs, validate and count, build the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from svcmetrics import __version__
+from svcmetrics.answers import answer_lists
+from svcmetrics.config import check_profile_fields, load_config, load_profile
+from svcmetrics.errors import ConfigError, InputError, Problem, UsageError
+from svcmetrics.indicators import (
+    Indicator,
+    ProfileField,
+    custom_events,
+    definitions,
+    profile_fields,
+)
+from svcmetrics.models import EVENTS, Community, Config, LogSpec, Profile, record_columns
+from svcmetrics.periods import Period, PeriodKind, parse_month, span
+from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
+from svcmetrics.report import TOTAL_ID, Part, Report, Unit, build_results
+
+if TYPE_CHECKING:
+    from svcmetrics.engine import Engine
+
+NO_COMMUNITY = "-"
+"""The id of the one community of a log that names none, run without a profile."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a run was asked to do (the command line, already parsed)."""
+
+    logs: tuple[str, ...] = ()
+    config: Path | None = None
+    profile: Path | None = None
+    period: PeriodKind = PeriodKind.MONTH
+    month: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    as_of: dt.date | None = None
+    skip_invalid: bool = False
+    encoding: str | None = None
+    today: dt.date | None = None
+
+
+@dataclass
+class Inputs:
+    """The config, the definitions and the profile of one run, loaded and checked."""
+
+    config: Config
+    base: Path
+    indicators: list[Indicator]
+    profile: Profile | None
+    profile_name: str | None
+
+
+def load_inputs(options: Options) -> Inputs:
+    """Load the config, the definitions table and the profile (spec 1.1, 1.3)."""
+    config, base = load_config(options.config)
+    indicators = definitions(config)
+    profile: Profile | None = None
+    name: str | None = None
+    if options.profile is not None:
+        if config.communities is not None:
+            raise ConfigError("profile_twice", file=str(options.profile))
+        name = str(options.profile)
+        profile = load_profile(options.profile, name)
+    elif config.profile is not None:
+        name = config.profile
+        profile = load_profile(base / config.profile, name)
+    elif config.communities is not None:
+        name = "config"
+        profile = Profile(communities=config.communities, parents=config.parents)
+    if profile is not None:
+        check_profile_fields(profile, profile_fields(indicators), name or "")
+    return Inputs(config, base, indicators, profile, name)
+
+
+def log_paths(
+    options: Options, config: Config, base: Path
+) -> list[tuple[str, Path | None, LogSpec | None]]:
+    """(display name, path or None for stdin, per-file settings) of every log, in input order.
+
+    Command-line logs replace the config's; a glob's matches are sorted by name.
+    """
+    if options.logs:
+        return [(log, None if log == STDIN else Path(log), None) for log in options.logs]
+    found: list[tuple[str, Path | None, LogSpec | None]] = []
+    for entry in config.logs:
+        spec = entry if isinstance(entry, LogSpec) else None
+        pattern = spec.path if spec else str(entry)
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(str(base / pattern)))
+            if not matches:
+                raise InputError("glob_no_match", file=pattern)
+            for match in matches:
+                display = str(Path(match).relative_to(base)) if base != Path.cwd() else match
+                found.append((display, Path(match), spec))
+        else:
+            found.append((pattern, base / pattern, spec))
+    return found
+
+
+def read_logs(options: Options, inputs: Inputs) -> list[Source]:
+    """Every log, read into canonical columns (nothing validated yet)."""
+    paths = log_paths(options, inputs.config, inputs.base)
+    if not paths:
+        raise UsageError("no_logs")
+    sources: list[Source] = []
+    for display, path, spec in paths:
+        mapping = effective_mapping(inputs.config, spec)
+        source = read_log(STDIN if path is None else str(path), mapping, options.encoding)
+        source.name = display
+        sources.append(source)
+    return sources
+
+
+def _selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
+    if options.month is not None:
+        if options.date_from or options.date_to:
+            raise UsageError("month_and_range")
+        if options.period not in (PeriodKind.MONTH, PeriodKind.ALL):
+            raise UsageError("month_with_period", period=options.period.value)
+        try:
+            return parse_month(options.month)
+        except ValueError:
+            raise UsageError("bad_month", value=options.month) from None
+    if options.date_from is None and options.date_to is None:
+        return None
+    if options.date_from is None or options.date_to is None:
+        raise UsageError("range_needs_both")
+    if options.date_from > options.date_to:
+        raise UsageError("range_reversed", start=options.date_from, end=options.date_to)
+    return options.date_from, options.date_to
+
+
+def _date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+    start = config.date_range.from_ or dt.date(1990, 1, 1)
+    try:
+        default_end = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        default_end = today.replace(year=today.year + 1, day=28)
+    return start, config.date_range.to or default_end
+
+
+def _communities(profile: Profile | None, from_log: list[str]) -> list[Community]:
+    if profile is not None:
+        return list(profile.communities)
+    return [Community(id=value, name=value) for value in from_log]
+
+
+def _units(
+    profile: Profile | None, communities: list[Community]
+) -> tuple[list[Unit], dict[str, list[str]]]:
+    """Every output unit and, for each roll-up unit, the communities it pools."""
+    units = [Unit("community", c.id, c.name, c.parent) for c in communities]
+    parents = {parent.id: parent for parent in (profile.parents if profile else [])}
+    children: dict[str, list[str]] = {}
+    for community in communities:
+        seen: set[str] = set()
+        current = community.parent
+        while current is not None and current not in seen:
+            seen.add(current)
+            children.setdefault(current, []).append(community.id)
+            current = parents[current].parent if current in parents else None
+    for parent_id in sorted(children):
+        parent = parents.get(parent_id)
+        units.append(
+            Unit(
+                "rollup",
+                parent_id,
+                parent.name if parent else None,
+                parent.parent if parent else None,
+            )
+        )
+    if len(communities) > 1:
+        units.append(Unit("total", TOTAL_ID, None, None))
+        children[TOTAL_ID] = [c.id for c in communities]
+    return units, children
+
+
+def _parts(
+    indicators: list[Indicator],
+    communities: list[Community],
+    periods: list[Period],
+    counts: dict[tuple[str, str, str, str], int],
+    has_profile: bool,
+) -> dict[tuple[str, str, str], Part]:
+    parts: dict[tuple[str, str, str], Part] = {}
+    for community in communities:
+        for period in periods:
+            for indicator in indicators:
+                key = (indicator.key, community.id, period.label)
+
+                def count(part: str, key: tuple[str, str, str] = key) -> int:
+                    return counts.get((key[0], part, key[1], key[2]), 0)
+
+                rule = indicator.denominator
+                denominator: int | None
+                if isinstance(rule, ProfileField):
+                    denominator = (
+                        community.count(rule.name, period.last_day) if has_profile else None
+                    )
+                    if rule.needs_answers is not None and count("answers") == 0:
+                        denominator = None
+                else:
+                    denominator = count("den")
+                sample = denominator if indicator.survey_basis else None
+                parts[(community.id, period.label, indicator.key)] = Part(
+                    count("num"), denominator, sample
+                )
+    return parts
+
+
+def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str]) -> list[Problem]:
+    """Add to each row problem what was expected (and the closest community name)."""
+    columns = record_columns()
+    events = list(EVENTS) + custom_events(inputs.indicators)
+    described: list[Problem] = []
+    for problem in problems:
+        field = str(problem.params.get("field", ""))
+        params = dict(problem.params)
+        if problem.kind == "bad_value":
+            allowed = events if field == "event" else [value for value, _ in columns[field].values]
+            params["expected"] = ", ".join(allowed)
+        elif problem.kind == "unknown_community" and problem.value is not None:
+            close = difflib.get_close_matches(problem.value, keys, n=1, cutoff=0.3)
+            params["closest"] = close[0] if close else ""
+        described.append(
+            Problem(
+                problem.kind,
+                problem.file,
+                problem.line,
+                problem.column,
+                problem.value,
+                problem.severity,
+                params,
+                problem.record,
+            )
+        )
+    return described
+
+
+@dataclass
+class Validated:
+    """The outcome of reading and checking the logs of one run."""
+
+    inputs: Inputs
+    sources: list[Source]
+    communities: list[Community]
+    problems: list[Problem]
+    rows: int
+    first: dt.date | None
+    last: dt.date | None
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that make rows invalid."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def _validate(engine: Engine, options: Options) -> Validated:
+    """Load the inputs into ``engine`` and check every row (spec 1.2, 4)."""
+    from svcmetrics.engine import CommunityKey
+
+    today = options.today or dt.date.today()
+    inputs = load_inputs(options)
+    sources = read_logs(options, inputs)
+    config = inputs.config
+    engine.load(sources)
+    engine.normalise(custom_events(inputs.indicators))
+    engine.classify_answers(answer_lists(config.satisfaction))
+    communities = _communities(inputs.profile, engine.distinct_values("community"))
+    keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
+    engine.map_communities(keys)
+    single = communities[0].id if len(communities) == 1 else None
+    if not communities:
+        communities = [Community(id=NO_COMMUNITY)]
+        single = NO_COMMUNITY
+    checked = engine.validate(
+        _date_window(config, today),
+        community_required=len(communities) > 1,
+        single=single,
+        as_of=options.as_of,
+    )
+    problems = _describe_problems(checked.problems, inputs, [k for key in keys for k in key.keys])
+    return Validated(
+        inputs, sources, communities, problems, checked.rows, checked.first, checked.last
+    )
+
+
+def check(options: Options) -> Validated:
+    """Read and check the logs without computing: ``svcmetrics validate``."""
+    from svcmetrics.engine import Engine
+
+    with Engine() as engine:
+        return _validate(engine, options)
+
+
+def run(options: Options) -> Report:
+    """Read, validate, count and judge: the whole computation of ``svcmetrics compute``."""
+    from svcmetrics.engine import Engine
+
+    selected = _selected_range(options)
+    with Engine() as engine:
+        checked = _validate(engine, options)
+        inputs = checked.inputs
+        problems = checked.problems
+        if checked.errors and not options.skip_invalid:
+            raise InputError("invalid_rows", problems=problems, count=len(checked.errors))
+        if selected is not None:
+            periods = span(options.period, selected[0], selected[1], clip=True)
+        elif checked.first is not None and checked.last is not None:
+            periods = span(options.period, checked.first, checked.last)
+        else:
+            raise InputError("nothing_to_compute", problems=problems)
+        engine.set_periods(periods)
+        counts = engine.counts(inputs.indicators)
+        records = engine.records_per_period()
+    communities = checked.communities
+    parts = _parts(inputs.indicators, communities, periods, counts, inputs.profile is not None)
+    units, children = _units(inputs.profile, communities)
+    results = build_results(
+        parts,
+        units,
+        children,
+        periods,
+        inputs.indicators,
+        records,
+        inputs.config.satisfaction.min_sample,
+    )
+    issues = [
+        Problem(
+            "numerator_above_denominator",
+            severity="warning",
+            params={
+                "community": r.community,
+                "period": r.period,
+                "indicator": r.indicator,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+            },
+        )
+        for r in results
+        if r.level == "community" and "numerator_above_denominator" in r.flags
+    ]
+    meta = {
+        "version": __version__,
+        "inputs": [source.name for source in checked.sources],
+        "encodings": {source.name: source.encoding for source in checked.sources},
+        "profile": inputs.profile_name,
+        "period": options.period.value,
+        "span": [periods[0].label, periods[-1].label],
+        "as_of": options.as_of.isoformat() if options.as_of else None,
+        "rows": checked.rows,
+        "skipped_rows": len({(p.file, p.record) for p in checked.errors}),
+    }
+    report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
+    report.csv_bom = inputs.config.csv_bom
+    return report

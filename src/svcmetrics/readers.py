@@ -1,0 +1,304 @@
+"""Bytes to rows: encodings, CSV dialects, YAML without type guessing, header aliases.
+
+Every value is read as text; nothing here judges whether a value is valid (the engine
+does that in bulk), but every row keeps its line so that problems can point at it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from svcmetrics.errors import ConfigError, InputError, Problem
+from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, record_columns
+
+STDIN = "-"
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DELIMITERS = (",", "\t", ";")
+_YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
+
+
+@dataclass
+class Source:
+    """One log, read: canonical columns of text, the line of every record, and its mapping."""
+
+    name: str
+    encoding: str | None
+    columns: dict[str, list[str | None]]
+    lines: list[int]
+    headers: dict[str, str] = field(default_factory=dict)
+    """Canonical field → the header it was read from (for messages)."""
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Canonical field → {raw value (lower case) → canonical value} from the config."""
+    date_format: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used: a BOM wins, else strict UTF-8, else GB18030 (spec 4)."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError as exc:
+            raise InputError("unknown_encoding", file=name, encoding=encoding) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                "wrong_encoding", file=name, encoding=encoding, offset=exc.start
+            ) from exc
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    "wrong_encoding", file=name, encoding=codec, offset=exc.start
+                ) from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError as exc:
+            raise InputError("undecodable", file=name, offset=utf8_error.start) from exc
+
+
+def effective_mapping(top: Mapping, spec: LogSpec | None) -> Mapping:
+    """A log's mapping: its own settings override the top level's, field by field."""
+    if spec is None:
+        return top
+    values = {key: dict(value) for key, value in top.values.items()}
+    for key, value in spec.values.items():
+        values.setdefault(key, {}).update(value)
+    return Mapping(
+        columns={**top.columns, **spec.columns},
+        constants={**top.constants, **spec.constants},
+        values=values,
+        date_format=spec.date_format or top.date_format,
+    )
+
+
+def _aliases() -> dict[str, str]:
+    """Header (lower case) → canonical field, from the record schema."""
+    aliases: dict[str, str] = {}
+    for name, column in record_columns().items():
+        aliases[name.lower()] = name
+        for alias in column.aliases:
+            aliases[alias.lower()] = name
+    return aliases
+
+
+def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str, int]:
+    """Canonical field → index of the header it is read from; unknown headers are ignored."""
+    by_header = {header.strip().lower(): index for index, header in enumerate(headers)}
+    resolved: dict[str, int] = {}
+    for canonical, header in mapping.columns.items():
+        index = by_header.get(header.strip().lower())
+        if index is None:
+            raise ConfigError(
+                "mapped_column_missing",
+                file=name,
+                field=canonical,
+                header=header,
+                headers=", ".join(h for h in headers if h.strip()),
+            )
+        resolved[canonical] = index
+    aliases = _aliases()
+    for index, header in enumerate(headers):
+        alias = aliases.get(header.strip().lower())
+        if alias is None or alias in mapping.columns:
+            continue
+        canonical = alias
+        if canonical in resolved and resolved[canonical] != index:
+            raise InputError(
+                "duplicate_column",
+                file=name,
+                field=canonical,
+                first=headers[resolved[canonical]],
+                second=header,
+            )
+        resolved[canonical] = index
+    for canonical in mapping.constants:
+        if canonical in resolved:
+            raise ConfigError(
+                "constant_and_column",
+                file=name,
+                field=canonical,
+                header=headers[resolved[canonical]],
+            )
+    return resolved
+
+
+def _build_source(
+    name: str,
+    encoding: str | None,
+    headers: list[str],
+    rows: list[list[str | None]],
+    lines: list[int],
+    mapping: Mapping,
+) -> Source:
+    resolved = resolve_headers(headers, mapping, name)
+    columns: dict[str, list[str | None]] = {}
+    for canonical in RECORD_FIELDS:
+        if canonical in resolved:
+            index = resolved[canonical]
+            columns[canonical] = [row[index] if index < len(row) else None for row in rows]
+        elif canonical in mapping.constants:
+            columns[canonical] = [mapping.constants[canonical]] * len(rows)
+    values = {
+        key: {raw.strip().lower(): canonical for raw, canonical in table.items()}
+        for key, table in mapping.values.items()
+    }
+    return Source(
+        name=name,
+        encoding=encoding,
+        columns=columns,
+        lines=lines,
+        headers={key: headers[index] for key, index in resolved.items()},
+        values=values,
+        date_format=mapping.date_format,
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    first_line = text.split("\n", 1)[0]
+    counts = {delimiter: first_line.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
+    """Rows of a CSV text (comma, tab or semicolon separated) with their first lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        headers = next(reader)
+    except StopIteration:
+        raise InputError("empty_file", file=name) from None
+    except csv.Error as exc:
+        raise InputError("bad_csv", file=name, line=1, detail=str(exc)) from exc
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
+    next_line = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(list(row))
+                lines.append(next_line)
+            next_line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError("bad_csv", file=name, line=next_line, detail=str(exc)) from exc
+    return _build_source(name, encoding, headers, rows, lines, mapping)
+
+
+def _scalar(node: yaml.Node, name: str) -> str | None:
+    if not isinstance(node, yaml.ScalarNode):
+        raise InputError("yaml_not_scalar", file=name, line=node.start_mark.line + 1, problems=[])
+    value = str(node.value)
+    if node.style is None and (value in _YAML_NULLS or value == ""):
+        return None
+    return value
+
+
+def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
+    """Records of a YAML log (a list of mappings, or ``records:`` holding one).
+
+    The text is composed, not constructed: scalars stay text (``no`` stays ``no``, ``0123``
+    stays ``0123``), tags are never executed, and every record keeps its line.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
+        ) from exc
+    if root is None:
+        raise InputError("empty_file", file=name)
+    if isinstance(root, yaml.MappingNode):
+        items = {_scalar(key, name): value for key, value in root.value}
+        if "records" not in items:
+            raise InputError("yaml_no_records", file=name)
+        root = items["records"]
+    if not isinstance(root, yaml.SequenceNode):
+        raise InputError("yaml_no_records", file=name)
+    headers: list[str] = []
+    index: dict[str, int] = {}
+    records: list[dict[int, str | None]] = []
+    lines: list[int] = []
+    for item in root.value:
+        if not isinstance(item, yaml.MappingNode):
+            raise InputError("yaml_not_mapping", file=name, line=item.start_mark.line + 1)
+        record: dict[int, str | None] = {}
+        for key_node, value_node in item.value:
+            key = _scalar(key_node, name) or ""
+            if key not in index:
+                index[key] = len(headers)
+                headers.append(key)
+            record[index[key]] = _scalar(value_node, name)
+        records.append(record)
+        lines.append(item.start_mark.line + 1)
+    rows: list[list[str | None]] = [
+        [record.get(position) for position in range(len(headers))] for record in records
+    ]
+    return _build_source(name, encoding, headers, rows, lines, mapping)
+
+
+def _is_yaml(name: str, text: str) -> bool:
+    if name.lower().endswith((".yaml", ".yml")):
+        return True
+    if name != STDIN:
+        return False
+    start = text.lstrip()
+    return start.startswith(("records:", "- ", "---"))
+
+
+def read_log(
+    path: str, mapping: Mapping, encoding: str | None = None, base: Path | None = None
+) -> Source:
+    """Read one log (a path, or ``-`` for standard input) into a :class:`Source`."""
+    name = path
+    if path == STDIN:
+        data = sys.stdin.buffer.read()
+    else:
+        file = Path(path) if base is None else base / path
+        try:
+            data = file.read_bytes()
+        except IsADirectoryError:
+            raise InputError("not_a_file", file=name) from None
+        except FileNotFoundError:
+            raise InputError("file_not_found", file=name) from None
+        except OSError as exc:
+            raise InputError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
+    if not data.strip():
+        raise InputError("empty_file", file=name)
+    text, used = decode(data, name, encoding)
+    if "\x00" in text:
+        raise InputError("binary_file", file=name)
+    if _is_yaml(name, text):
+        return read_yaml_text(text, name, used, mapping)
+    return read_csv_text(text, name, used, mapping)
+
+
+def problem_at(source: Source, record: int, kind: str, column: str, value: str | None) -> Problem:
+    """A problem located at a record of a source (``record`` counts from 0)."""
+    return Problem(
+        kind=kind,
+        file=source.name,
+        line=source.lines[record],
+        column=source.headers.get(column, column),
+        value=value,
+        record=record + 1,
+    )

@@ -1,0 +1,525 @@
+"""Reports to text: one function per output format, each returning a string (never printing)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, assert_never
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from tabulate import tabulate
+
+from svcmetrics.errors import Problem
+from svcmetrics.i18n import kind_name, label, problem_text
+from svcmetrics.indicators import (
+    Distinct,
+    Indicator,
+    NeedsMet,
+    NeedsRaised,
+    ProfileField,
+    Respondents,
+    Rule,
+    SatisfiedRespondents,
+)
+from svcmetrics.judge import Status
+from svcmetrics.report import Report, Result, Unit
+
+
+class OutputFormat(StrEnum):
+    """Every output format of ``compute``; each member has exactly one renderer."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    GITHUB = "github"
+    PLAIN = "plain"
+    SIMPLE = "simple"
+    GRID = "grid"
+    RST = "rst"
+
+
+class ProblemFormat(StrEnum):
+    """Output formats of ``validate``."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: language, CSV shape, and the terminal's colour and width."""
+
+    lang: str = "en"
+    wide: bool = False
+    bom: bool = False
+    color: bool = False
+    width: int = 100
+    neutralise: bool = True
+
+
+RESULT_FIELDS: tuple[str, ...] = (
+    "level",
+    "community",
+    "community_name",
+    "parent",
+    "period",
+    "indicator",
+    "indicator_name",
+    "numerator",
+    "denominator",
+    "rate",
+    "sample_size",
+    "ci_low",
+    "ci_high",
+    "change",
+    "status",
+    "flags",
+)
+"""The result keys of CSV and JSON, in order (spec 3.1)."""
+
+PROBLEMS_SHOWN = 200
+_STATUS_STYLE = {
+    Status.OK: "green",
+    Status.WARN: "yellow",
+    Status.CRITICAL: "bold red",
+    Status.NA: "dim",
+}
+_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _console(options: RenderOptions) -> Console:
+    return Console(
+        file=io.StringIO(),
+        force_terminal=options.color,
+        no_color=not options.color,
+        color_system="standard" if options.color else None,
+        width=options.width,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+
+
+def _export(console: Console) -> str:
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+def unit_name(unit_id: str, name: str | None, level: str, lang: str) -> str:
+    """How a community or roll-up is called in the output."""
+    if level == "total":
+        return label("total_name", lang)
+    return name or unit_id
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percent with one decimal; — when undefined."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _fraction(result: Result) -> str:
+    denominator = "?" if result.denominator is None else str(result.denominator)
+    return f"{result.numerator}/{denominator}"
+
+
+def _flags_text(result: Result, lang: str) -> str:
+    return ", ".join(label(f"flag_{flag}", lang) for flag in result.flags)
+
+
+def _notes(result: Result, lang: str) -> str:
+    parts = []
+    if result.ci_low is not None and result.ci_high is not None and result.sample_size:
+        parts.append(
+            label(
+                "ci",
+                lang,
+                n=result.sample_size,
+                low=percent(result.ci_low),
+                high=percent(result.ci_high),
+            )
+        )
+    flags = _flags_text(result, lang)
+    if flags:
+        parts.append(flags)
+    return "; ".join(parts)
+
+
+def _change(result: Result) -> str:
+    return "" if result.change is None else f"{result.change:+.1f}"
+
+
+def _tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
+    """Units in display order: each roll-up followed by what it pools, total last."""
+    ids = {unit.id for unit in units}
+    kids: dict[str | None, list[Unit]] = {}
+    for unit in units:
+        if unit.level == "total":
+            continue
+        parent = unit.parent if unit.parent in ids else None
+        kids.setdefault(parent, []).append(unit)
+    ordered: list[tuple[Unit, int]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for unit in sorted(kids.get(parent, []), key=lambda u: (u.level != "rollup", u.id)):
+            ordered.append((unit, depth))
+            visit(unit.id, depth + 1)
+
+    visit(None, 0)
+    ordered.extend((unit, 0) for unit in units if unit.level == "total")
+    return ordered
+
+
+def render_table(report: Report, options: RenderOptions) -> str:
+    """Rich tables, one per period, communities grouped under their parents."""
+    lang = options.lang
+    console = _console(options)
+    by_key = {(r.period, r.community, r.indicator): r for r in report.results}
+    names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
+    for period in report.periods:
+        table = Table(
+            title=label("title_period", lang, period=period.label),
+            box=box.SIMPLE_HEAD,
+            caption=label("caption_flags", lang),
+            caption_justify="left",
+        )
+        for key, justify in (
+            ("community", "left"),
+            ("indicator", "left"),
+            ("rate", "right"),
+            ("counts", "right"),
+            ("change", "right"),
+            ("status", "left"),
+            ("notes", "left"),
+        ):
+            table.add_column(label(key, lang), justify=justify)  # type: ignore[arg-type]
+        for unit, depth in _tree(report.units):
+            first = True
+            rows = [
+                by_key[(period.label, unit.id, ind.key)]
+                for ind in report.indicators
+                if (period.label, unit.id, ind.key) in by_key
+            ]
+            for number, result in enumerate(rows):
+                name = (
+                    "  " * depth + unit_name(unit.id, unit.name, unit.level, lang) if first else ""
+                )
+                first = False
+                status = Text("")
+                if result.status is not None:
+                    status = Text(
+                        label(f"status_{result.status.value}", lang),
+                        style=_STATUS_STYLE[result.status],
+                    )
+                table.add_row(
+                    Text(name, style="bold" if unit.level != "community" else ""),
+                    names[result.indicator],
+                    percent(result.rate),
+                    _fraction(result),
+                    _change(result),
+                    status,
+                    _notes(result, lang),
+                    end_section=number == len(rows) - 1,
+                )
+        console.print(table)
+    return _export(console)
+
+
+def result_record(result: Result, names: dict[str, str], lang: str) -> dict[str, Any]:
+    """A result as the JSON/CSV record of spec 3.1 (raw values)."""
+    return {
+        "level": result.level,
+        "community": result.community,
+        "community_name": unit_name(result.community, result.community_name, result.level, lang),
+        "parent": result.parent,
+        "period": result.period,
+        "indicator": result.indicator,
+        "indicator_name": names[result.indicator],
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "rate": result.rate,
+        "sample_size": result.sample_size,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "change": result.change,
+        "status": None if result.status is None else result.status.value,
+        "flags": ";".join(result.flags),
+    }
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}" if key == "change" else f"{value:.4f}"
+    return str(value)
+
+
+def neutralise(cell: str) -> str:
+    """Keep a spreadsheet from running a text cell as a formula (numbers pass unchanged)."""
+    if not cell.startswith(_FORMULA_CHARS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
+
+
+def _csv_text(header: list[str], rows: list[list[str]], options: RenderOptions) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    clean: Callable[[str], str] = neutralise if options.neutralise else str
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([clean(cell) for cell in row])
+    return ("\ufeff" if options.bom else "") + buffer.getvalue()
+
+
+def _names(report: Report, lang: str) -> dict[str, str]:
+    return {indicator.key: indicator.name(lang) for indicator in report.indicators}
+
+
+def render_csv(report: Report, options: RenderOptions) -> str:
+    """CSV: one row per result with the keys of spec 3.1, or ``--wide``."""
+    names = _names(report, options.lang)
+    records = [result_record(r, names, options.lang) for r in report.results]
+    if not options.wide:
+        rows = [[_cell(record[key], key) for key in RESULT_FIELDS] for record in records]
+        return _csv_text(list(RESULT_FIELDS), rows, options)
+    head = ["level", "community", "community_name", "parent", "period"]
+    header = list(head)
+    for indicator in report.indicators:
+        header += [indicator.key, f"{indicator.key}_num", f"{indicator.key}_den"]
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for record in records:
+        key = (record["period"], record["level"], record["community"])
+        row = grouped.setdefault(key, [_cell(record[name], name) for name in head])
+        row += [
+            _cell(record["rate"], "rate"),
+            _cell(record["numerator"], "numerator"),
+            _cell(record["denominator"], "denominator"),
+        ]
+    return _csv_text(header, list(grouped.values()), options)
+
+
+def problem_record(problem: Problem, lang: str) -> dict[str, Any]:
+    """A problem as data (JSON), message and hint in ``lang``."""
+    text, hint = problem_text(problem, lang)
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "record": problem.record,
+        "column": problem.column,
+        "value": problem.value,
+        "kind": problem.kind,
+        "severity": problem.severity,
+        "message": text,
+        "hint": hint,
+    }
+
+
+def render_json(report: Report, options: RenderOptions) -> str:
+    """JSON: meta, results and issues (spec 3.1); raw values, null when undefined."""
+    names = _names(report, options.lang)
+    document = {
+        "meta": {**report.meta, "lang": options.lang},
+        "results": [result_record(r, names, options.lang) for r in report.results],
+        "issues": [problem_record(p, options.lang) for p in report.problems],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+_TABULATE_NAMES = {
+    OutputFormat.MARKDOWN: "pipe",
+    OutputFormat.GITHUB: "github",
+    OutputFormat.PLAIN: "plain",
+    OutputFormat.SIMPLE: "simple",
+    OutputFormat.GRID: "grid",
+    OutputFormat.RST: "rst",
+}
+
+
+def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
+    """A tabulate text table of every result, headers in the output language."""
+    lang = options.lang
+    names = _names(report, lang)
+    keys = (
+        "period",
+        "community_name",
+        "indicator_name",
+        "rate",
+        "counts",
+        "change",
+        "status",
+        "flags",
+    )
+    rows = []
+    for result in report.results:
+        record = result_record(result, names, lang)
+        status = "" if result.status is None else label(f"status_{result.status.value}", lang)
+        rows.append(
+            [
+                record["period"],
+                record["community_name"],
+                record["indicator_name"],
+                percent(result.rate),
+                _fraction(result),
+                _change(result),
+                status,
+                _flags_text(result, lang),
+            ]
+        )
+    headers = [label(key, lang) for key in keys]
+    return (
+        tabulate(rows, headers=headers, tablefmt=_TABULATE_NAMES[fmt], disable_numparse=True) + "\n"
+    )
+
+
+def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
+    """The report in ``fmt``: every member of :class:`OutputFormat` is handled here."""
+    match fmt:
+        case OutputFormat.TABLE:
+            return render_table(report, options)
+        case OutputFormat.CSV:
+            return render_csv(report, options)
+        case OutputFormat.JSON:
+            return render_json(report, options)
+        case (
+            OutputFormat.MARKDOWN
+            | OutputFormat.GITHUB
+            | OutputFormat.PLAIN
+            | OutputFormat.SIMPLE
+            | OutputFormat.GRID
+            | OutputFormat.RST
+        ):
+            return render_text(report, fmt, options)
+        case _:
+            assert_never(fmt)
+
+
+def _where(problem: Problem) -> str:
+    if problem.line is None:
+        return problem.file
+    return f"{problem.file}:{problem.line}"
+
+
+def render_problems(problems: Sequence[Problem], options: RenderOptions) -> str:
+    """Problems as a table (capped at 200 rows) with a count by kind."""
+    lang = options.lang
+    console = _console(options)
+    if not problems:
+        return ""
+    table = Table(title=label("problems_title", lang), box=box.SIMPLE_HEAD, show_lines=False)
+    for key in ("where", "column", "value", "message", "hint"):
+        table.add_column(label(key, lang), overflow="fold")
+    for problem in problems[:PROBLEMS_SHOWN]:
+        text, hint = problem_text(problem, lang)
+        style = "red" if problem.severity == "error" else "yellow"
+        table.add_row(
+            _where(problem), problem.column, problem.value or "", Text(text, style=style), hint
+        )
+    console.print(table)
+    if len(problems) > PROBLEMS_SHOWN:
+        console.print(label("problems_more", lang, count=len(problems) - PROBLEMS_SHOWN))
+    console.print(summary(problems, lang))
+    return _export(console)
+
+
+def summary(problems: Sequence[Problem], lang: str) -> str:
+    """How many problems of each kind."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    lines = [label("problem_summary", lang, errors=errors, warnings=len(problems) - errors)]
+    for kind, count in sorted(Counter(p.kind for p in problems).items()):
+        lines.append(label("by_kind", lang, kind=kind_name(kind, lang), count=count))
+    return "\n".join(lines)
+
+
+def render_problems_json(problems: Sequence[Problem], rows: int, lang: str) -> str:
+    """Every problem as JSON, with counts by kind."""
+    document = {
+        "rows": rows,
+        "errors": sum(1 for p in problems if p.severity == "error"),
+        "warnings": sum(1 for p in problems if p.severity == "warning"),
+        "by_kind": dict(sorted(Counter(p.kind for p in problems).items())),
+        "problems": [problem_record(p, lang) for p in problems],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _party(party: str | None, lang: str) -> str:
+    return label(f"party_{party or 'any'}", lang)
+
+
+def describe_rule(rule: Rule, lang: str) -> str:
+    """What a numerator or denominator rule counts, in words."""
+    if isinstance(rule, Distinct):
+        event = (
+            label(f"event_{rule.event}", lang)
+            if rule.event in {"participate", "benefit", "need", "survey"}
+            else rule.event
+        )
+        if rule.counted is None:
+            text = label("rule_rows", lang, party=_party(rule.party, lang), event=event)
+        else:
+            text = label(
+                "rule_distinct",
+                lang,
+                party=_party(rule.party, lang),
+                event=event,
+                counted=label(f"counted_{rule.counted}", lang),
+            )
+        for name in ("status", "service", "category"):
+            value = getattr(rule, name)
+            if value is not None:
+                text += label("rule_condition", lang, field=name, value=value)
+        return text
+    if isinstance(rule, NeedsMet):
+        return label("rule_needs_met", lang)
+    if isinstance(rule, NeedsRaised):
+        return label("rule_needs_raised", lang)
+    if isinstance(rule, SatisfiedRespondents):
+        return label("rule_satisfied", lang, party=_party(rule.party, lang))
+    if isinstance(rule, Respondents):
+        return label("rule_respondents", lang, party=_party(rule.party, lang))
+    if isinstance(rule, ProfileField):
+        key = "rule_population" if rule.needs_answers else "rule_profile"
+        return label(key, lang, field=rule.name)
+    assert_never(rule)
+
+
+def render_explain(
+    indicators: Sequence[Indicator], lang: str, min_sample: int, options: RenderOptions
+) -> str:
+    """Each indicator's formula, what its numbers count, and what it means."""
+    console = _console(options)
+    for indicator in indicators:
+        other = "en" if lang == "zh" else "zh"
+        console.print(
+            Text(f"{indicator.name(lang)} ({indicator.key}; {indicator.name(other)})", style="bold")
+        )
+        console.print(
+            f"  {label('explain_formula', lang)}: "
+            f"{label('explain_numerator', lang)} / {label('explain_denominator', lang)}"
+        )
+        console.print(
+            f"  {label('explain_numerator', lang)}: {describe_rule(indicator.numerator, lang)}"
+        )
+        console.print(
+            f"  {label('explain_denominator', lang)}: {describe_rule(indicator.denominator, lang)}"
+        )
+        if indicator.description(lang):
+            console.print(f"  {label('explain_meaning', lang)}: {indicator.description(lang)}")
+        if indicator.survey_basis:
+            console.print("  " + label("explain_survey", lang, min_sample=min_sample))
+        console.print()
+    return _export(console)

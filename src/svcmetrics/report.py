@@ -1,0 +1,197 @@
+"""Counts to results: rates, survey intervals, flags, roll-ups, changes and statuses (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from svcmetrics.errors import Problem
+from svcmetrics.indicators import Indicator
+from svcmetrics.judge import Status, judge
+from svcmetrics.periods import Period
+from svcmetrics.stats import wilson_interval
+
+LEVELS: tuple[str, ...] = ("community", "rollup", "total")
+TOTAL_ID = "*"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A row label of the output: a community, a roll-up level or the grand total."""
+
+    level: str
+    id: str
+    name: str | None
+    parent: str | None
+
+
+@dataclass
+class Result:
+    """One result record (spec 3.1)."""
+
+    level: str
+    community: str
+    community_name: str | None
+    parent: str | None
+    period: str
+    indicator: str
+    numerator: int
+    denominator: int | None
+    sample_size: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    change: float | None = None
+    status: Status | None = None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        """numerator / denominator; None when the denominator is unknown or 0 (spec 2.5)."""
+        if not self.denominator:
+            return None
+        return self.numerator / self.denominator
+
+
+@dataclass
+class Report:
+    """Everything one run produced: results in output order, problems, and the run's facts."""
+
+    results: list[Result]
+    problems: list[Problem]
+    indicators: list[Indicator]
+    periods: list[Period]
+    units: list[Unit]
+    meta: dict[str, Any] = field(default_factory=dict)
+    csv_bom: bool = False
+    """The config asks for CSV output to start with a BOM."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """The numbers of one (unit, period, indicator) before rates are judged."""
+
+    numerator: int
+    denominator: int | None
+    sample_size: int | None
+    flags: tuple[str, ...] = ()
+
+
+def _flags(part: Part, min_sample: int, partial: bool, no_records: bool) -> list[str]:
+    flags: list[str] = []
+    if no_records:
+        flags.append("no_records")
+    if part.sample_size is not None and 0 < part.sample_size < min_sample:
+        flags.append("small_sample")
+    if part.denominator is not None and part.numerator > part.denominator:
+        flags.append("numerator_above_denominator")
+    flags.extend(part.flags)
+    if partial:
+        flags.append("partial_period")
+    return flags
+
+
+def rollup(
+    parts: Mapping[tuple[str, str, str], Part], children: Mapping[str, Sequence[str]], unit: str
+) -> dict[tuple[str, str], Part]:
+    """A parent's parts: the sums over the communities under it whose denominator is known.
+
+    ``children`` maps each unit to the communities it pools (directly or through levels
+    between). Children with an unknown denominator are left out and the parent is flagged
+    ``partial_rollup`` (spec 2.6).
+    """
+    pooled: dict[tuple[str, str], Part] = {}
+    members = set(children[unit])
+    for (community, period, indicator), part in parts.items():
+        if community not in members:
+            continue
+        key = (period, indicator)
+        current = pooled.get(key, Part(0, None, None))
+        if part.denominator is None:
+            pooled[key] = Part(
+                current.numerator,
+                current.denominator,
+                current.sample_size,
+                ("partial_rollup",),
+            )
+            continue
+        sample = part.sample_size
+        pooled[key] = Part(
+            current.numerator + part.numerator,
+            (current.denominator or 0) + part.denominator,
+            None if sample is None else (current.sample_size or 0) + sample,
+            current.flags,
+        )
+    return pooled
+
+
+def build_results(
+    parts: Mapping[tuple[str, str, str], Part],
+    units: Sequence[Unit],
+    children: Mapping[str, Sequence[str]],
+    periods: Sequence[Period],
+    indicators: Sequence[Indicator],
+    records: Mapping[tuple[str, str], int],
+    min_sample: int,
+) -> list[Result]:
+    """Every unit × period × indicator, in output order (spec 3.1)."""
+    by_unit: dict[str, Mapping[tuple[str, str], Part]] = {}
+    for unit in units:
+        if unit.level == "community":
+            by_unit[unit.id] = {
+                (period, indicator): part
+                for (community, period, indicator), part in parts.items()
+                if community == unit.id
+            }
+        else:
+            by_unit[unit.id] = rollup(parts, children, unit.id)
+    results: list[Result] = []
+    previous: dict[tuple[str, str], float | None] = {}
+    ancestors = _ancestors(units)
+    order = {level: number for number, level in enumerate(LEVELS)}
+    for period in periods:
+        for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
+            members = children.get(unit.id, [unit.id])
+            no_records = all(records.get((member, period.label), 0) == 0 for member in members)
+            for indicator in indicators:
+                part = by_unit[unit.id].get((period.label, indicator.key), Part(0, None, None))
+                result = Result(
+                    level=unit.level,
+                    community=unit.id,
+                    community_name=unit.name,
+                    parent=unit.parent,
+                    period=period.label,
+                    indicator=indicator.key,
+                    numerator=part.numerator,
+                    denominator=part.denominator,
+                    sample_size=part.sample_size if indicator.survey_basis else None,
+                    flags=_flags(part, min_sample, period.partial, no_records),
+                )
+                if indicator.survey_basis and part.sample_size:
+                    interval = wilson_interval(part.numerator, part.sample_size)
+                    if interval is not None:
+                        result.ci_low, result.ci_high = interval
+                rate = result.rate
+                key = (unit.id, indicator.key)
+                if key in previous:
+                    before = previous[key]
+                    if rate is not None and before is not None:
+                        result.change = (rate - before) * 100
+                previous[key] = rate
+                result.status = judge(rate, indicator.threshold, [unit.id, *ancestors[unit.id]])
+                results.append(result)
+    return results
+
+
+def _ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:
+    """Each unit's parent chain, nearest first (for per-parent threshold overrides)."""
+    parent_of = {unit.id: unit.parent for unit in units}
+    chains: dict[str, list[str]] = {}
+    for unit in units:
+        chain: list[str] = []
+        current = unit.parent
+        while current is not None and current not in chain and current != unit.id:
+            chain.append(current)
+            current = parent_of.get(current)
+        chains[unit.id] = chain
+    return chains

@@ -1,0 +1,24 @@
+"""Small statistical formulas (pure): the Wilson score interval."""
+
+from __future__ import annotations
+
+import math
+
+Z_95 = 1.959963984540054
+"""The 97.5th percentile of the standard normal distribution."""
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The Wilson score interval of ``successes`` out of ``n``; None when ``n`` is 0.
+
+    Wilson rather than the normal approximation because survey samples in a community are
+    small and rates near 100% are common; the Wald interval collapses there.
+    """
+    if n <= 0:
+        return None
+    p = successes / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(max(p * (1 - p) / n + z2 / (4 * n * n), 0.0)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
