@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
 import typer
 
@@ -24,7 +24,11 @@ from svcmetrics.i18n import error_text, label, resolve_lang
 from svcmetrics.periods import PeriodKind
 from svcmetrics.render import OutputFormat, ProblemFormat, RenderOptions
 
+if TYPE_CHECKING:
+    from svcmetrics.report import Report
+
 EXIT_OK = 0
+EXIT_BREACH = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERNAL = 4
@@ -40,6 +44,21 @@ class LangChoice(StrEnum):
 
     ZH = "zh"
     EN = "en"
+
+
+class LastPeriod(StrEnum):
+    """The complete periods ``--last`` can select."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class FailOn(StrEnum):
+    """The breach level at or beyond which ``compute`` exits 1."""
+
+    WARN = "warn"
+    CRITICAL = "critical"
 
 
 class Terminated(BaseException):
@@ -131,6 +150,22 @@ def _guarded(lang: str, debug: bool) -> Callable[[Callable[P, None]], Callable[P
     return decorate
 
 
+def _notices(report: "Report", lang: str) -> None:
+    """Skipped rows, warnings and breaches, on stderr after the results."""
+    from svcmetrics.render import render_breaches, render_notices, summary
+
+    errors = [p for p in report.problems if p.severity == "error"]
+    if errors:
+        _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
+        _err(summary(errors, lang))
+    warnings = [p for p in report.problems if p.severity == "warning"]
+    if warnings:
+        _err(render_notices(warnings, lang))
+    breaches = render_breaches(report, lang)
+    if breaches:
+        _err(breaches)
+
+
 def build_app(lang: str, debug: bool = False) -> typer.Typer:
     """The Typer app with every help text in ``lang``."""
     app = typer.Typer(
@@ -184,10 +219,14 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         config: ConfigOpt = None,
         profile: ProfileOpt = None,
         period: Annotated[
-            PeriodKind, typer.Option("--period", help=label("help_period", lang))
-        ] = PeriodKind.MONTH,
+            PeriodKind | None,
+            typer.Option("--period", help=label("help_period", lang), show_default="month"),
+        ] = None,
         month: Annotated[
             str | None, typer.Option("--month", help=label("help_month", lang))
+        ] = None,
+        last: Annotated[
+            LastPeriod | None, typer.Option("--last", help=label("help_last", lang))
         ] = None,
         date_from: Annotated[
             str | None, typer.Option("--from", help=label("help_from", lang))
@@ -205,6 +244,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
         ] = None,
         lang_option: LangOpt = None,
+        fail_on: Annotated[
+            FailOn | None, typer.Option("--fail-on", help=label("help_fail_on", lang))
+        ] = None,
         skip_invalid: Annotated[
             bool, typer.Option("--skip-invalid", help=label("help_skip_invalid", lang))
         ] = False,
@@ -217,8 +259,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         ] = False,
         debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
     ) -> None:
+        from svcmetrics.judge import Status, at_or_beyond
         from svcmetrics.pipeline import Options, run
-        from svcmetrics.render import render, summary
+        from svcmetrics.render import render
 
         options = Options(
             logs=tuple(logs or ()),
@@ -226,6 +269,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             profile=profile,
             period=period,
             month=month,
+            last=None if last is None else PeriodKind(last.value),
             date_from=_parse_day(date_from, "--from"),
             date_to=_parse_day(date_to, "--to"),
             as_of=_parse_day(as_of, "--as-of"),
@@ -239,14 +283,20 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         text = render(
             report, fmt, RenderOptions(lang=lang, wide=wide, bom=csv_bom, color=color, width=width)
         )
-        _emit(text, output)
+        _emit(
+            text,
+            None if output is None else Path(str(output).replace("{period}", report.period_label)),
+        )
         if verbose and not quiet:
             for source, encoding_used in report.meta.get("encodings", {}).items():
                 _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
-        errors = [p for p in report.problems if p.severity == "error"]
-        if errors and not quiet:
-            _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
-            _err(summary(errors, lang))
+        failed = fail_on is not None and any(
+            at_or_beyond(result.status, Status(fail_on.value)) for result in report.results
+        )
+        if not quiet:
+            _notices(report, lang)
+        if failed:
+            raise typer.Exit(EXIT_BREACH)
 
     @app.command(help=label("help_validate", lang))
     @guard
@@ -333,6 +383,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     option = _option_value(args, "--lang")
     lang = resolve_lang(option, None if option in ("zh", "en") else _config_lang(args))
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
+    # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app = build_app(lang, debug="--debug" in args)
     code: int | str | None = EXIT_OK
     try:

@@ -72,6 +72,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "by_kind": ("  {kind}: {count}", "  {kind}: {count}"),
     "validate_ok": ("{rows} 行记录全部有效。", "All {rows} rows are valid."),
     "encoding_used": ("{file}: 编码 {encoding}", "{file}: encoding {encoding}"),
+    "breaches_title": ("未达标 {count} 项:", "{count} below target:"),
+    "breach_below": (
+        "  {community} {period} {indicator} {rate},低于{status}线 {level}",
+        "  {community} {period} {indicator} {rate} is below the {status} level {level}",
+    ),
+    "breach_above": (
+        "  {community} {period} {indicator} {rate},高于{status}线 {level}",
+        "  {community} {period} {indicator} {rate} is above the {status} level {level}",
+    ),
     "where": ("位置", "Where"),
     "column": ("列", "Column"),
     "value": ("值", "Value"),
@@ -162,6 +171,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "help_profile": ("社区概况文件(分母)。", "Community profile file (the denominators)."),
     "help_period": ("统计期间:月、季、年或全部。", "Period: month, quarter, year or all."),
     "help_month": ("只统计这个月(YYYY-MM)。", "Only this month (YYYY-MM)."),
+    "help_last": (
+        "上一个完整的月、季或年(相对今天或 --as-of)。",
+        "The last complete month, quarter or year (before today, or --as-of).",
+    ),
+    "help_fail_on": (
+        "有指标达到此级别(warn 或 critical)时以退出码 1 结束。",
+        "Exit 1 when a rate is at or beyond this level (warn or critical).",
+    ),
     "help_from": ("起始日期(含)。", "First day (inclusive)."),
     "help_to": ("截止日期(含)。", "Last day (inclusive)."),
     "help_as_of": (
@@ -444,6 +461,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "bad_day_option": (
         ("{option} 的值 “{value}” 不是日期。", "写成 YYYY-MM-DD,例如 2026-11-03"),
         ("{option}: '{value}' is not a date.", "write YYYY-MM-DD, for example 2026-11-03"),
+    ),
+    "last_and_range": (
+        ("--last 不能和 --month、--from/--to 同时使用。", "只用其中一种方式选择期间"),
+        ("--last cannot be combined with --month or --from/--to.", "select the period one way"),
+    ),
+    "last_all": (
+        ("--last 只能是 month、quarter 或 year。", "例如 --last month"),
+        ("--last takes month, quarter or year.", "for example --last month"),
     ),
     "range_needs_both": (
         ("--from 和 --to 必须同时给出。", "两个日期都写上"),

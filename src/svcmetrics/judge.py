@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from svcmetrics.models import Levels, Threshold
@@ -28,18 +29,28 @@ def levels_for(threshold: Threshold, ids: list[str]) -> Levels:
     return Levels(warn=threshold.warn, critical=threshold.critical)
 
 
-def judge(rate: float | None, threshold: Threshold | None, ids: list[str]) -> Status | None:
-    """``n/a`` for an undefined rate, else the level crossed; None when no threshold applies.
+@dataclass(frozen=True)
+class Verdict:
+    """A status and, for a breach, the level it crossed."""
 
-    A rate equal to a level is not a breach; the exact fraction is compared, not its display.
+    status: Status | None
+    level: float | None = None
+
+
+def judge(rate: float | None, threshold: Threshold | None, ids: list[str]) -> Verdict:
+    """``n/a`` for an undefined rate, else the level crossed; no status without a threshold.
+
+    Below ``warn`` is ``warn``, below ``critical`` is ``critical`` (above, for ``better:
+    lower``); a rate equal to a level is not a breach. The exact fraction is compared, not
+    its rounded display.
     """
     if rate is None:
-        return Status.NA
+        return Verdict(Status.NA)
     if threshold is None:
-        return None
+        return Verdict(None)
     levels = levels_for(threshold, ids)
     if levels.warn is None and levels.critical is None:
-        return None
+        return Verdict(None)
     lower_is_better = threshold.better == "lower"
 
     def breaches(level: float | None) -> bool:
@@ -48,7 +59,13 @@ def judge(rate: float | None, threshold: Threshold | None, ids: list[str]) -> St
         return rate > level if lower_is_better else rate < level
 
     if breaches(levels.critical):
-        return Status.CRITICAL
+        return Verdict(Status.CRITICAL, levels.critical)
     if breaches(levels.warn):
-        return Status.WARN
-    return Status.OK
+        return Verdict(Status.WARN, levels.warn)
+    return Verdict(Status.OK)
+
+
+def at_or_beyond(status: Status | None, fail_on: Status) -> bool:
+    """True when ``status`` is a breach at least as severe as ``fail_on`` (warn or critical)."""
+    severity = {Status.WARN: 1, Status.CRITICAL: 2}
+    return status in severity and severity[status] >= severity[fail_on]

@@ -21,7 +21,7 @@ from svcmetrics.indicators import (
     profile_fields,
 )
 from svcmetrics.models import EVENTS, Community, Config, LogSpec, Profile, record_columns
-from svcmetrics.periods import Period, PeriodKind, parse_month, span
+from svcmetrics.periods import Period, PeriodKind, last_complete, parse_month, span
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import TOTAL_ID, Part, Report, Unit, build_results
 
@@ -39,14 +39,21 @@ class Options:
     logs: tuple[str, ...] = ()
     config: Path | None = None
     profile: Path | None = None
-    period: PeriodKind = PeriodKind.MONTH
+    period: PeriodKind | None = None
+    """None: monthly, or the kind of ``last`` when that is given."""
     month: str | None = None
+    last: PeriodKind | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     as_of: dt.date | None = None
     skip_invalid: bool = False
     encoding: str | None = None
     today: dt.date | None = None
+
+    @property
+    def kind(self) -> PeriodKind:
+        """The period the results are grouped by."""
+        return self.period or self.last or PeriodKind.MONTH
 
 
 @dataclass
@@ -121,12 +128,19 @@ def read_logs(options: Options, inputs: Inputs) -> list[Source]:
     return sources
 
 
-def _selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
+def selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
+    """The range chosen by ``--month``, ``--from/--to`` or ``--last``; None for all data."""
+    if options.last is not None:
+        if options.month is not None or options.date_from or options.date_to:
+            raise UsageError("last_and_range")
+        if options.last is PeriodKind.ALL:
+            raise UsageError("last_all")
+        return last_complete(options.last, options.as_of or options.today or dt.date.today())
     if options.month is not None:
         if options.date_from or options.date_to:
             raise UsageError("month_and_range")
-        if options.period not in (PeriodKind.MONTH, PeriodKind.ALL):
-            raise UsageError("month_with_period", period=options.period.value)
+        if options.kind not in (PeriodKind.MONTH, PeriodKind.ALL):
+            raise UsageError("month_with_period", period=options.kind.value)
         try:
             return parse_month(options.month)
         except ValueError:
@@ -307,7 +321,7 @@ def run(options: Options) -> Report:
     """Read, validate, count and judge: the whole computation of ``svcmetrics compute``."""
     from svcmetrics.engine import Engine
 
-    selected = _selected_range(options)
+    selected = selected_range(options)
     with Engine() as engine:
         checked = _validate(engine, options)
         inputs = checked.inputs
@@ -315,9 +329,9 @@ def run(options: Options) -> Report:
         if checked.errors and not options.skip_invalid:
             raise InputError("invalid_rows", problems=problems, count=len(checked.errors))
         if selected is not None:
-            periods = span(options.period, selected[0], selected[1], clip=True)
+            periods = span(options.kind, selected[0], selected[1], clip=True)
         elif checked.first is not None and checked.last is not None:
-            periods = span(options.period, checked.first, checked.last)
+            periods = span(options.kind, checked.first, checked.last)
         else:
             raise InputError("nothing_to_compute", problems=problems)
         engine.set_periods(periods)
@@ -355,7 +369,7 @@ def run(options: Options) -> Report:
         "inputs": [source.name for source in checked.sources],
         "encodings": {source.name: source.encoding for source in checked.sources},
         "profile": inputs.profile_name,
-        "period": options.period.value,
+        "period": options.kind.value,
         "span": [periods[0].label, periods[-1].label],
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "rows": checked.rows,

@@ -444,6 +444,42 @@ def summary(problems: Sequence[Problem], lang: str) -> str:
     return "\n".join(lines)
 
 
+def render_notices(problems: Sequence[Problem], lang: str) -> str:
+    """One line per warning, message then hint, for stderr."""
+    lines = []
+    for problem in problems:
+        text, hint = problem_text(problem, lang)
+        where = _where(problem)
+        lines.append(f"{where + ': ' if where else ''}{text}" + (f" ({hint})" if hint else ""))
+    return "\n".join(lines)
+
+
+def render_breaches(report: Report, lang: str) -> str:
+    """One line per rate beyond a threshold (community, period, indicator, rate, level)."""
+    names = _names(report, lang)
+    lines = []
+    for result in report.results:
+        if not result.breached or result.status is None:
+            continue
+        indicator = next(i for i in report.indicators if i.key == result.indicator)
+        lower = indicator.threshold is not None and indicator.threshold.better == "lower"
+        lines.append(
+            label(
+                "breach_above" if lower else "breach_below",
+                lang,
+                community=unit_name(result.community, result.community_name, result.level, lang),
+                period=result.period,
+                indicator=names[result.indicator],
+                rate=percent(result.rate),
+                level=percent(result.limit),
+                status=label(f"status_{result.status.value}", lang),
+            )
+        )
+    if not lines:
+        return ""
+    return "\n".join([label("breaches_title", lang, count=len(lines)), *lines])
+
+
 def render_problems_json(problems: Sequence[Problem], rows: int, lang: str) -> str:
     """Every problem as JSON, with counts by kind."""
     document = {

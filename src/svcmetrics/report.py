@@ -44,6 +44,13 @@ class Result:
     change: float | None = None
     status: Status | None = None
     flags: list[str] = field(default_factory=list)
+    limit: float | None = None
+    """The threshold level a breach crossed (not an output field; for the breach summary)."""
+
+    @property
+    def breached(self) -> bool:
+        """True when the rate crossed a warn or critical level."""
+        return self.status in (Status.WARN, Status.CRITICAL)
 
     @property
     def rate(self) -> float | None:
@@ -65,6 +72,14 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
     csv_bom: bool = False
     """The config asks for CSV output to start with a BOM."""
+
+    @property
+    def period_label(self) -> str:
+        """The selected period (``2026-11``), or ``FIRST..LAST`` for several: for file names."""
+        if not self.periods:
+            return ""
+        first, last = self.periods[0].label, self.periods[-1].label
+        return first if first == last else f"{first}..{last}"
 
 
 @dataclass(frozen=True)
@@ -178,7 +193,8 @@ def build_results(
                     if rate is not None and before is not None:
                         result.change = (rate - before) * 100
                 previous[key] = rate
-                result.status = judge(rate, indicator.threshold, [unit.id, *ancestors[unit.id]])
+                verdict = judge(rate, indicator.threshold, [unit.id, *ancestors[unit.id]])
+                result.status, result.limit = verdict.status, verdict.level
                 results.append(result)
     return results
 
