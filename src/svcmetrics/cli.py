@@ -76,7 +76,7 @@ def _stdout_is_terminal() -> bool:
 def _stderr_options(lang: str) -> RenderOptions:
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 120
-    return RenderOptions(lang=lang, color=color, width=width)
+    return RenderOptions(lang=lang, color=color, width=width, terminal=sys.stderr.isatty())
 
 
 def _err(text: str) -> None:
@@ -320,7 +320,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         if fmt is ProblemFormat.JSON:
             sys.stdout.write(render_problems_json(checked.problems, checked.rows, lang))
         elif checked.problems:
-            options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=120)
+            options = RenderOptions(
+                lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
+            )
             sys.stdout.write(render_problems(checked.problems, options))
         else:
             sys.stdout.write(label("validate_ok", lang, rows=checked.rows) + "\n")

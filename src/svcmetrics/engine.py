@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.errors import Problem
+from svcmetrics.errors import Problem, Severity
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -205,6 +205,29 @@ class Engine:
         )
         self.con.execute("DROP TABLE raw")
 
+    def ambiguous_dates(self) -> list[tuple[int, int, str, int, int]]:
+        """Sources without a ``date_format`` whose dates read as D/M/Y or M/D/Y.
+
+        One row per such source: (source, line of an example, its value, the largest first
+        part, the largest second part); the caller turns it into a problem.
+        """
+        sql = r"""
+            WITH candidates AS (
+                SELECT _src, _line, trim(date) AS value,
+                       regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 1) AS a,
+                       regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 2) AS b
+                FROM norm WHERE day IS NULL AND date IS NOT NULL
+            )
+            SELECT _src, min(_line), arg_min(value, _line), max(a::INTEGER), max(b::INTEGER)
+            FROM candidates WHERE a <> '' GROUP BY _src ORDER BY _src
+        """
+        rows = self.con.execute(sql).fetchall()
+        return [
+            (int(src), int(line), str(value), int(first), int(second))
+            for src, line, value, first, second in rows
+            if not self._sources[int(src)].date_format
+        ]
+
     def distinct_values(self, name: str, where: str = "TRUE") -> list[str]:
         """The distinct non-blank values of a normalised field (for checks done in Python)."""
         rows = self.con.execute(
@@ -278,12 +301,80 @@ class Engine:
         params += ["status", "bad_answer"]
         return queries, params
 
+    def _problem(
+        self,
+        src: int,
+        rec: int,
+        line: int,
+        col: str,
+        value: str | None,
+        kind: str,
+        severity: Severity = "error",
+        params: dict[str, Any] | None = None,
+    ) -> Problem:
+        source = self._sources[src]
+        return Problem(
+            kind=kind,
+            file=source.name,
+            line=line,
+            column=source.headers.get(col, col),
+            value=value,
+            severity=severity,
+            record=rec,
+            params={"field": col, **(params or {})},
+        )
+
+    def _warnings(self, today: dt.date) -> list[Problem]:
+        """What is suspicious but not invalid: duplicates, future dates, ids Excel mangled."""
+        fields = ", ".join(ident(name) for name in RECORD_FIELDS)
+        duplicates = self.con.execute(
+            f"""SELECT _src, _rec, _line, first_src, first_line FROM (
+                SELECT _src, _rec, _line,
+                       first_value(_src) OVER w AS first_src,
+                       first_value(_line) OVER w AS first_line,
+                       row_number() OVER w AS copy
+                FROM norm WINDOW w AS (PARTITION BY {fields} ORDER BY _src, _rec)
+            ) WHERE copy > 1 ORDER BY _src, _rec"""
+        ).fetchall()
+        found = [
+            self._problem(
+                src,
+                rec,
+                line,
+                "",
+                None,
+                "duplicate_row",
+                "warning",
+                {"first": f"{self._sources[first_src].name}:{first_line}"},
+            )
+            for src, rec, line, first_src, first_line in duplicates
+        ]
+        future = self.con.execute(
+            "SELECT _src, _rec, _line, date FROM norm WHERE day > ? ORDER BY _src, _rec", [today]
+        ).fetchall()
+        found += [
+            self._problem(src, rec, line, "date", value, "future_date", "warning")
+            for src, rec, line, value in future
+        ]
+        for name in ("id", "household", "ticket"):
+            mangled = self.con.execute(
+                f"SELECT _src, _rec, _line, {ident(name)} FROM norm WHERE "
+                f"regexp_matches({ident(name)}, ?) ORDER BY _src, _rec",
+                [r"^\d+(\.\d+)?[eE]\+\d+$"],
+            ).fetchall()
+            found += [
+                self._problem(src, rec, line, name, value, "mangled_id", "warning")
+                for src, rec, line, value in mangled
+            ]
+        return found
+
     def validate(
         self,
         window: tuple[dt.date, dt.date],
         community_required: bool,
         single: str | None,
         as_of: dt.date | None,
+        today: dt.date,
     ) -> Checked:
         """Check every row in bulk; build ``recs`` from the valid rows (up to ``as_of``).
 
@@ -297,18 +388,9 @@ class Engine:
             "SELECT _src, _rec, _line, col, value, kind FROM problems "
             "ORDER BY _src, _rec, kind, col"
         ).fetchall()
-        problems = [
-            Problem(
-                kind=kind,
-                file=self._sources[src].name,
-                line=line,
-                column=self._sources[src].headers.get(col, col),
-                value=value,
-                record=rec,
-                params={"field": col},
-            )
-            for src, rec, line, col, value, kind in found
-        ]
+        problems = [self._problem(*row) for row in found] + self._warnings(today)
+        order = {source.name: number for number, source in enumerate(self._sources)}
+        problems.sort(key=lambda p: (order.get(p.file, -1), p.record or 0))
         as_of_clause = "AND n.day <= ?" if as_of else ""
         rec_params: list[Any] = [single]
         if as_of:

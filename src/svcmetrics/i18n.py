@@ -265,6 +265,28 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "the profile is probably out of date: update it",
         ),
     ),
+    "ambiguous_dates": (
+        (
+            "日期 “{value}” 有两种读法:月在前是 {month_first}({month_first_format}),日在前是 {day_first}({day_first_format})",
+            "在配置中为该文件设置 date_format: \"{suggested}\"(或另一种读法的格式)",
+        ),
+        (
+            "date '{value}' reads two ways: month first {month_first} ({month_first_format}), day first {day_first} ({day_first_format})",
+            "set date_format: \"{suggested}\" for this file in the config (or the other reading's format)",
+        ),
+    ),
+    "duplicate_row": (
+        ("与 {first} 完全相同的重复行", "如果是重复录入,请删除其中一行(人数、需求按去重计,不受影响)"),
+        ("exact duplicate of {first}", "delete one copy if it was entered twice (distinct counts are not affected)"),
+    ),
+    "future_date": (
+        ("日期 “{value}” 在今天之后", "检查年份和月份是否笔误"),
+        ("date '{value}' is in the future", "check the year and month for a typo"),
+    ),
+    "mangled_id": (
+        ("{column} “{value}” 像是被 Excel 转成了科学计数法", "在 Excel 中把该列设为“文本”后重新录入或导出;原来的数字已丢失"),
+        ("{column} '{value}' looks mangled by Excel (scientific notation)", "format the column as Text in Excel and re-enter or re-export it; the digits are lost"),
+    ),
     "config_unknown_key": (
         ("未知的键 “{value}”", "是不是 “{closest}”?可用的键:{valid}"),
         ("unknown key '{value}'", "did you mean '{closest}'? valid keys: {valid}"),
@@ -274,6 +296,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("{column}: invalid value '{value}': {detail}", "fix the config as spec 1.1/1.3 describes"),
     ),
     # whole-run errors
+    "ambiguous_dates_found": (
+        ("日期写法有歧义,未计算。", "在配置中为这些文件设置 date_format"),
+        ("Dates are ambiguous; nothing was computed.", "set date_format for these files in the config"),
+    ),
     "invalid_rows": (
         (
             "台账中有 {count} 个无效之处,未计算。",
@@ -351,6 +377,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "unknown_encoding": (
         ("未知的编码 {encoding}。", "使用 utf-8、gb18030、big5 等"),
         ("Unknown encoding {encoding}.", "use utf-8, gb18030, cp1252 or the like"),
+    ),
+    "no_such_sheet": (
+        ("{file} 中没有工作表 “{sheet}”。", "可用的工作表:{sheets}"),
+        ("{file} has no sheet '{sheet}'.", "its sheets are: {sheets}"),
+    ),
+    "bad_excel": (
+        ("无法读取 Excel 文件 {file}:{detail}。", "用 Excel 或 WPS 打开后另存为 .xlsx 再试"),
+        ("Cannot read the workbook {file}: {detail}.", "open it in Excel and save it again as .xlsx"),
     ),
     "bad_csv": (
         ("{file} 第 {line} 行:CSV 格式错误({detail})。", "检查引号是否成对"),
@@ -488,6 +522,10 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "unknown_community": ("未知社区", "unknown community"),
     "bad_answer": ("无法识别的回答", "unrecognised answer"),
     "numerator_above_denominator": ("分子大于分母", "numerator above denominator"),
+    "ambiguous_dates": ("日期有歧义", "ambiguous dates"),
+    "duplicate_row": ("重复行", "duplicate row"),
+    "future_date": ("未来日期", "future date"),
+    "mangled_id": ("编号被 Excel 改写", "id mangled by Excel"),
     "config_unknown_key": ("未知的键", "unknown key"),
     "config_invalid": ("配置值无效", "invalid config value"),
 }

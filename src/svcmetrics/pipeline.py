@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import glob
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -232,6 +233,64 @@ def _parts(
     return parts
 
 
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(.*)$")
+
+
+def _time_format(rest: str) -> str:
+    """The strptime format of what follows a date (`` 12:00:03 AM``, `` 08:30``)."""
+    rest = rest.strip()
+    if not rest:
+        return ""
+    twelve = rest.upper().endswith(("AM", "PM"))
+    clock = rest[:-2].strip() if twelve else rest
+    parts = clock.count(":")
+    hours = "%I" if twelve else "%H"
+    text = " " + hours + (":%M:%S" if parts >= 2 else ":%M")
+    return text + (" %p" if twelve else "")
+
+
+def ambiguous_date_problem(source: Source, line: int, value: str, first: int, second: int) -> Problem:
+    """A file whose dates read both as day/month/year and month/day/year (spec 1.2, 4).
+
+    The problem shows an example row, both readings, and the format to set; when some
+    first part is above 12 the file can only be day-first (and the other way round).
+    """
+    match = _NUMERIC_DATE.match(value)
+    if match is None:  # the engine's pattern and this one agree; keep mypy and readers honest
+        raise ValueError(value)
+    a, separator, b, year, rest = match.groups()
+    clock = _time_format(rest)
+    month_first = f"%m{separator}%d{separator}%Y{clock}"
+    day_first = f"%d{separator}%m{separator}%Y{clock}"
+
+    def reading(month: str, day: str) -> str:
+        try:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            return "—"
+
+    if first > 12 >= second:
+        suggested = day_first
+    elif second > 12 >= first:
+        suggested = month_first
+    else:
+        suggested = f"{month_first} | {day_first}"
+    return Problem(
+        kind="ambiguous_dates",
+        file=source.name,
+        line=line,
+        column=source.headers.get("date", "date"),
+        value=value,
+        params={
+            "month_first": reading(a, b),
+            "day_first": reading(b, a),
+            "month_first_format": month_first,
+            "day_first_format": day_first,
+            "suggested": suggested,
+        },
+    )
+
+
 def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str]) -> list[Problem]:
     """Add to each row problem what was expected (and the closest community name)."""
     columns = record_columns()
@@ -289,6 +348,12 @@ def _validate(engine: Engine, options: Options) -> Validated:
     config = inputs.config
     engine.load(sources)
     engine.normalise(custom_events(inputs.indicators))
+    ambiguous = [
+        ambiguous_date_problem(sources[src], line, value, first, second)
+        for src, line, value, first, second in engine.ambiguous_dates()
+    ]
+    if ambiguous:
+        raise InputError("ambiguous_dates_found", problems=ambiguous)
     engine.classify_answers(answer_lists(config.satisfaction))
     communities = _communities(inputs.profile, engine.distinct_values("community"))
     keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
@@ -302,6 +367,7 @@ def _validate(engine: Engine, options: Options) -> Validated:
         community_required=len(communities) > 1,
         single=single,
         as_of=options.as_of,
+        today=today,
     )
     problems = _describe_problems(checked.problems, inputs, [k for key in keys for k in key.keys])
     return Validated(

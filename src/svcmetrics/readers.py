@@ -7,6 +7,7 @@ does that in bulk), but every row keeps its line so that problems can point at i
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import csv
 import io
 import sys
@@ -256,6 +257,66 @@ def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping)
     return _build_source(name, encoding, headers, rows, lines, mapping)
 
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+def split_sheet(path: str) -> tuple[str, str | None]:
+    """``book.xlsx#Sheet`` → (``book.xlsx``, ``Sheet``); other paths are returned whole."""
+    head, hash_sign, sheet = path.rpartition("#")
+    if hash_sign and head.lower().endswith(EXCEL_SUFFIXES):
+        return head, sheet
+    return path, None
+
+
+def _excel_text(cell: object) -> str | None:
+    """An Excel cell as text: date cells as ISO dates, whole numbers without ``.0``."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, dt.datetime):
+        return cell.isoformat(sep=" ")
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    return str(cell)
+
+
+def read_excel(path: Path, name: str, sheet: str | None, mapping: Mapping) -> Source:
+    """Rows of a workbook's sheet (the first one unless named), through python-calamine.
+
+    calamine reads .xlsx, .xls and .ods alike and hands over typed cells, so date cells
+    arrive as dates and ids typed as numbers can be turned back into text.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        if sheet is None:
+            table = book.get_sheet_by_index(0)
+        elif sheet in book.sheet_names:
+            table = book.get_sheet_by_name(sheet)
+        else:
+            raise InputError(
+                "no_such_sheet", file=name, sheet=sheet, sheets=", ".join(book.sheet_names)
+            )
+        rows = table.to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as exc:
+        raise InputError("bad_excel", file=name, detail=str(exc)) from exc
+    if not rows:
+        raise InputError("empty_file", file=name)
+    headers = [_excel_text(cell) or "" for cell in rows[0]]
+    body: list[list[str | None]] = []
+    lines: list[int] = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [_excel_text(cell) for cell in row]
+        if any(cell is not None and cell.strip() for cell in cells):
+            body.append(cells)
+            lines.append(number)
+    return _build_source(name, None, headers, body, lines, mapping)
+
+
 def _is_yaml(name: str, text: str) -> bool:
     if name.lower().endswith((".yaml", ".yml")):
         return True
@@ -273,7 +334,12 @@ def read_log(
     if path == STDIN:
         data = sys.stdin.buffer.read()
     else:
+        path, sheet = split_sheet(path)
         file = Path(path) if base is None else base / path
+        if file.suffix.lower() in EXCEL_SUFFIXES:
+            if not file.exists():
+                raise InputError("file_not_found", file=name)
+            return read_excel(file, name, sheet, mapping)
         try:
             data = file.read_bytes()
         except IsADirectoryError:

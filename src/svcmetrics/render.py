@@ -64,6 +64,8 @@ class RenderOptions:
     color: bool = False
     width: int = 100
     neutralise: bool = True
+    terminal: bool = False
+    """Problems as a table for a person at a terminal; else one greppable line each."""
 
 
 RESULT_FIELDS: tuple[str, ...] = (
@@ -419,6 +421,12 @@ def render_problems(problems: Sequence[Problem], options: RenderOptions) -> str:
     console = _console(options)
     if not problems:
         return ""
+    if not options.terminal:
+        lines = [_problem_line(problem, lang) for problem in problems[:PROBLEMS_SHOWN]]
+        if len(problems) > PROBLEMS_SHOWN:
+            lines.append(label("problems_more", lang, count=len(problems) - PROBLEMS_SHOWN))
+        lines.append(summary(problems, lang))
+        return "\n".join(lines) + "\n"
     table = Table(title=label("problems_title", lang), box=box.SIMPLE_HEAD, show_lines=False)
     for key in ("where", "column", "value", "message", "hint"):
         table.add_column(label(key, lang), overflow="fold")
@@ -444,13 +452,22 @@ def summary(problems: Sequence[Problem], lang: str) -> str:
     return "\n".join(lines)
 
 
+NOTICES_SHOWN = 10
+
+
+def _problem_line(problem: Problem, lang: str) -> str:
+    """``file:line: column: message (hint)`` on one line."""
+    text, hint = problem_text(problem, lang)
+    where = _where(problem)
+    head = ": ".join(part for part in (where, problem.column) if part)
+    return f"{head + ': ' if head else ''}{text}" + (f" ({hint})" if hint else "")
+
+
 def render_notices(problems: Sequence[Problem], lang: str) -> str:
-    """One line per warning, message then hint, for stderr."""
-    lines = []
-    for problem in problems:
-        text, hint = problem_text(problem, lang)
-        where = _where(problem)
-        lines.append(f"{where + ': ' if where else ''}{text}" + (f" ({hint})" if hint else ""))
+    """One line per warning (message, then hint) for stderr; a count by kind beyond ten."""
+    lines = [_problem_line(problem, lang) for problem in problems[:NOTICES_SHOWN]]
+    if len(problems) > NOTICES_SHOWN:
+        lines.append(summary(problems, lang))
     return "\n".join(lines)
 
 
