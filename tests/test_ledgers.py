@@ -317,3 +317,52 @@ def test_same_records_same_results_in_every_format(
         assert first
         for path, found in results.items():
             assert found == first, path
+
+
+# -- a profile kept as a table -------------------------------------------------------------------
+
+
+def test_profile_as_csv_or_excel_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text(
+        "date,community,event,party,id,household\n"
+        "2026-10-03,jianguo,participate,resident,r1,h1\n"
+        "2026-10-04,共乐社区,benefit,resident,g1,gh1\n"
+    )
+    table = [
+        ["社区编号", "名称", "上级", "居民数", "有服务能力居民数", "户数", "单位数"],
+        ["jianguo", "建国社区", "daoli", "40", "10", "8", "4"],
+        ["gongle", "共乐社区", "daoli", "30", "5", "6", "2"],
+    ]
+    (tmp_path / "p.csv").write_bytes(
+        "\n".join(",".join(row) for row in table).encode("gb18030") + b"\n"
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(table[0])
+    for row in table[1:]:
+        sheet.append([*row[:3], *(int(cell) for cell in row[3:])])
+    book.save(tmp_path / "p.xlsx")
+    results = []
+    for profile in ("p.csv", "p.xlsx"):
+        report = run(Options(logs=("log.csv",), profile=Path(profile)))
+        results.append(
+            {(r.community, r.indicator): (r.numerator, r.denominator) for r in report.results}
+        )
+    assert results[0] == results[1]
+    assert results[0][("jianguo", "resident_participation")] == (1, 10)
+    assert results[0][("gongle", "resident_benefit")] == (1, 6)
+    assert results[0][("daoli", "resident_participation")] == (1, 15)
+
+
+def test_profile_table_with_a_fraction_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text("date,event,party,id\n2026-10-03,participate,resident,r1\n")
+    (tmp_path / "p.csv").write_text("社区编号,户数\njianguo,8.5\n")
+    with pytest.raises(InputError) as error:
+        run(Options(logs=("log.csv",), profile=Path("p.csv")))
+    [problem] = error.value.problems
+    assert (problem.column, problem.value) == ("communities.0.households", "8.5")

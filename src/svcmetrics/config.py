@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
@@ -53,12 +54,27 @@ def _valid_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]
     return keys
 
 
+_UNION_TAG = re.compile(
+    r"^(constrained-\w+|function-\w+.*|(list|dict|tuple)\[.*\]|int|str|float|bool)$"
+)
+
+
 def validation_problems(error: ValidationError, model: type[BaseModel], file: str) -> list[Problem]:
-    """One problem per pydantic error, an unknown key naming the closest valid one."""
+    """One problem per place, an unknown key naming the closest valid one.
+
+    pydantic reports a value that fits no member of a union once per member, with the
+    member's tag in the location; those are folded into one problem for the place.
+    """
     problems: list[Problem] = []
+    seen: set[str] = set()
     for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
+        loc = tuple(
+            part for part in item["loc"] if not (isinstance(part, str) and _UNION_TAG.match(part))
+        )
         where = ".".join(str(part) for part in loc)
+        if where in seen:
+            continue
+        seen.add(where)
         if item["type"] == "extra_forbidden":
             key = str(loc[-1])
             valid = _valid_keys(model, loc)
@@ -131,9 +147,43 @@ def load_config(path: Path | None) -> tuple[Config, Path]:
     return config, path.parent
 
 
+PROFILE_ALIASES: dict[str, str] = {
+    "社区编号": "id",
+    "社区": "id",
+    "名称": "name",
+    "上级": "parent",
+    "居民数": "residents",
+    "有服务能力居民数": "residents_capable",
+    "户数": "households",
+    "单位数": "units",
+}
+"""Chinese headers of a profile kept as a table (spec 1.1)."""
+
+
+def _table_profile(path: Path, name: str) -> dict[str, Any]:
+    """A profile kept as a CSV or Excel table: one row per community."""
+    from svcmetrics.readers import read_table
+
+    headers, rows = read_table(path, name)
+    keys = [PROFILE_ALIASES.get(header.strip(), header.strip()) for header in headers]
+    communities = []
+    for row in rows:
+        community: dict[str, Any] = {}
+        for key, cell in zip(keys, row, strict=False):
+            if not key or cell is None or not cell.strip():
+                continue
+            text = cell.strip()
+            community[key] = int(text) if text.isdigit() else text
+        communities.append(community)
+    return {"communities": communities}
+
+
 def load_profile(path: Path, name: str) -> Profile:
-    """A profile file: a YAML mapping with ``communities:`` (and optionally ``parents:``)."""
-    data = read_yaml(path, name)
+    """A profile: YAML with ``communities:`` (and ``parents:``), or a CSV or Excel table."""
+    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm", ".ods"):
+        data: Any = _table_profile(path, name)
+    else:
+        data = read_yaml(path, name)
     if isinstance(data, list):
         data = {"communities": data}
     if not isinstance(data, dict):

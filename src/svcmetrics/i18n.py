@@ -206,6 +206,63 @@ LABELS: dict[str, tuple[str, str]] = {
         "指标键名;省略时说明全部指标。",
         "Indicator key; all indicators when omitted.",
     ),
+    # charts (HTML page and terminal)
+    "list_sep": ("、", ", "),
+    "chart_title": ("{indicator}({period})", "{indicator}, {period}"),
+    "chart_warn_line": ("预警线", "warn level"),
+    "chart_critical_line": ("严重线", "critical level"),
+    "chart_no_threshold": ("未设标准线", "no threshold"),
+    "chart_warn_at": ("预警线 {level}", "warn level {level}"),
+    "chart_critical_at": ("严重线 {level}", "critical level {level}"),
+    "chart_lower_better": (
+        "(越低越好,高于标准线为越线)",
+        " (lower is better: above a level is a breach)",
+    ),
+    "chart_overrides": ("(部分社区另有标准)", " (some communities have their own levels)"),
+    "chart_undefined": ("无法计算", "undefined"),
+    # HTML report
+    "html_title": ("社区服务指标报告 {period}", "Community service indicators, {period}"),
+    "html_communities": ("社区", "Communities"),
+    "html_days": ("{start} 至 {end}", "{start} to {end}"),
+    "html_data_end": ("数据截至", "Data end on"),
+    "html_as_of": ("统计截至(--as-of)", "As of (--as-of)"),
+    "html_inputs": ("台账", "Logs"),
+    "html_profile": ("社区概况", "Profile"),
+    "html_rows": ("记录", "Records"),
+    "html_rows_count": ("{rows} 行", "{rows} rows"),
+    "html_skipped": (",已跳过 {count} 行无效记录", ", {count} invalid rows skipped"),
+    "html_summary_breaches": ("项未达标", "below target"),
+    "html_summary_small": ("个小样本", "small samples"),
+    "html_summary_problems": ("个数据问题", "data problems"),
+    "html_compare_title": ("各社区对比({period})", "Communities compared, {period}"),
+    "html_trend_title": ("各期趋势", "Trend across the periods"),
+    "html_trend_one_period": (
+        "只选了一个期间,没有趋势可画。",
+        "Only one period is selected: there is no trend to draw.",
+    ),
+    "html_breaches_title": ("未达标", "Below target"),
+    "html_breaches_none": (
+        "没有越过预警线或严重线的指标。",
+        "No rate is beyond a warn or critical level.",
+    ),
+    "html_level": ("标准线", "Level crossed"),
+    "html_results_title": ("指标明细", "All results"),
+    "html_survey_title": ("调查置信区间", "Survey intervals"),
+    "html_survey_note": (
+        "按调查口径计算的比率:样本量和 95% Wilson 置信区间(浅色条为区间,竖线为比率)。",
+        "Rates on the survey basis: sample size and 95% Wilson interval (the light band is the "
+        "interval, the mark the rate).",
+    ),
+    "html_survey_none": ("没有按调查口径计算的比率。", "No rate on the survey basis."),
+    "html_interval": ("95%置信区间", "95% interval"),
+    "html_small_title": ("小样本", "Small samples"),
+    "html_small_note": (
+        "以下调查比率的样本过少,置信区间很宽,仅供参考。",
+        "These survey rates rest on few respondents: read them with their intervals.",
+    ),
+    "html_small_none": ("没有样本过少的调查比率。", "No survey rate has a small sample."),
+    "html_problems_none": ("没有数据问题。", "No data problems."),
+    "html_footer": ("由 svcmetrics {version} 生成。", "Made by svcmetrics {version}."),
 }
 
 # Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).
@@ -268,37 +325,55 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "ambiguous_dates": (
         (
             "日期 “{value}” 有两种读法:月在前是 {month_first}({month_first_format}),日在前是 {day_first}({day_first_format})",
-            "在配置中为该文件设置 date_format: \"{suggested}\"(或另一种读法的格式)",
+            '在配置中为该文件设置 date_format: "{suggested}"(或另一种读法的格式)',
         ),
         (
             "date '{value}' reads two ways: month first {month_first} ({month_first_format}), day first {day_first} ({day_first_format})",
-            "set date_format: \"{suggested}\" for this file in the config (or the other reading's format)",
+            'set date_format: "{suggested}" for this file in the config (or the other reading\'s format)',
         ),
     ),
     "duplicate_row": (
-        ("与 {first} 完全相同的重复行", "如果是重复录入,请删除其中一行(人数、需求按去重计,不受影响)"),
-        ("exact duplicate of {first}", "delete one copy if it was entered twice (distinct counts are not affected)"),
+        (
+            "与 {first} 完全相同的重复行",
+            "如果是重复录入,请删除其中一行(人数、需求按去重计,不受影响)",
+        ),
+        (
+            "exact duplicate of {first}",
+            "delete one copy if it was entered twice (distinct counts are not affected)",
+        ),
     ),
     "future_date": (
         ("日期 “{value}” 在今天之后", "检查年份和月份是否笔误"),
         ("date '{value}' is in the future", "check the year and month for a typo"),
     ),
     "mangled_id": (
-        ("{column} “{value}” 像是被 Excel 转成了科学计数法", "在 Excel 中把该列设为“文本”后重新录入或导出;原来的数字已丢失"),
-        ("{column} '{value}' looks mangled by Excel (scientific notation)", "format the column as Text in Excel and re-enter or re-export it; the digits are lost"),
+        (
+            "{column} “{value}” 像是被 Excel 转成了科学计数法",
+            "在 Excel 中把该列设为“文本”后重新录入或导出;原来的数字已丢失",
+        ),
+        (
+            "{column} '{value}' looks mangled by Excel (scientific notation)",
+            "format the column as Text in Excel and re-enter or re-export it; the digits are lost",
+        ),
     ),
     "config_unknown_key": (
         ("未知的键 “{value}”", "是不是 “{closest}”?可用的键:{valid}"),
         ("unknown key '{value}'", "did you mean '{closest}'? valid keys: {valid}"),
     ),
     "config_invalid": (
-        ("{column} 的值 “{value}” 无效:{detail}", "按规格 1.1/1.3 修改配置"),
-        ("{column}: invalid value '{value}': {detail}", "fix the config as spec 1.1/1.3 describes"),
+        ("值 “{value}” 无效:{detail}", "按 README 中“输入格式”一节修改"),
+        (
+            "invalid value '{value}': {detail}",
+            "fix it as the README's input format section describes",
+        ),
     ),
     # whole-run errors
     "ambiguous_dates_found": (
         ("日期写法有歧义,未计算。", "在配置中为这些文件设置 date_format"),
-        ("Dates are ambiguous; nothing was computed.", "set date_format for these files in the config"),
+        (
+            "Dates are ambiguous; nothing was computed.",
+            "set date_format for these files in the config",
+        ),
     ),
     "invalid_rows": (
         (
@@ -384,7 +459,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "bad_excel": (
         ("无法读取 Excel 文件 {file}:{detail}。", "用 Excel 或 WPS 打开后另存为 .xlsx 再试"),
-        ("Cannot read the workbook {file}: {detail}.", "open it in Excel and save it again as .xlsx"),
+        (
+            "Cannot read the workbook {file}: {detail}.",
+            "open it in Excel and save it again as .xlsx",
+        ),
     ),
     "bad_csv": (
         ("{file} 第 {line} 行:CSV 格式错误({detail})。", "检查引号是否成对"),

@@ -249,7 +249,9 @@ def _time_format(rest: str) -> str:
     return text + (" %p" if twelve else "")
 
 
-def ambiguous_date_problem(source: Source, line: int, value: str, first: int, second: int) -> Problem:
+def ambiguous_date_problem(
+    source: Source, line: int, value: str, first: int, second: int
+) -> Problem:
     """A file whose dates read both as day/month/year and month/day/year (spec 1.2, 4).
 
     The problem shows an example row, both readings, and the format to set; when some

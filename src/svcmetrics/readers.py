@@ -7,8 +7,8 @@ does that in bulk), but every row keeps its line so that problems can point at i
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import csv
+import datetime as dt
 import io
 import sys
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from svcmetrics.errors import ConfigError, InputError, Problem
+from svcmetrics.errors import ConfigError, InputError
 from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, record_columns
 
 STDIN = "-"
@@ -183,24 +183,7 @@ def _sniff_delimiter(text: str) -> str:
 
 def read_csv_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
     """Rows of a CSV text (comma, tab or semicolon separated) with their first lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise InputError("empty_file", file=name) from None
-    except csv.Error as exc:
-        raise InputError("bad_csv", file=name, line=1, detail=str(exc)) from exc
-    rows: list[list[str | None]] = []
-    lines: list[int] = []
-    next_line = reader.line_num + 1
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append(list(row))
-                lines.append(next_line)
-            next_line = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError("bad_csv", file=name, line=next_line, detail=str(exc)) from exc
+    headers, rows, lines = _csv_rows(text, name)
     return _build_source(name, encoding, headers, rows, lines, mapping)
 
 
@@ -283,14 +266,18 @@ def _excel_text(cell: object) -> str | None:
     return str(cell)
 
 
-def read_excel(path: Path, name: str, sheet: str | None, mapping: Mapping) -> Source:
-    """Rows of a workbook's sheet (the first one unless named), through python-calamine.
+def _excel_rows(
+    path: Path, name: str, sheet: str | None
+) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """Headers, non-empty rows (as text) and their row numbers of a workbook's sheet.
 
-    calamine reads .xlsx, .xls and .ods alike and hands over typed cells, so date cells
-    arrive as dates and ids typed as numbers can be turned back into text.
+    python-calamine reads .xlsx, .xls and .ods alike and hands over typed cells, so date
+    cells arrive as dates and ids typed as numbers can be turned back into text.
     """
     from python_calamine import CalamineError, CalamineWorkbook
 
+    if not path.exists():
+        raise InputError("file_not_found", file=name)
     try:
         book = CalamineWorkbook.from_path(str(path))
         if sheet is None:
@@ -314,7 +301,51 @@ def read_excel(path: Path, name: str, sheet: str | None, mapping: Mapping) -> So
         if any(cell is not None and cell.strip() for cell in cells):
             body.append(cells)
             lines.append(number)
-    return _build_source(name, None, headers, body, lines, mapping)
+    return headers, body, lines
+
+
+def _csv_rows(text: str, name: str) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """Headers, non-empty records and the first line of each, of a CSV text."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        headers = next(reader)
+    except StopIteration:
+        raise InputError("empty_file", file=name) from None
+    except csv.Error as exc:
+        raise InputError("bad_csv", file=name, line=1, detail=str(exc)) from exc
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
+    next_line = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(list(row))
+                lines.append(next_line)
+            next_line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError("bad_csv", file=name, line=next_line, detail=str(exc)) from exc
+    return headers, rows, lines
+
+
+def _read_bytes(file: Path, name: str) -> bytes:
+    try:
+        return file.read_bytes()
+    except IsADirectoryError:
+        raise InputError("not_a_file", file=name) from None
+    except FileNotFoundError:
+        raise InputError("file_not_found", file=name) from None
+    except OSError as exc:
+        raise InputError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
+
+
+def read_table(path: Path, name: str) -> tuple[list[str], list[list[str | None]]]:
+    """Headers and rows of a small CSV or Excel table as text (a profile kept in Excel)."""
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        headers, rows, _ = _excel_rows(path, name, None)
+    else:
+        text, _ = decode(_read_bytes(path, name), name)
+        headers, rows, _ = _csv_rows(text, name)
+    return headers, rows
 
 
 def _is_yaml(name: str, text: str) -> bool:
@@ -337,17 +368,9 @@ def read_log(
         path, sheet = split_sheet(path)
         file = Path(path) if base is None else base / path
         if file.suffix.lower() in EXCEL_SUFFIXES:
-            if not file.exists():
-                raise InputError("file_not_found", file=name)
-            return read_excel(file, name, sheet, mapping)
-        try:
-            data = file.read_bytes()
-        except IsADirectoryError:
-            raise InputError("not_a_file", file=name) from None
-        except FileNotFoundError:
-            raise InputError("file_not_found", file=name) from None
-        except OSError as exc:
-            raise InputError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
+            headers, rows, lines = _excel_rows(file, name, sheet)
+            return _build_source(name, None, headers, rows, lines, mapping)
+        data = _read_bytes(file, name)
     if not data.strip():
         raise InputError("empty_file", file=name)
     text, used = decode(data, name, encoding)
@@ -356,15 +379,3 @@ def read_log(
     if _is_yaml(name, text):
         return read_yaml_text(text, name, used, mapping)
     return read_csv_text(text, name, used, mapping)
-
-
-def problem_at(source: Source, record: int, kind: str, column: str, value: str | None) -> Problem:
-    """A problem located at a record of a source (``record`` counts from 0)."""
-    return Problem(
-        kind=kind,
-        file=source.name,
-        line=source.lines[record],
-        column=source.headers.get(column, column),
-        value=value,
-        record=record + 1,
-    )
