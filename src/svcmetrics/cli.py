@@ -54,6 +54,13 @@ class LastPeriod(StrEnum):
     YEAR = "year"
 
 
+class By(StrEnum):
+    """The fields ``--by`` breaks results down by."""
+
+    SERVICE = "service"
+    CATEGORY = "category"
+
+
 class FailOn(StrEnum):
     """The breach level at or beyond which ``compute`` exits 1."""
 
@@ -244,6 +251,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
         ] = None,
         lang_option: LangOpt = None,
+        by: Annotated[By | None, typer.Option("--by", help=label("help_by", lang))] = None,
         fail_on: Annotated[
             FailOn | None, typer.Option("--fail-on", help=label("help_fail_on", lang))
         ] = None,
@@ -270,6 +278,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             period=period,
             month=month,
             last=None if last is None else PeriodKind(last.value),
+            by=None if by is None else by.value,
             date_from=_parse_day(date_from, "--from"),
             date_to=_parse_day(date_to, "--to"),
             as_of=_parse_day(as_of, "--as-of"),

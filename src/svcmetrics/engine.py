@@ -428,8 +428,12 @@ class Engine:
 
     # -- computing -----------------------------------------------------------------------
 
-    def set_periods(self, periods: Sequence[Period]) -> None:
-        """``periods`` and ``rp`` (records joined to the period holding their day)."""
+    def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
+        """``periods``, ``rp`` (records joined to the period holding their day), ``needs``
+        and ``respondents``; ``brk`` is the breakdown value (``--by``), or '' for none.
+
+        A need's breakdown value is that of its first row (where it was raised).
+        """
         self._table(
             "periods",
             {
@@ -439,28 +443,38 @@ class Engine:
             },
             {"period": pa.string(), "pstart": pa.date32(), "pend": pa.date32()},
         )
+        brk = "''" if by is None else f"COALESCE(r.{ident(by)}, '')"
         self.con.execute(
-            "CREATE OR REPLACE VIEW rp AS SELECT p.period, r.* FROM recs r "
+            f"CREATE OR REPLACE VIEW rp AS SELECT p.period, {brk} AS brk, r.* FROM recs r "
             "JOIN periods p ON r.day BETWEEN p.pstart AND p.pend"
         )
         self.con.execute(
-            """CREATE OR REPLACE TABLE needs AS
-            SELECT n.community, p.period, n.state FROM (
-                SELECT community, min(day) AS first_day, max_by(status, seq) AS state
-                FROM recs WHERE event = 'need'
+            f"""CREATE OR REPLACE TABLE needs AS
+            SELECT n.community, p.period, n.brk, n.state FROM (
+                SELECT community, min(day) AS first_day, max_by(status, seq) AS state,
+                       min_by({brk}, seq) AS brk
+                FROM recs r WHERE event = 'need'
                 GROUP BY community, COALESCE('t' || ticket, 'r' || seq::VARCHAR)
             ) n JOIN periods p ON n.first_day BETWEEN p.pstart AND p.pend"""
         )
         self.con.execute(
             """CREATE OR REPLACE TABLE respondents AS
-            SELECT community, period, party, id, max_by(answer, seq) AS answer
+            SELECT community, period, brk, party, id, max_by(answer, seq) AS answer
             FROM rp WHERE event = 'survey' AND answer <> ?
-            GROUP BY community, period, party, id""",
+            GROUP BY community, period, brk, party, id""",
             [Answer.EXCLUDED.value],
         )
 
+    def breakdown_values(self) -> list[str]:
+        """The distinct breakdown values of the selected periods ('' for a blank one)."""
+        rows = self.con.execute(
+            "SELECT brk FROM rp UNION SELECT brk FROM needs ORDER BY 1"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def _rule_sql(self, rule: Rule) -> tuple[str, list[Any]] | None:
-        """SQL giving (community, period, value) for a count rule; None for profile fields."""
+        """SQL giving (community, period, brk, value) for a count rule; None for profile
+        fields."""
         if isinstance(rule, Distinct):
             counted = "*" if rule.counted is None else f"DISTINCT {ident(rule.counted)}"
             conditions = ["event = ?"]
@@ -472,34 +486,37 @@ class Engine:
                     params.append(value)
             where = " AND ".join(conditions)
             return (
-                f"SELECT community, period, count({counted}) FROM rp WHERE {where} GROUP BY ALL",
+                f"SELECT community, period, brk, count({counted}) FROM rp WHERE {where} "
+                "GROUP BY ALL",
                 params,
             )
         if isinstance(rule, NeedsMet):
             return (
-                "SELECT community, period, count(*) FROM needs WHERE state = 'met' GROUP BY ALL",
+                "SELECT community, period, brk, count(*) FROM needs WHERE state = 'met' "
+                "GROUP BY ALL",
                 [],
             )
         if isinstance(rule, NeedsRaised):
-            return "SELECT community, period, count(*) FROM needs GROUP BY ALL", []
+            return "SELECT community, period, brk, count(*) FROM needs GROUP BY ALL", []
         if isinstance(rule, SatisfiedRespondents):
             return (
-                "SELECT community, period, count(*) FROM respondents "
+                "SELECT community, period, brk, count(*) FROM respondents "
                 "WHERE party = ? AND answer = ? "
                 "GROUP BY ALL",
                 [rule.party, Answer.SATISFIED.value],
             )
         if isinstance(rule, Respondents):
             return (
-                "SELECT community, period, count(*) FROM respondents WHERE party = ? GROUP BY ALL",
+                "SELECT community, period, brk, count(*) FROM respondents WHERE party = ? "
+                "GROUP BY ALL",
                 [rule.party],
             )
         if isinstance(rule, ProfileField) and rule.needs_answers is not None:
             return self._rule_sql(Respondents(rule.needs_answers))
         return None
 
-    def counts(self, indicators: Sequence[Indicator]) -> dict[tuple[str, str, str, str], int]:
-        """(indicator key, part, community, period) → count, for every count rule.
+    def counts(self, indicators: Sequence[Indicator]) -> dict[tuple[str, str, str, str, str], int]:
+        """(indicator key, part, community, period, breakdown) → count, for every count rule.
 
         ``part`` is ``num``, ``den`` or ``answers`` (respondents behind a population basis).
         Missing keys are zero.
@@ -519,7 +536,7 @@ class Engine:
         if not queries:
             return {}
         rows = self.con.execute(" UNION ALL ".join(queries), params).fetchall()
-        return {(str(k), str(p), str(c), str(per)): int(v) for k, p, c, per, v in rows}
+        return {(str(k), str(p), str(c), str(per), str(b)): int(v) for k, p, c, per, b, v in rows}
 
     def records_per_period(self) -> dict[tuple[str, str], int]:
         """(community, period) → number of valid records dated in it."""

@@ -32,6 +32,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "service": ("服务项目", "Service"),
     "category": ("服务类别", "Category"),
     "counts": ("分子/分母", "Num/Den"),
+    "blank_value": ("(未填)", "(blank)"),
     "notes": ("说明", "Notes"),
     # levels
     "level_community": ("社区", "community"),
@@ -178,6 +179,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "help_fail_on": (
         "有指标达到此级别(warn 或 critical)时以退出码 1 结束。",
         "Exit 1 when a rate is at or beyond this level (warn or critical).",
+    ),
+    "help_by": (
+        "按服务项目或服务类别分别计算每项指标。",
+        "Compute every indicator per service item or per service category.",
     ),
     "help_from": ("起始日期(含)。", "First day (inclusive)."),
     "help_to": ("截止日期(含)。", "Last day (inclusive)."),

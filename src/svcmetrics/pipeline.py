@@ -24,7 +24,7 @@ from svcmetrics.indicators import (
 from svcmetrics.models import EVENTS, Community, Config, LogSpec, Profile, record_columns
 from svcmetrics.periods import Period, PeriodKind, last_complete, parse_month, span
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
-from svcmetrics.report import TOTAL_ID, Part, Report, Unit, build_results
+from svcmetrics.report import TOTAL_ID, Part, PartKey, Report, Unit, build_results
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
@@ -44,6 +44,8 @@ class Options:
     """None: monthly, or the kind of ``last`` when that is given."""
     month: str | None = None
     last: PeriodKind | None = None
+    by: str | None = None
+    """``service`` or ``category``: every indicator per value of that field."""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     as_of: dt.date | None = None
@@ -204,32 +206,35 @@ def _parts(
     indicators: list[Indicator],
     communities: list[Community],
     periods: list[Period],
-    counts: dict[tuple[str, str, str, str], int],
+    breakdown: list[str],
+    counts: dict[tuple[str, str, str, str, str], int],
     has_profile: bool,
-) -> dict[tuple[str, str, str], Part]:
-    parts: dict[tuple[str, str, str], Part] = {}
+) -> dict[PartKey, Part]:
+    """Numerator, denominator and sample of every community × period × breakdown × indicator."""
+    parts: dict[PartKey, Part] = {}
     for community in communities:
         for period in periods:
-            for indicator in indicators:
-                key = (indicator.key, community.id, period.label)
-
-                def count(part: str, key: tuple[str, str, str] = key) -> int:
-                    return counts.get((key[0], part, key[1], key[2]), 0)
-
-                rule = indicator.denominator
-                denominator: int | None
-                if isinstance(rule, ProfileField):
-                    denominator = (
-                        community.count(rule.name, period.last_day) if has_profile else None
-                    )
-                    if rule.needs_answers is not None and count("answers") == 0:
-                        denominator = None
-                else:
-                    denominator = count("den")
-                sample = denominator if indicator.survey_basis else None
-                parts[(community.id, period.label, indicator.key)] = Part(
-                    count("num"), denominator, sample
-                )
+            for value in breakdown:
+                for indicator in indicators:
+                    found = {
+                        part: counts.get(
+                            (indicator.key, part, community.id, period.label, value), 0
+                        )
+                        for part in ("num", "den", "answers")
+                    }
+                    rule = indicator.denominator
+                    denominator: int | None
+                    if isinstance(rule, ProfileField):
+                        denominator = (
+                            community.count(rule.name, period.last_day) if has_profile else None
+                        )
+                        if rule.needs_answers is not None and found["answers"] == 0:
+                            denominator = None
+                    else:
+                        denominator = found["den"]
+                    sample = denominator if indicator.survey_basis else None
+                    key = (community.id, period.label, indicator.key, value)
+                    parts[key] = Part(found["num"], denominator, sample)
     return parts
 
 
@@ -402,11 +407,14 @@ def run(options: Options) -> Report:
             periods = span(options.kind, checked.first, checked.last)
         else:
             raise InputError("nothing_to_compute", problems=problems)
-        engine.set_periods(periods)
+        engine.set_periods(periods, options.by)
         counts = engine.counts(inputs.indicators)
         records = engine.records_per_period()
+        breakdown = engine.breakdown_values() if options.by else [""]
     communities = checked.communities
-    parts = _parts(inputs.indicators, communities, periods, counts, inputs.profile is not None)
+    parts = _parts(
+        inputs.indicators, communities, periods, breakdown, counts, inputs.profile is not None
+    )
     units, children = _units(inputs.profile, communities)
     results = build_results(
         parts,
@@ -416,6 +424,7 @@ def run(options: Options) -> Report:
         inputs.indicators,
         records,
         inputs.config.satisfaction.min_sample,
+        breakdown if options.by else [None],
     )
     issues = [
         Problem(
@@ -438,11 +447,13 @@ def run(options: Options) -> Report:
         "encodings": {source.name: source.encoding for source in checked.sources},
         "profile": inputs.profile_name,
         "period": options.kind.value,
+        "by": options.by,
         "span": [periods[0].label, periods[-1].label],
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "rows": checked.rows,
         "skipped_rows": len({(p.file, p.record) for p in checked.errors}),
     }
     report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
+    report.by = options.by
     report.csv_bom = inputs.config.csv_bom
     return report

@@ -88,6 +88,15 @@ RESULT_FIELDS: tuple[str, ...] = (
 )
 """The result keys of CSV and JSON, in order (spec 3.1)."""
 
+
+def result_fields(by: str | None) -> list[str]:
+    """The result keys, with the breakdown field after the indicator's name under ``--by``."""
+    fields = list(RESULT_FIELDS)
+    if by is not None:
+        fields.insert(fields.index("indicator_name") + 1, by)
+    return fields
+
+
 PROBLEMS_SHOWN = 200
 _STATUS_STYLE = {
     Status.OK: "green",
@@ -185,7 +194,9 @@ def render_table(report: Report, options: RenderOptions) -> str:
     """Rich tables, one per period, communities grouped under their parents."""
     lang = options.lang
     console = _console(options)
-    by_key = {(r.period, r.community, r.indicator): r for r in report.results}
+    by_key: dict[tuple[str, str], list[Result]] = {}
+    for result in report.results:
+        by_key.setdefault((result.period, result.community), []).append(result)
     names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
     for period in report.periods:
         table = Table(
@@ -194,9 +205,11 @@ def render_table(report: Report, options: RenderOptions) -> str:
             caption=label("caption_flags", lang),
             caption_justify="left",
         )
+        columns = [("community", "left"), ("indicator", "left")]
+        if report.by is not None:
+            columns.append((report.by, "left"))
         for key, justify in (
-            ("community", "left"),
-            ("indicator", "left"),
+            *columns,
             ("rate", "right"),
             ("counts", "right"),
             ("change", "right"),
@@ -206,11 +219,7 @@ def render_table(report: Report, options: RenderOptions) -> str:
             table.add_column(label(key, lang), justify=justify)  # type: ignore[arg-type]
         for unit, depth in _tree(report.units):
             first = True
-            rows = [
-                by_key[(period.label, unit.id, ind.key)]
-                for ind in report.indicators
-                if (period.label, unit.id, ind.key) in by_key
-            ]
+            rows = by_key.get((period.label, unit.id), [])
             for number, result in enumerate(rows):
                 name = (
                     "  " * depth + unit_name(unit.id, unit.name, unit.level, lang) if first else ""
@@ -222,9 +231,11 @@ def render_table(report: Report, options: RenderOptions) -> str:
                         label(f"status_{result.status.value}", lang),
                         style=_STATUS_STYLE[result.status],
                     )
+                breakdown = [_breakdown_text(result, lang)] if report.by is not None else []
                 table.add_row(
                     Text(name, style="bold" if unit.level != "community" else ""),
                     names[result.indicator],
+                    *breakdown,
                     percent(result.rate),
                     _fraction(result),
                     _change(result),
@@ -236,9 +247,11 @@ def render_table(report: Report, options: RenderOptions) -> str:
     return _export(console)
 
 
-def result_record(result: Result, names: dict[str, str], lang: str) -> dict[str, Any]:
-    """A result as the JSON/CSV record of spec 3.1 (raw values)."""
-    return {
+def result_record(
+    result: Result, names: dict[str, str], lang: str, by: str | None = None
+) -> dict[str, Any]:
+    """A result as the JSON/CSV record of spec 3.1 (raw values), keys in output order."""
+    record = {
         "level": result.level,
         "community": result.community,
         "community_name": unit_name(result.community, result.community_name, result.level, lang),
@@ -256,6 +269,9 @@ def result_record(result: Result, names: dict[str, str], lang: str) -> dict[str,
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }
+    if by is not None:
+        record[by] = result.breakdown
+    return {key: record[key] for key in result_fields(by)}
 
 
 def _cell(value: Any, key: str) -> str:
@@ -294,17 +310,20 @@ def _names(report: Report, lang: str) -> dict[str, str]:
 def render_csv(report: Report, options: RenderOptions) -> str:
     """CSV: one row per result with the keys of spec 3.1, or ``--wide``."""
     names = _names(report, options.lang)
-    records = [result_record(r, names, options.lang) for r in report.results]
+    records = [result_record(r, names, options.lang, report.by) for r in report.results]
+    fields = result_fields(report.by)
     if not options.wide:
-        rows = [[_cell(record[key], key) for key in RESULT_FIELDS] for record in records]
-        return _csv_text(list(RESULT_FIELDS), rows, options)
+        rows = [[_cell(record[key], key) for key in fields] for record in records]
+        return _csv_text(fields, rows, options)
     head = ["level", "community", "community_name", "parent", "period"]
+    if report.by is not None:
+        head.append(report.by)
     header = list(head)
     for indicator in report.indicators:
         header += [indicator.key, f"{indicator.key}_num", f"{indicator.key}_den"]
-    grouped: dict[tuple[str, str, str], list[str]] = {}
+    grouped: dict[tuple[str, ...], list[str]] = {}
     for record in records:
-        key = (record["period"], record["level"], record["community"])
+        key = tuple(str(record[name]) for name in head)
         row = grouped.setdefault(key, [_cell(record[name], name) for name in head])
         row += [
             _cell(record["rate"], "rate"),
@@ -335,7 +354,7 @@ def render_json(report: Report, options: RenderOptions) -> str:
     names = _names(report, options.lang)
     document = {
         "meta": {**report.meta, "lang": options.lang},
-        "results": [result_record(r, names, options.lang) for r in report.results],
+        "results": [result_record(r, names, options.lang, report.by) for r in report.results],
         "issues": [problem_record(p, options.lang) for p in report.problems],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -351,40 +370,40 @@ _TABULATE_NAMES = {
 }
 
 
+def _breakdown_text(result: Result, lang: str) -> str:
+    if result.breakdown is None:
+        return ""
+    return result.breakdown or label("blank_value", lang)
+
+
 def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
     """A tabulate text table of every result, headers in the output language."""
     lang = options.lang
     names = _names(report, lang)
-    keys = (
-        "period",
-        "community_name",
-        "indicator_name",
-        "rate",
-        "counts",
-        "change",
-        "status",
-        "flags",
-    )
+    keys = ["period", "community_name", "indicator_name", "rate", "counts", "change", "status"]
+    if report.by is not None:
+        keys.insert(3, report.by)
     rows = []
     for result in report.results:
-        record = result_record(result, names, lang)
         status = "" if result.status is None else label(f"status_{result.status.value}", lang)
-        rows.append(
-            [
-                record["period"],
-                record["community_name"],
-                record["indicator_name"],
-                percent(result.rate),
-                _fraction(result),
-                _change(result),
-                status,
-                _flags_text(result, lang),
-            ]
-        )
-    headers = [label(key, lang) for key in keys]
-    return (
-        tabulate(rows, headers=headers, tablefmt=_TABULATE_NAMES[fmt], disable_numparse=True) + "\n"
-    )
+        cells = {
+            "period": result.period,
+            "community_name": unit_name(
+                result.community, result.community_name, result.level, lang
+            ),
+            "indicator_name": names[result.indicator],
+            "rate": percent(result.rate),
+            "counts": _fraction(result),
+            "change": _change(result),
+            "status": status,
+            "flags": _flags_text(result, lang),
+        }
+        if report.by is not None:
+            cells[report.by] = _breakdown_text(result, lang)
+        rows.append([cells[key] for key in [*keys, "flags"]])
+    headers = [label(key, lang) for key in [*keys, "flags"]]
+    table = tabulate(rows, headers=headers, tablefmt=_TABULATE_NAMES[fmt], disable_numparse=True)
+    return table + "\n"
 
 
 def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:

@@ -36,6 +36,8 @@ class Result:
     parent: str | None
     period: str
     indicator: str
+    breakdown: str | None
+    """The value of the ``--by`` field ('' when blank); None without ``--by``."""
     numerator: int
     denominator: int | None
     sample_size: int | None = None
@@ -70,6 +72,8 @@ class Report:
     periods: list[Period]
     units: list[Unit]
     meta: dict[str, Any] = field(default_factory=dict)
+    by: str | None = None
+    """The breakdown field (``service`` or ``category``), or None."""
     csv_bom: bool = False
     """The config asks for CSV output to start with a BOM."""
 
@@ -80,6 +84,10 @@ class Report:
             return ""
         first, last = self.periods[0].label, self.periods[-1].label
         return first if first == last else f"{first}..{last}"
+
+
+PartKey = tuple[str, str, str, str]
+"""(community, period, indicator key, breakdown value)."""
 
 
 @dataclass(frozen=True)
@@ -107,20 +115,20 @@ def _flags(part: Part, min_sample: int, partial: bool, no_records: bool) -> list
 
 
 def rollup(
-    parts: Mapping[tuple[str, str, str], Part], children: Mapping[str, Sequence[str]], unit: str
-) -> dict[tuple[str, str], Part]:
+    parts: Mapping[PartKey, Part], children: Mapping[str, Sequence[str]], unit: str
+) -> dict[tuple[str, str, str], Part]:
     """A parent's parts: the sums over the communities under it whose denominator is known.
 
     ``children`` maps each unit to the communities it pools (directly or through levels
     between). Children with an unknown denominator are left out and the parent is flagged
     ``partial_rollup`` (spec 2.6).
     """
-    pooled: dict[tuple[str, str], Part] = {}
+    pooled: dict[tuple[str, str, str], Part] = {}
     members = set(children[unit])
-    for (community, period, indicator), part in parts.items():
+    for (community, period, indicator, value), part in parts.items():
         if community not in members:
             continue
-        key = (period, indicator)
+        key = (period, indicator, value)
         current = pooled.get(key, Part(0, None, None))
         if part.denominator is None:
             pooled[key] = Part(
@@ -141,35 +149,38 @@ def rollup(
 
 
 def build_results(
-    parts: Mapping[tuple[str, str, str], Part],
+    parts: Mapping[PartKey, Part],
     units: Sequence[Unit],
     children: Mapping[str, Sequence[str]],
     periods: Sequence[Period],
     indicators: Sequence[Indicator],
     records: Mapping[tuple[str, str], int],
     min_sample: int,
+    breakdown: Sequence[str | None] = (None,),
 ) -> list[Result]:
-    """Every unit × period × indicator, in output order (spec 3.1)."""
-    by_unit: dict[str, Mapping[tuple[str, str], Part]] = {}
+    """Every unit × period × indicator (× breakdown value), in output order (spec 3.1)."""
+    by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {}
     for unit in units:
         if unit.level == "community":
             by_unit[unit.id] = {
-                (period, indicator): part
-                for (community, period, indicator), part in parts.items()
+                (period, indicator, value): part
+                for (community, period, indicator, value), part in parts.items()
                 if community == unit.id
             }
         else:
             by_unit[unit.id] = rollup(parts, children, unit.id)
     results: list[Result] = []
-    previous: dict[tuple[str, str], float | None] = {}
+    previous: dict[tuple[str, str, str | None], float | None] = {}
     ancestors = _ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}
     for period in periods:
         for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
             members = children.get(unit.id, [unit.id])
             no_records = all(records.get((member, period.label), 0) == 0 for member in members)
-            for indicator in indicators:
-                part = by_unit[unit.id].get((period.label, indicator.key), Part(0, None, None))
+            for indicator, value in [(i, v) for i in indicators for v in breakdown]:
+                part = by_unit[unit.id].get(
+                    (period.label, indicator.key, value or ""), Part(0, None, None)
+                )
                 result = Result(
                     level=unit.level,
                     community=unit.id,
@@ -177,6 +188,7 @@ def build_results(
                     parent=unit.parent,
                     period=period.label,
                     indicator=indicator.key,
+                    breakdown=value,
                     numerator=part.numerator,
                     denominator=part.denominator,
                     sample_size=part.sample_size if indicator.survey_basis else None,
@@ -187,13 +199,15 @@ def build_results(
                     if interval is not None:
                         result.ci_low, result.ci_high = interval
                 rate = result.rate
-                key = (unit.id, indicator.key)
+                key = (unit.id, indicator.key, value)
                 if key in previous:
                     before = previous[key]
                     if rate is not None and before is not None:
                         result.change = (rate - before) * 100
                 previous[key] = rate
-                verdict = judge(rate, indicator.threshold, [unit.id, *ancestors[unit.id]])
+                # targets are set for whole indicators, not for one service's share of them
+                threshold = indicator.threshold if value is None else None
+                verdict = judge(rate, threshold, [unit.id, *ancestors[unit.id]])
                 result.status, result.limit = verdict.status, verdict.level
                 results.append(result)
     return results
