@@ -31,7 +31,7 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.models import RECORD_FIELDS, Required, record_columns
 from svcmetrics.periods import Period
-from svcmetrics.readers import Source
+from svcmetrics.readers import NativeCsv, Source
 
 DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -98,6 +98,11 @@ class Engine:
         self.con.execute("SET preserve_insertion_order = false")
         self._sources: list[Source] = []
 
+    @property
+    def sources(self) -> list[Source]:
+        """The sources as loaded (a native CSV the engine refused is read by Python)."""
+        return self._sources
+
     def close(self) -> None:
         """Release the database and its spill folder."""
         self.con.close()
@@ -123,24 +128,68 @@ class Engine:
         self.con.unregister("_incoming")
 
     def load(self, sources: Sequence[Source]) -> None:
-        """Put every source's rows into one ``raw`` table of text, keeping their origin."""
+        """Put every source's rows into one ``raw`` table of text, in input order.
+
+        ``raw``'s row ids are the input order: sources are inserted one after the other
+        with insertion order preserved. A native CSV that DuckDB's reader refuses (ragged
+        rows, mixed line endings) is read by Python instead, with its messages.
+        """
         self._sources = list(sources)
         fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
-        self.con.execute(f"CREATE TABLE raw (_src INTEGER, _rec BIGINT, _line BIGINT, {fields})")
+        self.con.execute(f"CREATE TABLE raw (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields})")
+        self.con.execute("SET preserve_insertion_order = true")
         for number, source in enumerate(self._sources):
-            count = len(source)
-            columns: dict[str, list[Any]] = {
-                "_src": [number] * count,
-                "_rec": list(range(1, count + 1)),
-                "_line": source.lines,
-            }
-            types = {"_src": pa.int32(), "_rec": pa.int64(), "_line": pa.int64()}
-            for name, values in source.columns.items():
-                columns[name] = values
-                types[name] = pa.string()
-            self._table("_source", columns, types)
-            self.con.execute("INSERT INTO raw BY NAME SELECT * FROM _source")
-        self.con.execute("DROP TABLE IF EXISTS _source")
+            if source.native is not None:
+                try:
+                    self._load_native(number, source.native, source.constants)
+                    continue
+                except duckdb.Error:
+                    source = self._sources[number] = source.read_in_python()
+            self._load_rows(number, source)
+        self.con.execute("SET preserve_insertion_order = false")
+        self._first = {
+            int(src): int(first)
+            for src, first in self.con.execute(
+                "SELECT _src, min(rowid) FROM raw GROUP BY _src"
+            ).fetchall()
+        }
+
+    @staticmethod
+    def _constants(constants: dict[str, str]) -> tuple[list[str], list[Any]]:
+        names = [name for name in RECORD_FIELDS if name in constants]
+        return [f"? AS {ident(name)}" for name in names], [constants[name] for name in names]
+
+    def _load_rows(self, number: int, source: Source) -> None:
+        columns: dict[str, list[Any]] = {"_line": source.lines}
+        types = {"_line": pa.int64()}
+        for name, values in source.columns.items():
+            columns[name] = values
+            types[name] = pa.string()
+        arrow = pa.table(
+            {key: pa.array(values, type=types[key]) for key, values in columns.items()}
+        )
+        self.con.register("_source", arrow)
+        selects, params = self._constants(source.constants)
+        names = ", ".join(["_line", *(ident(name) for name in source.columns), *selects])
+        self.con.execute(
+            f"INSERT INTO raw BY NAME SELECT ? AS _src, false AS _blank, {names} FROM _source",
+            [number, *params],
+        )
+        self.con.unregister("_source")
+
+    def _load_native(self, number: int, native: NativeCsv, constants: dict[str, str]) -> None:
+        columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
+        blank = " AND ".join(f"COALESCE(trim(c{i}), '') = ''" for i in range(native.width))
+        mapped = [f"c{index} AS {ident(name)}" for name, index in native.resolved.items()]
+        selects, params = self._constants(constants)
+        self.con.execute(
+            f"""INSERT INTO raw BY NAME
+            SELECT ? AS _src, NULL::BIGINT AS _line, ({blank}) AS _blank,
+                   {", ".join([*mapped, *selects])}
+            FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
+                          auto_detect = false, columns = {{{columns}}})""",
+            [number, *params, str(native.path), native.delimiter],
+        )
 
     # -- normalising and validating ------------------------------------------------------
 
@@ -175,7 +224,7 @@ class Engine:
     def normalise(self, custom_events: Iterable[str]) -> None:
         """``norm``: trimmed text, mapped values, parsed dates (NULL where unparseable)."""
         self._value_maps(custom_events)
-        selects = ["r._src", "r._rec", "r._line"]
+        selects = ["r._src", "r.rowid AS _rec", "r._line"]
         joins: list[str] = []
         for name in RECORD_FIELDS:
             trimmed = f"NULLIF(trim(r.{ident(name)}), '')"
@@ -200,7 +249,8 @@ class Engine:
         parse = f"CASE r._src {' '.join(cases)} ELSE {default} END" if cases else default
         selects.append(f"CAST({parse} AS DATE) AS day")
         self.con.execute(
-            f"CREATE TABLE norm AS SELECT {', '.join(selects)} FROM raw r {' '.join(joins)}",
+            f"CREATE TABLE norm AS SELECT {', '.join(selects)} FROM raw r {' '.join(joins)} "
+            "WHERE NOT r._blank",
             params,
         )
         self.con.execute("DROP TABLE raw")
@@ -213,18 +263,24 @@ class Engine:
         """
         sql = r"""
             WITH candidates AS (
-                SELECT _src, _line, trim(date) AS value,
+                SELECT _src, _rec, trim(date) AS value,
                        regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 1) AS a,
                        regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 2) AS b
                 FROM norm WHERE day IS NULL AND date IS NOT NULL
             )
-            SELECT _src, min(_line), arg_min(value, _line), max(a::INTEGER), max(b::INTEGER)
+            SELECT _src, min(_rec), arg_min(value, _rec), max(a::INTEGER), max(b::INTEGER)
             FROM candidates WHERE a <> '' GROUP BY _src ORDER BY _src
         """
         rows = self.con.execute(sql).fetchall()
         return [
-            (int(src), int(line), str(value), int(first), int(second))
-            for src, line, value, first, second in rows
+            (
+                int(src),
+                self._sources[int(src)].line_at(int(rec) - self._first.get(int(src), 0)) or 0,
+                str(value),
+                int(first),
+                int(second),
+            )
+            for src, rec, value, first, second in rows
             if not self._sources[int(src)].date_format
         ]
 
@@ -305,35 +361,45 @@ class Engine:
         self,
         src: int,
         rec: int,
-        line: int,
+        line: int | None,
         col: str,
         value: str | None,
         kind: str,
         severity: Severity = "error",
         params: dict[str, Any] | None = None,
     ) -> Problem:
+        """A problem at a row; ``rec`` is the row's input order (``raw``'s row id)."""
         source = self._sources[src]
+        position = rec - self._first.get(src, 0)
         return Problem(
             kind=kind,
             file=source.name,
-            line=line,
+            line=line if line is not None else source.line_at(position),
             column=source.headers.get(col, col),
             value=value,
             severity=severity,
-            record=rec,
+            record=position + 1,
             params={"field": col, **(params or {})},
         )
+
+    def _where(self, src: int, rec: int, line: int | None) -> str:
+        """``file:line`` of a row, for messages that point at another row."""
+        source = self._sources[src]
+        if line is None:
+            line = source.line_at(rec - self._first.get(src, 0))
+        return f"{source.name}:{line}"
 
     def _warnings(self, today: dt.date) -> list[Problem]:
         """What is suspicious but not invalid: duplicates, future dates, ids Excel mangled."""
         fields = ", ".join(ident(name) for name in RECORD_FIELDS)
         duplicates = self.con.execute(
-            f"""SELECT _src, _rec, _line, first_src, first_line FROM (
+            f"""SELECT _src, _rec, _line, first_src, first_rec, first_line FROM (
                 SELECT _src, _rec, _line,
                        first_value(_src) OVER w AS first_src,
+                       first_value(_rec) OVER w AS first_rec,
                        first_value(_line) OVER w AS first_line,
                        row_number() OVER w AS copy
-                FROM norm WINDOW w AS (PARTITION BY {fields} ORDER BY _src, _rec)
+                FROM norm WINDOW w AS (PARTITION BY {fields} ORDER BY _rec)
             ) WHERE copy > 1 ORDER BY _src, _rec"""
         ).fetchall()
         found = [
@@ -345,9 +411,9 @@ class Engine:
                 None,
                 "duplicate_row",
                 "warning",
-                {"first": f"{self._sources[first_src].name}:{first_line}"},
+                {"first": self._where(first_src, first_rec, first_line)},
             )
-            for src, rec, line, first_src, first_line in duplicates
+            for src, rec, line, first_src, first_rec, first_line in duplicates
         ]
         future = self.con.execute(
             "SELECT _src, _rec, _line, date FROM norm WHERE day > ? ORDER BY _src, _rec", [today]

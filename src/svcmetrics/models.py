@@ -122,12 +122,31 @@ class Profile(Strict):
     parents: list[Parent] = []
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> Profile:
+    def _one_hierarchy(self) -> Profile:
+        """Unique ids; parents are roll-up levels, not communities; no parent cycles."""
         seen: set[str] = set()
         for community in self.communities:
             if community.id in seen:
                 raise ValueError(f"duplicate community id {community.id!r}")
             seen.add(community.id)
+        levels = {parent.id: parent.parent for parent in self.parents}
+        for community in self.communities:
+            if community.parent in seen:
+                raise ValueError(
+                    f"the parent of {community.id!r} is the community {community.parent!r}; "
+                    "parents are roll-up levels (street offices, districts) under `parents:`"
+                )
+        for level in levels:
+            if level in seen:
+                raise ValueError(f"{level!r} is both a community and a roll-up level")
+            chain = [level]
+            while levels.get(chain[-1]) is not None:
+                following = levels[chain[-1]]
+                if following in chain:
+                    raise ValueError(f"roll-up levels form a cycle: {' → '.join(chain)}")
+                if following in seen:
+                    raise ValueError(f"the parent of {chain[-1]!r} is the community {following!r}")
+                chain.append(str(following))
         return self
 
 

@@ -356,7 +356,7 @@ def _validate(engine: Engine, options: Options) -> Validated:
     engine.load(sources)
     engine.normalise(custom_events(inputs.indicators))
     ambiguous = [
-        ambiguous_date_problem(sources[src], line, value, first, second)
+        ambiguous_date_problem(engine.sources[src], line, value, first, second)
         for src, line, value, first, second in engine.ambiguous_dates()
     ]
     if ambiguous:
@@ -378,7 +378,7 @@ def _validate(engine: Engine, options: Options) -> Validated:
     )
     problems = _describe_problems(checked.problems, inputs, [k for key in keys for k in key.keys])
     return Validated(
-        inputs, sources, communities, problems, checked.rows, checked.first, checked.last
+        inputs, engine.sources, communities, problems, checked.rows, checked.first, checked.last
     )
 
 

@@ -31,22 +31,66 @@ _DELIMITERS = (",", "\t", ";")
 _YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
 
 
+@dataclass(frozen=True)
+class NativeCsv:
+    """A well-formed UTF-8 CSV file that the engine scans itself (DuckDB's reader).
+
+    Reading a large log in Python costs seconds and gigabytes; DuckDB's reader streams it.
+    ``resolved`` maps each canonical field to its column's position.
+    """
+
+    path: Path
+    delimiter: str
+    width: int
+    resolved: dict[str, int]
+
+
 @dataclass
 class Source:
-    """One log, read: canonical columns of text, the line of every record, and its mapping."""
+    """One log: canonical columns of text (or a file the engine scans), and its mapping."""
 
     name: str
     encoding: str | None
     columns: dict[str, list[str | None]]
     lines: list[int]
+    """The first line of each record, in record order (computed late for native files)."""
     headers: dict[str, str] = field(default_factory=dict)
     """Canonical field → the header it was read from (for messages)."""
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     """Canonical field → {raw value (lower case) → canonical value} from the config."""
     date_format: str | None = None
+    constants: dict[str, str] = field(default_factory=dict)
+    """Fields the file lacks, the same on every row (added by the engine)."""
+    native: NativeCsv | None = None
+    mapping: Mapping | None = None
 
-    def __len__(self) -> int:
-        return len(self.lines)
+    def read_in_python(self) -> Source:
+        """The same file read by Python's csv module (when the engine's reader refuses it)."""
+        if self.native is None or self.mapping is None:
+            return self
+        text, used = decode(_read_bytes(self.native.path, self.name), self.name, self.encoding)
+        return read_csv_text(text, self.name, used, self.mapping)
+
+    def line_at(self, position: int) -> int | None:
+        """The first line of the record at ``position`` (0-based, blank records included)."""
+        if self.native is not None and not self.lines:
+            self.lines = _native_lines(self.native, self.name, self.encoding)
+        return self.lines[position] if 0 <= position < len(self.lines) else None
+
+
+def _native_lines(native: NativeCsv, name: str, encoding: str | None) -> list[int]:
+    """First lines of the records of a native CSV, counted as the engine's reader counts them:
+    empty lines are no records, lines of empty fields are."""
+    text, _ = decode(_read_bytes(native.path, name), name, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=native.delimiter)
+    next(reader, None)
+    lines: list[int] = []
+    start = reader.line_num + 1
+    for row in reader:
+        if row:
+            lines.append(start)
+        start = reader.line_num + 1
+    return lines
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
@@ -157,8 +201,19 @@ def _build_source(
         if canonical in resolved:
             index = resolved[canonical]
             columns[canonical] = [row[index] if index < len(row) else None for row in rows]
-        elif canonical in mapping.constants:
-            columns[canonical] = [mapping.constants[canonical]] * len(rows)
+    return _source(name, encoding, headers, resolved, mapping, columns=columns, lines=lines)
+
+
+def _source(
+    name: str,
+    encoding: str | None,
+    headers: list[str],
+    resolved: dict[str, int],
+    mapping: Mapping,
+    columns: dict[str, list[str | None]] | None = None,
+    lines: list[int] | None = None,
+    native: NativeCsv | None = None,
+) -> Source:
     values = {
         key: {raw.strip().lower(): canonical for raw, canonical in table.items()}
         for key, table in mapping.values.items()
@@ -166,12 +221,27 @@ def _build_source(
     return Source(
         name=name,
         encoding=encoding,
-        columns=columns,
-        lines=lines,
+        columns=columns or {},
+        lines=lines or [],
         headers={key: headers[index] for key, index in resolved.items()},
         values=values,
         date_format=mapping.date_format,
+        constants=dict(mapping.constants),
+        native=native,
+        mapping=mapping,
     )
+
+
+def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: Mapping) -> Source:
+    """A UTF-8 CSV left for the engine to scan: only its header is read here."""
+    delimiter = _sniff_delimiter(text)
+    first = text[: text.find("\n") + 1 or len(text)]
+    headers = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), [])
+    if not headers:
+        raise InputError("empty_file", file=name)
+    resolved = resolve_headers(headers, mapping, name)
+    native = NativeCsv(path, delimiter, len(headers), resolved)
+    return _source(name, encoding, headers, resolved, mapping, native=native)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -378,4 +448,7 @@ def read_log(
         raise InputError("binary_file", file=name)
     if _is_yaml(name, text):
         return read_yaml_text(text, name, used, mapping)
+    first_line = text.split("\n", 1)[0]
+    if path != STDIN and used in ("utf-8", "utf-8-sig") and '"' not in first_line:
+        return _native_csv(file, text, name, used, mapping)
     return read_csv_text(text, name, used, mapping)
