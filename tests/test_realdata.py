@@ -175,6 +175,6 @@ def test_legacy_xls_survey_export() -> None:
         str(REALDATA / "wjx" / "wjx_survey_800_gbk.xls"),
         Mapping(columns={"id": "序号", "status": "3、性别"}),
     )
-    assert len(source) == 800
+    assert len(source.lines) == 800
     assert source.columns["id"][:3] == ["1", "2", "3"]  # ids stay text, not 1.0
     assert set(source.columns["status"]) == {"男", "女"}

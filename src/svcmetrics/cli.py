@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 import typer
 
 from svcmetrics import __version__
-from svcmetrics.errors import InputError, SvcmetricsError, UsageError
+from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
 from svcmetrics.i18n import error_text, label, resolve_lang
 from svcmetrics.periods import PeriodKind
 from svcmetrics.render import OutputFormat, ProblemFormat, RenderOptions
@@ -96,7 +96,7 @@ def _report_error(error: SvcmetricsError, lang: str) -> None:
     from svcmetrics.render import render_problems
 
     if isinstance(error, InputError) and error.problems:
-        _err(render_problems(error.problems, _stderr_options(lang)))
+        _err(render_problems(error.problems, _stderr_options(lang), error.totals))
     text, hint = error_text(error, lang)
     _err(f"svcmetrics: {text}")
     if hint:
@@ -161,13 +161,14 @@ def _notices(report: "Report", lang: str) -> None:
     """Skipped rows, warnings and breaches, on stderr after the results."""
     from svcmetrics.render import render_breaches, render_notices, summary
 
-    errors = [p for p in report.problems if p.severity == "error"]
+    errors = {k: n for k, n in report.totals.items() if k not in WARNING_KINDS}
     if errors:
         _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
         _err(summary(errors, lang))
     warnings = [p for p in report.problems if p.severity == "warning"]
     if warnings:
-        _err(render_notices(warnings, lang))
+        counts = {k: n for k, n in report.totals.items() if k in WARNING_KINDS}
+        _err(render_notices(warnings, lang, counts))
     breaches = render_breaches(report, lang)
     if breaches:
         _err(breaches)
@@ -327,15 +328,17 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             Options(logs=tuple(logs or ()), config=config, profile=profile, encoding=encoding)
         )
         if fmt is ProblemFormat.JSON:
-            sys.stdout.write(render_problems_json(checked.problems, checked.rows, lang))
+            sys.stdout.write(
+                render_problems_json(checked.problems, checked.rows, lang, checked.totals)
+            )
         elif checked.problems:
             options = RenderOptions(
                 lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
             )
-            sys.stdout.write(render_problems(checked.problems, options))
+            sys.stdout.write(render_problems(checked.problems, options, checked.totals))
         else:
             sys.stdout.write(label("validate_ok", lang, rows=checked.rows) + "\n")
-        if checked.errors:
+        if checked.error_count:
             raise typer.Exit(EXIT_INPUT)
 
     @app.command(help=label("help_explain", lang))

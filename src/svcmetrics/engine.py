@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.errors import Problem, Severity
+from svcmetrics.errors import Problem
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -86,6 +86,8 @@ class Checked:
     communities: list[str]
     rows: int
     skipped: int
+    totals: dict[str, int] = field(default_factory=dict)
+    """Problems of each kind, all counted (``problems`` may list only the first ones)."""
 
 
 class Engine:
@@ -96,6 +98,7 @@ class Engine:
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         self._sources: list[Source] = []
 
     @property
@@ -365,7 +368,6 @@ class Engine:
         col: str,
         value: str | None,
         kind: str,
-        severity: Severity = "error",
         params: dict[str, Any] | None = None,
     ) -> Problem:
         """A problem at a row; ``rec`` is the row's input order (``raw``'s row id)."""
@@ -377,7 +379,6 @@ class Engine:
             line=line if line is not None else source.line_at(position),
             column=source.headers.get(col, col),
             value=value,
-            severity=severity,
             record=position + 1,
             params={"field": col, **(params or {})},
         )
@@ -389,49 +390,53 @@ class Engine:
             line = source.line_at(rec - self._first.get(src, 0))
         return f"{source.name}:{line}"
 
-    def _warnings(self, today: dt.date) -> list[Problem]:
-        """What is suspicious but not invalid: duplicates, future dates, ids Excel mangled."""
-        fields = ", ".join(ident(name) for name in RECORD_FIELDS)
-        duplicates = self.con.execute(
-            f"""SELECT _src, _rec, _line, first_src, first_rec, first_line FROM (
-                SELECT _src, _rec, _line,
-                       first_value(_src) OVER w AS first_src,
-                       first_value(_rec) OVER w AS first_rec,
-                       first_value(_line) OVER w AS first_line,
-                       row_number() OVER w AS copy
-                FROM norm WINDOW w AS (PARTITION BY {fields} ORDER BY _rec)
-            ) WHERE copy > 1 ORDER BY _src, _rec"""
-        ).fetchall()
-        found = [
-            self._problem(
-                src,
-                rec,
-                line,
-                "",
-                None,
-                "duplicate_row",
-                "warning",
-                {"first": self._where(first_src, first_rec, first_line)},
-            )
-            for src, rec, line, first_src, first_rec, first_line in duplicates
+    def _warning_queries(self, today: dt.date) -> tuple[list[str], list[Any]]:
+        """What is suspicious but not invalid: duplicates, future dates, ids Excel mangled.
+
+        Each query gives the problem columns plus ``other``: for a duplicate, the input
+        order of the row it repeats.
+        """
+        fields = [ident(name) for name in RECORD_FIELDS]
+        same = " AND ".join(f"n.{f} IS NOT DISTINCT FROM g.{f}" for f in fields)
+        base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, NULL AS other "
+        queries = [
+            f"""SELECT n._src, n._rec, n._line, '' AS col, NULL AS value,
+                       'duplicate_row' AS kind, g.first AS other
+            FROM norm n JOIN (
+                SELECT {", ".join(fields)}, min(_rec) AS first FROM norm
+                GROUP BY ALL HAVING count(*) > 1
+            ) g ON {same} WHERE n._rec <> g.first""",
+            base.format(value="date") + "FROM norm WHERE day > ?",
         ]
-        future = self.con.execute(
-            "SELECT _src, _rec, _line, date FROM norm WHERE day > ? ORDER BY _src, _rec", [today]
-        ).fetchall()
-        found += [
-            self._problem(src, rec, line, "date", value, "future_date", "warning")
-            for src, rec, line, value in future
-        ]
+        params: list[Any] = ["date", "future_date", today]
         for name in ("id", "household", "ticket"):
-            mangled = self.con.execute(
-                f"SELECT _src, _rec, _line, {ident(name)} FROM norm WHERE "
-                f"regexp_matches({ident(name)}, ?) ORDER BY _src, _rec",
-                [r"^\d+(\.\d+)?[eE]\+\d+$"],
-            ).fetchall()
-            found += [
-                self._problem(src, rec, line, name, value, "mangled_id", "warning")
-                for src, rec, line, value in mangled
-            ]
+            queries.append(
+                base.format(value=ident(name)) + f"FROM norm WHERE regexp_matches({ident(name)}, ?)"
+            )
+            params += [name, "mangled_id", r"^\d+(\.\d+)?[eE]\+\d+$"]
+        return queries, params
+
+    def _fetch_problems(self, table: str, limit: int | None) -> list[tuple[int, Problem]]:
+        """(input order, problem) of ``table`` (the first ``limit`` of each kind)."""
+        cap = ""
+        if limit is not None:
+            cap = "QUALIFY row_number() OVER (PARTITION BY kind ORDER BY _rec) <= ?"
+        rows = self.con.execute(
+            f"SELECT _src, _rec, _line, col, value, kind, other FROM {ident(table)} {cap} "
+            "ORDER BY _rec, kind, col",
+            [] if limit is None else [limit],
+        ).fetchall()
+        found = []
+        for src, rec, line, col, value, kind, other in rows:
+            params = {}
+            if other is not None:
+                first_src = self.con.execute(
+                    "SELECT _src, _line FROM norm WHERE _rec = ?", [other]
+                ).fetchone()
+                if first_src is not None:
+                    params["first"] = self._where(int(first_src[0]), int(other), first_src[1])
+            problem = self._problem(src, rec, line, col, value, kind, params)
+            found.append((int(rec), problem))
         return found
 
     def validate(
@@ -441,22 +446,34 @@ class Engine:
         single: str | None,
         as_of: dt.date | None,
         today: dt.date,
+        limit: int | None = None,
     ) -> Checked:
         """Check every row in bulk; build ``recs`` from the valid rows (up to ``as_of``).
 
         ``single`` is the id every row belongs to when there is only one community.
+        ``limit`` caps how many problems of each kind are listed (all are counted).
         """
         queries, params = self._check_queries(window, community_required)
         self.con.execute(
-            "CREATE TABLE problems AS " + " UNION ALL ".join(f"({q})" for q in queries), params
+            "CREATE TABLE problems AS SELECT *, NULL::BIGINT AS other FROM ("
+            + " UNION ALL ".join(f"({q})" for q in queries)
+            + ")",
+            params,
         )
-        found = self.con.execute(
-            "SELECT _src, _rec, _line, col, value, kind FROM problems "
-            "ORDER BY _src, _rec, kind, col"
-        ).fetchall()
-        problems = [self._problem(*row) for row in found] + self._warnings(today)
-        order = {source.name: number for number, source in enumerate(self._sources)}
-        problems.sort(key=lambda p: (order.get(p.file, -1), p.record or 0))
+        queries, params = self._warning_queries(today)
+        self.con.execute(
+            "CREATE TABLE warnings AS " + " UNION ALL ".join(f"({q})" for q in queries), params
+        )
+        listed = self._fetch_problems("problems", limit)
+        listed += self._fetch_problems("warnings", limit)
+        problems = [problem for _, problem in sorted(listed, key=lambda item: item[0])]
+        totals = {
+            str(kind): int(count)
+            for kind, count in self.con.execute(
+                "SELECT kind, count(*) FROM (SELECT kind FROM problems UNION ALL "
+                "SELECT kind FROM warnings) GROUP BY kind ORDER BY kind"
+            ).fetchall()
+        }
         as_of_clause = "AND n.day <= ?" if as_of else ""
         rec_params: list[Any] = [single]
         if as_of:
@@ -464,32 +481,41 @@ class Engine:
         fields = ", ".join(
             f"n.{ident(name)}" for name in RECORD_FIELDS if name not in ("date", "community")
         )
+        any_error = self.con.execute("SELECT count(*) > 0 FROM problems").fetchone()
+        valid = "TRUE"
+        if any_error and any_error[0]:
+            valid = "NOT EXISTS (SELECT 1 FROM problems p WHERE p._rec = n._rec)"
+        # seq orders records by day, then input order (ties: the later row wins), without
+        # sorting: days since 1970 in the high digits, the input order in the low ones.
         self.con.execute(
             f"""CREATE TABLE recs AS
             SELECT COALESCE(c.id, ?) AS community, n.day AS day, {fields}, a.cls AS answer,
-                   row_number() OVER (ORDER BY n.day, n._src, n._rec) AS seq
+                   n._rec AS rec,
+                   date_diff('day', DATE '1970-01-01', n.day)::HUGEINT * 1000000000000
+                       + n._rec AS seq
             FROM norm n LEFT JOIN cmap c ON c.key = n.community
             LEFT JOIN answer_class a ON n.event = 'survey' AND a.raw = n.status
-            WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p._src = n._src AND p._rec = n._rec)
-            {as_of_clause}""",
+            WHERE {valid} {as_of_clause}""",
             rec_params,
         )
         first, last, rows = self.con.execute(
             "SELECT min(day), max(day), count(*) FROM recs"
-        ).fetchone() or (
-            None,
-            None,
-            0,
-        )
+        ).fetchone() or (None, None, 0)
         skipped = self.con.execute(
-            "SELECT count(*) FROM (SELECT DISTINCT _src, _rec FROM problems)"
+            "SELECT count(*) FROM (SELECT DISTINCT _rec FROM problems)"
         ).fetchone()
         communities = [
             str(row[0])
             for row in self.con.execute("SELECT DISTINCT community FROM recs ORDER BY 1").fetchall()
         ]
         return Checked(
-            problems, first, last, communities, int(rows), int(skipped[0]) if skipped else 0
+            problems,
+            first,
+            last,
+            communities,
+            int(rows),
+            int(skipped[0]) if skipped else 0,
+            totals,
         )
 
     # -- computing -----------------------------------------------------------------------
@@ -520,7 +546,7 @@ class Engine:
                 SELECT community, min(day) AS first_day, max_by(status, seq) AS state,
                        min_by({brk}, seq) AS brk
                 FROM recs r WHERE event = 'need'
-                GROUP BY community, COALESCE('t' || ticket, 'r' || seq::VARCHAR)
+                GROUP BY community, COALESCE('t' || ticket, 'r' || rec::VARCHAR)
             ) n JOIN periods p ON n.first_day BETWEEN p.pstart AND p.pend"""
         )
         self.con.execute(

@@ -7,6 +7,11 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
+WARNING_KINDS: frozenset[str] = frozenset(
+    {"duplicate_row", "future_date", "mangled_id", "numerator_above_denominator"}
+)
+"""Kinds of problem that do not make a row invalid; every other kind does."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -21,9 +26,21 @@ class Problem:
     line: int | None = None
     column: str = ""
     value: str | None = None
-    severity: Severity = "error"
     params: dict[str, Any] = field(default_factory=dict)
     record: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        """``warning`` for what is suspicious but valid, else ``error``."""
+        return "warning" if self.kind in WARNING_KINDS else "error"
+
+
+def tally(problems: list[Problem]) -> dict[str, int]:
+    """How many problems of each kind a list holds."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.kind] = counts.get(problem.kind, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 class SvcmetricsError(Exception):
@@ -48,9 +65,18 @@ class InputError(SvcmetricsError):
 
     exit_code = 3
 
-    def __init__(self, key: str, /, problems: list[Problem] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        key: str,
+        /,
+        problems: list[Problem] | None = None,
+        totals: dict[str, int] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(key, **params)
         self.problems = problems or []
+        self.totals = totals if totals is not None else tally(self.problems)
+        """Problems of each kind, all counted (``problems`` may list only the first)."""
 
 
 class ConfigError(InputError):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from svcmetrics import __version__
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import check_profile_fields, load_config, load_profile
-from svcmetrics.errors import ConfigError, InputError, Problem, UsageError
+from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
 from svcmetrics.indicators import (
     Indicator,
     ProfileField,
@@ -319,7 +319,6 @@ def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str])
                 problem.line,
                 problem.column,
                 problem.value,
-                problem.severity,
                 params,
                 problem.record,
             )
@@ -338,14 +337,22 @@ class Validated:
     rows: int
     first: dt.date | None
     last: dt.date | None
+    totals: dict[str, int]
+    """Problems of each kind, all counted (``problems`` may list only the first ones)."""
+    skipped: int
+    """Rows left out because they are invalid."""
 
     @property
-    def errors(self) -> list[Problem]:
-        """The problems that make rows invalid."""
-        return [p for p in self.problems if p.severity == "error"]
+    def error_count(self) -> int:
+        """How many errors (invalid cells) were found."""
+        return sum(count for kind, count in self.totals.items() if kind not in WARNING_KINDS)
 
 
-def _validate(engine: Engine, options: Options) -> Validated:
+LISTED = 200
+"""How many problems of each kind ``compute`` lists (``validate`` lists all)."""
+
+
+def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     """Load the inputs into ``engine`` and check every row (spec 1.2, 4)."""
     from svcmetrics.engine import CommunityKey
 
@@ -375,10 +382,19 @@ def _validate(engine: Engine, options: Options) -> Validated:
         single=single,
         as_of=options.as_of,
         today=today,
+        limit=limit,
     )
     problems = _describe_problems(checked.problems, inputs, [k for key in keys for k in key.keys])
     return Validated(
-        inputs, engine.sources, communities, problems, checked.rows, checked.first, checked.last
+        inputs,
+        engine.sources,
+        communities,
+        problems,
+        checked.rows,
+        checked.first,
+        checked.last,
+        checked.totals,
+        checked.skipped,
     )
 
 
@@ -387,7 +403,7 @@ def check(options: Options) -> Validated:
     from svcmetrics.engine import Engine
 
     with Engine() as engine:
-        return _validate(engine, options)
+        return _validate(engine, options, limit=None)
 
 
 def run(options: Options) -> Report:
@@ -396,17 +412,19 @@ def run(options: Options) -> Report:
 
     selected = selected_range(options)
     with Engine() as engine:
-        checked = _validate(engine, options)
+        checked = _validate(engine, options, limit=LISTED)
         inputs = checked.inputs
         problems = checked.problems
-        if checked.errors and not options.skip_invalid:
-            raise InputError("invalid_rows", problems=problems, count=len(checked.errors))
+        if checked.error_count and not options.skip_invalid:
+            raise InputError(
+                "invalid_rows", problems=problems, totals=checked.totals, count=checked.error_count
+            )
         if selected is not None:
             periods = span(options.kind, selected[0], selected[1], clip=True)
         elif checked.first is not None and checked.last is not None:
             periods = span(options.kind, checked.first, checked.last)
         else:
-            raise InputError("nothing_to_compute", problems=problems)
+            raise InputError("nothing_to_compute", problems=problems, totals=checked.totals)
         engine.set_periods(periods, options.by)
         counts = engine.counts(inputs.indicators)
         records = engine.records_per_period()
@@ -429,7 +447,6 @@ def run(options: Options) -> Report:
     issues = [
         Problem(
             "numerator_above_denominator",
-            severity="warning",
             params={
                 "community": r.community,
                 "period": r.period,
@@ -451,9 +468,12 @@ def run(options: Options) -> Report:
         "span": [periods[0].label, periods[-1].label],
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "rows": checked.rows,
-        "skipped_rows": len({(p.file, p.record) for p in checked.errors}),
+        "skipped_rows": checked.skipped,
     }
     report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
     report.by = options.by
     report.csv_bom = inputs.config.csv_bom
+    report.totals = {**checked.totals}
+    for kind, count in tally(issues).items():
+        report.totals[kind] = report.totals.get(kind, 0) + count
     return report

@@ -81,7 +81,11 @@ class Source:
 def _native_lines(native: NativeCsv, name: str, encoding: str | None) -> list[int]:
     """First lines of the records of a native CSV, counted as the engine's reader counts them:
     empty lines are no records, lines of empty fields are."""
-    text, _ = decode(_read_bytes(native.path, name), name, encoding)
+    data = _read_bytes(native.path, name)
+    if b'"' not in data:  # no quoted line breaks: a record per non-empty line
+        numbered = [n for n, line in enumerate(data.split(b"\n"), 1) if line.rstrip(b"\r")]
+        return numbered[1:]
+    text, _ = decode(data, name, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=native.delimiter)
     next(reader, None)
     lines: list[int] = []

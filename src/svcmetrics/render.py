@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, assert_never
@@ -17,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from tabulate import tabulate
 
-from svcmetrics.errors import Problem
+from svcmetrics.errors import WARNING_KINDS, Problem
 from svcmetrics.i18n import kind_name, label, problem_text
 from svcmetrics.indicators import (
     Distinct,
@@ -434,17 +433,21 @@ def _where(problem: Problem) -> str:
     return f"{problem.file}:{problem.line}"
 
 
-def render_problems(problems: Sequence[Problem], options: RenderOptions) -> str:
-    """Problems as a table (capped at 200 rows) with a count by kind."""
+def render_problems(
+    problems: Sequence[Problem], options: RenderOptions, totals: Mapping[str, int]
+) -> str:
+    """Problems as a table, or one line each off a terminal (the first 200), with a count
+    of each kind (``totals`` counts all, where the list may hold only the first ones)."""
     lang = options.lang
     console = _console(options)
     if not problems:
         return ""
+    more = sum(totals.values()) - min(len(problems), PROBLEMS_SHOWN)
     if not options.terminal:
         lines = [_problem_line(problem, lang) for problem in problems[:PROBLEMS_SHOWN]]
-        if len(problems) > PROBLEMS_SHOWN:
-            lines.append(label("problems_more", lang, count=len(problems) - PROBLEMS_SHOWN))
-        lines.append(summary(problems, lang))
+        if more > 0:
+            lines.append(label("problems_more", lang, count=more))
+        lines.append(summary(totals, lang))
         return "\n".join(lines) + "\n"
     table = Table(title=label("problems_title", lang), box=box.SIMPLE_HEAD, show_lines=False)
     for key in ("where", "column", "value", "message", "hint"):
@@ -456,17 +459,18 @@ def render_problems(problems: Sequence[Problem], options: RenderOptions) -> str:
             _where(problem), problem.column, problem.value or "", Text(text, style=style), hint
         )
     console.print(table)
-    if len(problems) > PROBLEMS_SHOWN:
-        console.print(label("problems_more", lang, count=len(problems) - PROBLEMS_SHOWN))
-    console.print(summary(problems, lang))
+    if more > 0:
+        console.print(label("problems_more", lang, count=more))
+    console.print(summary(totals, lang))
     return _export(console)
 
 
-def summary(problems: Sequence[Problem], lang: str) -> str:
-    """How many problems of each kind."""
-    errors = sum(1 for p in problems if p.severity == "error")
-    lines = [label("problem_summary", lang, errors=errors, warnings=len(problems) - errors)]
-    for kind, count in sorted(Counter(p.kind for p in problems).items()):
+def summary(totals: Mapping[str, int], lang: str) -> str:
+    """How many errors and warnings, and how many of each kind."""
+    errors = sum(count for kind, count in totals.items() if kind not in WARNING_KINDS)
+    warnings = sum(totals.values()) - errors
+    lines = [label("problem_summary", lang, errors=errors, warnings=warnings)]
+    for kind, count in sorted(totals.items()):
         lines.append(label("by_kind", lang, kind=kind_name(kind, lang), count=count))
     return "\n".join(lines)
 
@@ -482,11 +486,11 @@ def _problem_line(problem: Problem, lang: str) -> str:
     return f"{head + ': ' if head else ''}{text}" + (f" ({hint})" if hint else "")
 
 
-def render_notices(problems: Sequence[Problem], lang: str) -> str:
+def render_notices(problems: Sequence[Problem], lang: str, totals: Mapping[str, int]) -> str:
     """One line per warning (message, then hint) for stderr; a count by kind beyond ten."""
     lines = [_problem_line(problem, lang) for problem in problems[:NOTICES_SHOWN]]
-    if len(problems) > NOTICES_SHOWN:
-        lines.append(summary(problems, lang))
+    if sum(totals.values()) > NOTICES_SHOWN:
+        lines.append(summary(totals, lang))
     return "\n".join(lines)
 
 
@@ -516,13 +520,16 @@ def render_breaches(report: Report, lang: str) -> str:
     return "\n".join([label("breaches_title", lang, count=len(lines)), *lines])
 
 
-def render_problems_json(problems: Sequence[Problem], rows: int, lang: str) -> str:
+def render_problems_json(
+    problems: Sequence[Problem], rows: int, lang: str, totals: Mapping[str, int]
+) -> str:
     """Every problem as JSON, with counts by kind."""
+    errors = sum(count for kind, count in totals.items() if kind not in WARNING_KINDS)
     document = {
         "rows": rows,
-        "errors": sum(1 for p in problems if p.severity == "error"),
-        "warnings": sum(1 for p in problems if p.severity == "warning"),
-        "by_kind": dict(sorted(Counter(p.kind for p in problems).items())),
+        "errors": errors,
+        "warnings": sum(totals.values()) - errors,
+        "by_kind": dict(sorted(totals.items())),
         "problems": [problem_record(p, lang) for p in problems],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -74,6 +74,8 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
     by: str | None = None
     """The breakdown field (``service`` or ``category``), or None."""
+    totals: dict[str, int] = field(default_factory=dict)
+    """Problems of each kind, all counted (``problems`` may list only the first ones)."""
     csv_bom: bool = False
     """The config asks for CSV output to start with a BOM."""
 
