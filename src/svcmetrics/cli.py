@@ -247,6 +247,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             OutputFormat, typer.Option("--format", "-f", help=label("help_format", lang))
         ] = OutputFormat.TABLE,
         wide: Annotated[bool, typer.Option("--wide", help=label("help_wide", lang))] = False,
+        chart: Annotated[bool, typer.Option("--chart", help=label("help_chart", lang))] = False,
         bom: Annotated[bool, typer.Option("--bom", help=label("help_bom", lang))] = False,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
@@ -286,13 +287,21 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             skip_invalid=skip_invalid,
             encoding=encoding,
         )
+        if (wide or bom) and fmt is not OutputFormat.CSV:
+            raise UsageError("csv_only_option", option="--wide" if wide else "--bom")
+        if chart and fmt is not OutputFormat.TABLE:
+            raise UsageError("chart_needs_table")
         report = run(options)
         color = output is None and _stdout_is_terminal()
         width = shutil.get_terminal_size().columns if color else 120
-        csv_bom = bom or report.csv_bom
-        text = render(
-            report, fmt, RenderOptions(lang=lang, wide=wide, bom=csv_bom, color=color, width=width)
-        )
+        csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
+        render_options = RenderOptions(lang=lang, wide=wide, bom=csv_bom, color=color, width=width)
+        if chart:
+            from svcmetrics.charts import render_chart
+
+            text = render_chart(report, render_options)
+        else:
+            text = render(report, fmt, render_options)
         _emit(
             text,
             None if output is None else Path(str(output).replace("{period}", report.period_label)),

@@ -184,6 +184,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "按服务项目或服务类别分别计算每项指标。",
         "Compute every indicator per service item or per service category.",
     ),
+    "help_chart": (
+        "以横条图显示最后一期各社区的指标,并标出预警线。",
+        "Show the last period as bars per community, with a mark at the threshold.",
+    ),
     "help_from": ("起始日期(含)。", "First day (inclusive)."),
     "help_to": ("截止日期(含)。", "Last day (inclusive)."),
     "help_as_of": (
@@ -224,9 +228,9 @@ LABELS: dict[str, tuple[str, str]] = {
         " (lower is better: above a level is a breach)",
     ),
     "chart_overrides": ("(部分社区另有标准)", " (some communities have their own levels)"),
-    "chart_undefined": ("无法计算", "undefined"),
     # HTML report
     "html_title": ("社区服务指标报告 {period}", "Community service indicators, {period}"),
+    "html_heading": ("社区服务指标报告", "Community service indicators,"),
     "html_communities": ("社区", "Communities"),
     "html_days": ("{start} 至 {end}", "{start} to {end}"),
     "html_data_end": ("数据截至", "Data end on"),
@@ -586,6 +590,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "last_all": (
         ("--last 只能是 month、quarter 或 year。", "例如 --last month"),
         ("--last takes month, quarter or year.", "for example --last month"),
+    ),
+    "csv_only_option": (
+        ("{option} 只适用于 --format csv。", "加上 --format csv,或去掉 {option}"),
+        ("{option} applies to --format csv only.", "add --format csv, or drop {option}"),
+    ),
+    "chart_needs_table": (
+        ("--chart 只适用于表格输出。", "去掉 --format,或去掉 --chart"),
+        ("--chart draws in the terminal table format only.", "drop --format, or drop --chart"),
     ),
     "range_needs_both": (
         ("--from 和 --to 必须同时给出。", "两个日期都写上"),

@@ -468,6 +468,7 @@ def run(options: Options) -> Report:
         "span": [periods[0].label, periods[-1].label],
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "rows": checked.rows,
+        "last_record": checked.last.isoformat() if checked.last else None,
         "skipped_rows": checked.skipped,
     }
     report = Report(results, problems + issues, inputs.indicators, periods, units, meta)

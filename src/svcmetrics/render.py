@@ -44,6 +44,7 @@ class OutputFormat(StrEnum):
     SIMPLE = "simple"
     GRID = "grid"
     RST = "rst"
+    HTML = "html"
 
 
 class ProblemFormat(StrEnum):
@@ -423,6 +424,10 @@ def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
             | OutputFormat.RST
         ):
             return render_text(report, fmt, options)
+        case OutputFormat.HTML:
+            from svcmetrics.html import render_html
+
+            return render_html(report, options)
         case _:
             assert_never(fmt)
 

@@ -1,0 +1,488 @@
+"""The monthly-meeting page: a Report as one self-contained HTML document with SVG charts.
+
+Python computes what the page shows (rows, chart geometry) as plain data; the markup lives
+only in ``templates/report.html.j2``, rendered by Jinja2 with autoescape on.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from svcmetrics.charts import (
+    Subject,
+    chart_units,
+    index,
+    levels_text,
+    nice_top,
+    subjects,
+    tick_text,
+    ticks,
+    unit_levels,
+)
+from svcmetrics.errors import Problem
+from svcmetrics.i18n import label, problem_text
+from svcmetrics.judge import Status
+from svcmetrics.periods import Period
+from svcmetrics.render import (
+    PROBLEMS_SHOWN,
+    RenderOptions,
+    _change,
+    _flags_text,
+    _fraction,
+    _notes,
+    _tree,
+    _where,
+    percent,
+    unit_name,
+)
+from svcmetrics.report import Report, Result
+
+PALETTE: tuple[str, ...] = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#7f5fa8",
+    "#8c6d31",
+)
+"""Line colours of the trend charts (Okabe-Ito, readable by colour-blind readers)."""
+TOTAL_COLOR = "#333333"
+
+# Chart geometry, in SVG user units (the SVGs scale to the page width).
+BAR_WIDTH = 480
+BAR_FONT = 12
+BAR_VALUE = 56
+BAR_ROW = 26
+BAR_THICKNESS = 16
+BAR_TOP = 8
+BAR_AXIS = 24
+TREND_WIDTH = 480
+TREND_HEIGHT = 220
+TREND_LEFT = 48
+TREND_RIGHT = 16
+TREND_TOP = 12
+TREND_BOTTOM = 28
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A gridline of a chart axis and its label."""
+
+    at: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One unit's bar in an indicator's comparison chart, with its own levels."""
+
+    name: str
+    y: float
+    length: float
+    value: str
+    status: str
+    total: bool
+    warn_x: float | None
+    critical_x: float | None
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Units compared on one indicator in one period, against the warn/critical levels."""
+
+    key: str
+    title: str
+    subtitle: str
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_bottom: float
+    bars: list[Bar]
+    ticks: list[Tick]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A defined rate in a trend chart."""
+
+    x: float
+    y: float
+    tooltip: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One unit's line across periods; ``segments`` break where the rate is undefined."""
+
+    name: str
+    color: str
+    total: bool
+    segments: list[list[Point]]
+    points: list[Point]
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """One indicator over the selected periods: a line per unit and the default levels."""
+
+    key: str
+    title: str
+    subtitle: str
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    series: list[Series]
+    warn_y: float | None
+    critical_y: float | None
+    warn_text: str
+    critical_text: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """A result as the cells of a table row (already in the output language)."""
+
+    period: str
+    name: str
+    depth: int
+    level: str
+    indicator: str
+    breakdown: str
+    rate: str
+    counts: str
+    change: str
+    status: str
+    status_text: str
+    notes: str
+    flags: str
+    limit: str
+    sample: str
+    interval: str
+    interval_low: float
+    interval_high: float
+    rate_at: float | None
+    first: bool
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """A data problem as table cells."""
+
+    where: str
+    column: str
+    value: str
+    message: str
+    hint: str
+    severity: str
+
+
+def text_width(text: str, size: float = BAR_FONT) -> float:
+    """About how wide ``text`` is drawn at ``size`` (CJK a full em, the rest about 0.6)."""
+    wide = sum(1 for char in text if unicodedata.east_asian_width(char) in ("W", "F"))
+    return size * (wide + 0.62 * (len(text) - wide))
+
+
+def status_class(result: Result | None) -> str:
+    """The CSS class suffix of a result's status: ok, warn, critical, na, or none."""
+    if result is None or result.status is None:
+        return "none"
+    return "na" if result.status is Status.NA else result.status.value
+
+
+def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> BarChart:
+    """Communities compared on one subject in one period (lengths in SVG units)."""
+    results = index(report)
+    units = chart_units(report.units)
+    found = [
+        results.get((period.label, unit.id, subject.indicator.key, subject.value)) for unit in units
+    ]
+    by_unit = unit_levels(subject, units)
+    levels = [by_unit[unit.id] for unit in units]
+    values = [r.rate for r in found if r is not None and r.rate is not None]
+    values += [level for pair in levels for level in pair if level is not None]
+    top, step = nice_top(values)
+    names = [unit_name(unit.id, unit.name, unit.level, lang) for unit in units]
+    longest = max((text_width(name) for name in names), default=0.0)
+    plot_left = round(min(max(longest + 12, 60), BAR_WIDTH / 2.5), 1)
+    plot_right = BAR_WIDTH - BAR_VALUE
+    span = plot_right - plot_left
+
+    def x_of(value: float) -> float:
+        return round(plot_left + span * value / top, 1)
+
+    bars: list[Bar] = []
+    for number, (unit, name, result, (warn, critical)) in enumerate(
+        zip(units, names, found, levels, strict=True)
+    ):
+        rate = None if result is None else result.rate
+        tooltip = f"{name}: {percent(rate)}"
+        if result is not None:
+            tooltip += f" ({_fraction(result)})"
+            if result.status is not None:
+                tooltip += " " + label(f"status_{result.status.value}", lang)
+        bars.append(
+            Bar(
+                name=name,
+                y=BAR_TOP + number * BAR_ROW,
+                length=0.0 if rate is None else round(span * rate / top, 1),
+                value=percent(rate),
+                status=status_class(result),
+                total=unit.level == "total",
+                warn_x=None if warn is None else x_of(warn),
+                critical_x=None if critical is None else x_of(critical),
+                tooltip=tooltip,
+            )
+        )
+    plot_bottom = BAR_TOP + len(bars) * BAR_ROW
+    return BarChart(
+        key=subject.key,
+        title=subject.title(report.by, lang),
+        subtitle=levels_text(subject, lang),
+        height=plot_bottom + BAR_AXIS,
+        plot_left=plot_left,
+        plot_right=plot_right,
+        plot_bottom=plot_bottom,
+        bars=bars,
+        ticks=[Tick(x_of(value), tick_text(value)) for value in ticks(top, step)],
+    )
+
+
+def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
+    """One subject across the selected periods: a line per community and the total.
+
+    The level lines are the indicator's defaults; per-community overrides show in the bars.
+    """
+    results = index(report)
+    units = chart_units(report.units)
+    threshold = subject.indicator.threshold if subject.value is None else None
+    warn = None if threshold is None else threshold.warn
+    critical = None if threshold is None else threshold.critical
+    rates: dict[tuple[str, str], float | None] = {}
+    for unit in units:
+        for period in report.periods:
+            result = results.get((period.label, unit.id, subject.indicator.key, subject.value))
+            rates[(unit.id, period.label)] = None if result is None else result.rate
+    values = [rate for rate in rates.values() if rate is not None]
+    values += [level for level in (warn, critical) if level is not None]
+    top, step = nice_top(values)
+    left, right = TREND_LEFT, TREND_WIDTH - TREND_RIGHT
+    upper, lower = TREND_TOP, TREND_HEIGHT - TREND_BOTTOM
+    count = len(report.periods)
+
+    def x_of(number: int) -> float:
+        if count == 1:
+            return (left + right) / 2
+        return round(left + (right - left) * number / (count - 1), 1)
+
+    def y_of(value: float) -> float:
+        return round(lower - (lower - upper) * value / top, 1)
+
+    series: list[Series] = []
+    communities = [unit for unit in units if unit.level != "total"]
+    colors = {unit.id: PALETTE[number % len(PALETTE)] for number, unit in enumerate(communities)}
+    for unit in units:
+        name = unit_name(unit.id, unit.name, unit.level, lang)
+        segments: list[list[Point]] = []
+        points: list[Point] = []
+        current: list[Point] = []
+        for number, period in enumerate(report.periods):
+            rate = rates[(unit.id, period.label)]
+            if rate is None:
+                if current:
+                    segments.append(current)
+                current = []
+                continue
+            point = Point(x_of(number), y_of(rate), f"{name} {period.label}: {percent(rate)}")
+            current.append(point)
+            points.append(point)
+        if current:
+            segments.append(current)
+        total = unit.level == "total"
+        color = TOTAL_COLOR if total else colors[unit.id]
+        series.append(Series(name, color, total, segments, points))
+    return TrendChart(
+        key=subject.key,
+        title=subject.title(report.by, lang),
+        subtitle=levels_text(subject, lang),
+        plot_left=left,
+        plot_right=right,
+        plot_top=upper,
+        plot_bottom=lower,
+        x_ticks=[Tick(x_of(number), period.label) for number, period in enumerate(report.periods)],
+        y_ticks=[Tick(y_of(value), tick_text(value)) for value in ticks(top, step)],
+        series=series,
+        warn_y=None if warn is None else y_of(warn),
+        critical_y=None if critical is None else y_of(critical),
+        warn_text=label("chart_warn_at", lang, level=percent(warn)),
+        critical_text=label("chart_critical_at", lang, level=percent(critical)),
+    )
+
+
+def row(
+    result: Result, lang: str, names: dict[str, str], depth: int = 0, first: bool = True
+) -> Row:
+    """One result as table cells in ``lang``."""
+    status = "" if result.status is None else label(f"status_{result.status.value}", lang)
+    has_interval = result.ci_low is not None and result.ci_high is not None
+    breakdown = ""
+    if result.breakdown is not None:
+        breakdown = result.breakdown or label("blank_value", lang)
+    return Row(
+        period=result.period,
+        name=unit_name(result.community, result.community_name, result.level, lang),
+        depth=depth,
+        level=result.level,
+        indicator=names[result.indicator],
+        breakdown=breakdown,
+        rate=percent(result.rate),
+        counts=_fraction(result),
+        change=_change(result),
+        status=status_class(result),
+        status_text=status,
+        notes=_notes(result, lang),
+        flags=_flags_text(result, lang),
+        limit=percent(result.limit),
+        sample="" if result.sample_size is None else str(result.sample_size),
+        interval=f"{percent(result.ci_low)}–{percent(result.ci_high)}" if has_interval else "—",
+        interval_low=round((result.ci_low or 0.0) * 100, 1),
+        interval_high=round((result.ci_high or 0.0) * 100, 1),
+        rate_at=None if result.rate is None else round(min(result.rate, 1.0) * 100, 1),
+        first=first,
+    )
+
+
+def result_rows(report: Report, lang: str) -> list[Row]:
+    """Every result as table cells, per period in the terminal table's unit order."""
+    names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
+    grouped: dict[tuple[str, str], list[Result]] = {}
+    for result in report.results:
+        grouped.setdefault((result.period, result.community), []).append(result)
+    rows: list[Row] = []
+    for period in report.periods:
+        for unit, depth in _tree(report.units):
+            for number, result in enumerate(grouped.get((period.label, unit.id), [])):
+                rows.append(row(result, lang, names, depth, number == 0))
+    return rows
+
+
+def rows_where(report: Report, lang: str, keep: Callable[[Result], bool]) -> list[Row]:
+    """The results ``keep`` accepts, as table cells, in output order."""
+    names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
+    return [row(result, lang, names) for result in report.results if keep(result)]
+
+
+def _small(result: Result) -> bool:
+    return "small_sample" in result.flags
+
+
+def _surveyed(result: Result) -> bool:
+    return result.ci_low is not None and result.ci_high is not None
+
+
+def _breached(result: Result) -> bool:
+    return result.breached
+
+
+def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
+    """The first problems (as many as the terminal shows) as table cells."""
+    rows = []
+    for problem in problems[:PROBLEMS_SHOWN]:
+        text, hint = problem_text(problem, lang)
+        rows.append(
+            ProblemRow(
+                where=_where(problem),
+                column=problem.column,
+                value=problem.value or "",
+                message=text,
+                hint=hint,
+                severity=problem.severity,
+            )
+        )
+    return rows
+
+
+def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
+    """The header's facts: communities, period, data end, inputs (whatever meta holds)."""
+    meta = report.meta
+    communities = [
+        unit_name(unit.id, unit.name, unit.level, lang)
+        for unit in chart_units(report.units)
+        if unit.level == "community"
+    ]
+    facts = [(label("html_communities", lang), label("list_sep", lang).join(communities))]
+    if report.periods:
+        first, last = report.periods[0], report.periods[-1]
+        days = label("html_days", lang, start=first.start.isoformat(), end=last.end.isoformat())
+        facts.append((label("period", lang), f"{report.period_label} ({days})"))
+    if meta.get("last_record"):
+        facts.append((label("html_data_end", lang), str(meta["last_record"])))
+    if meta.get("as_of"):
+        facts.append((label("html_as_of", lang), str(meta["as_of"])))
+    if meta.get("inputs"):
+        facts.append((label("html_inputs", lang), ", ".join(str(i) for i in meta["inputs"])))
+    if meta.get("profile"):
+        facts.append((label("html_profile", lang), str(meta["profile"])))
+    if meta.get("rows") is not None:
+        rows = label("html_rows_count", lang, rows=meta["rows"])
+        if meta.get("skipped_rows"):
+            rows += label("html_skipped", lang, count=meta["skipped_rows"])
+        facts.append((label("html_rows", lang), rows))
+    return facts
+
+
+def render_html(report: Report, options: RenderOptions) -> str:
+    """The report as one self-contained HTML page in ``options.lang`` (no network at all)."""
+    import jinja2  # here, not at the top: only --format html pays for importing Jinja2
+
+    lang = options.lang
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("svcmetrics", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+    def text(key: str, **params: object) -> str:
+        return label(key, lang, **params)
+
+    environment.globals["t"] = text
+    template = environment.get_template("report.html.j2")
+    last = report.periods[-1] if report.periods else None
+    charted = subjects(report)
+    return template.render(
+        lang="zh-CN" if lang == "zh" else "en",
+        title=text("html_title", period=report.period_label),
+        period_label=report.period_label,
+        facts=_facts(report, lang),
+        last_period="" if last is None else last.label,
+        bar_charts=[] if last is None else [bar_chart(report, s, last, lang) for s in charted],
+        trend_charts=(
+            [trend_chart(report, s, lang) for s in charted] if len(report.periods) > 1 else []
+        ),
+        bar_width=BAR_WIDTH,
+        bar_thickness=BAR_THICKNESS,
+        bar_row=BAR_ROW,
+        trend_width=TREND_WIDTH,
+        trend_height=TREND_HEIGHT,
+        by="" if report.by is None else text(report.by),
+        periods=[period.label for period in report.periods],
+        rows=result_rows(report, lang),
+        breaches=rows_where(report, lang, _breached),
+        small=rows_where(report, lang, _small),
+        survey=rows_where(report, lang, _surveyed),
+        problems=problem_rows(report.problems, lang),
+        problems_more=max(
+            0, sum(report.totals.values()) - min(len(report.problems), PROBLEMS_SHOWN)
+        ),
+        version=str(report.meta.get("version", "")),
+    )
