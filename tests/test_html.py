@@ -152,7 +152,7 @@ def test_page_lists_breaches_small_samples_and_intervals(report: Report) -> None
     assert section(html, "small-samples").count("2026-") == len(small)
     # Jianguo, November: 9 of 12 satisfied, with its Wilson interval
     assert "2026-11建国社区居民满意率1275.0%46.8%–91.1%" in section(html, "survey")
-    assert section(html, "problems") == "数据问题没有数据问题。"
+    assert section(html, "problems") == "问题没有数据问题。"
 
 
 def test_page_is_deterministic(report: Report) -> None:

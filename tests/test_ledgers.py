@@ -141,10 +141,11 @@ def test_day_first_file_needs_a_date_format(
     with pytest.raises(InputError) as error:
         run(Options(logs=("log.csv",)))
     [problem] = error.value.problems
-    assert problem.kind == "ambiguous_dates" and problem.line == 2
+    # 21/10/2026 can only be day first, so the file is day-first: the format to set is named
+    assert problem.kind == "unstated_date_format" and problem.line == 2
     assert problem.params["month_first"] == "2026-03-10"
     assert problem.params["day_first"] == "2026-10-03"
-    assert problem.params["suggested"] == "%d/%m/%Y"  # 21/10 can only be day first
+    assert problem.params["format"] == "%d/%m/%Y"
     (tmp_path / "svcmetrics.yaml").write_text("date_format: '%d/%m/%Y'\n")
     report = run(Options(logs=("log.csv",)))
     assert [r.period for r in report.results][:1] == ["2026-10"]

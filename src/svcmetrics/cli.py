@@ -214,6 +214,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         Path | None, typer.Option("--profile", "-p", help=label("help_profile", lang))
     ]
     LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))]
+    DateFormatOpt = Annotated[
+        str | None, typer.Option("--date-format", help=label("help_date_format", lang))
+    ]
     EncodingOpt = Annotated[
         str | None, typer.Option("--encoding", help=label("help_encoding", lang))
     ]
@@ -261,6 +264,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             bool, typer.Option("--skip-invalid", help=label("help_skip_invalid", lang))
         ] = False,
         encoding: EncodingOpt = None,
+        date_format: DateFormatOpt = None,
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help=label("help_quiet", lang))
         ] = False,
@@ -286,6 +290,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             as_of=_parse_day(as_of, "--as-of"),
             skip_invalid=skip_invalid,
             encoding=encoding,
+            date_format=date_format,
         )
         if (wide or bom) and fmt is not OutputFormat.CSV:
             raise UsageError("csv_only_option", option="--wide" if wide else "--bom")
@@ -328,13 +333,20 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         ] = ProblemFormat.TABLE,
         lang_option: LangOpt = None,
         encoding: EncodingOpt = None,
+        date_format: DateFormatOpt = None,
         debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
     ) -> None:
         from svcmetrics.pipeline import Options, check
         from svcmetrics.render import render_problems, render_problems_json
 
         checked = check(
-            Options(logs=tuple(logs or ()), config=config, profile=profile, encoding=encoding)
+            Options(
+                logs=tuple(logs or ()),
+                config=config,
+                profile=profile,
+                encoding=encoding,
+                date_format=date_format,
+            )
         )
         if fmt is ProblemFormat.JSON:
             sys.stdout.write(

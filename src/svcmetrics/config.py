@@ -102,6 +102,21 @@ def validation_problems(error: ValidationError, model: type[BaseModel], file: st
     return problems
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe loading (no tags run), except that a number written with a leading zero stays
+    text: ``id: 0101`` is the id 0101, not the octal number 65."""
+
+
+def _int_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = str(node.value)
+    if len(text) > 1 and text.startswith("0") and text.isdigit():
+        return text
+    return loader.construct_yaml_int(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
+
+
 def read_yaml(path: Path, name: str) -> Any:
     """Parse a YAML config or profile with the safe loader (tags are never executed)."""
     try:
@@ -115,7 +130,7 @@ def read_yaml(path: Path, name: str) -> Any:
     except OSError as exc:
         raise ConfigError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no tags run
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
@@ -173,7 +188,8 @@ def _table_profile(path: Path, name: str) -> dict[str, Any]:
             if not key or cell is None or not cell.strip():
                 continue
             text = cell.strip()
-            community[key] = int(text) if text.isdigit() else text
+            is_count = key not in ("id", "name", "parent")
+            community[key] = int(text) if is_count and text.isdigit() else text
         communities.append(community)
     return {"communities": communities}
 
@@ -192,7 +208,7 @@ def load_profile(path: Path, name: str) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            "config_errors", problems=validation_problems(exc, Profile, name), file=name
+            "profile_errors", problems=validation_problems(exc, Profile, name), file=name
         ) from None
 
 
@@ -226,4 +242,4 @@ def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> Non
                     )
                 )
     if problems:
-        raise ConfigError("config_errors", problems=problems, file=file)
+        raise ConfigError("profile_errors", problems=problems, file=file)

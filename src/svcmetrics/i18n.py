@@ -57,14 +57,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "比率 = 分子/分母;— 表示分母为 0 或未知,无法计算。",
         "rate = numerator/denominator; — means the denominator is 0 or unknown.",
     ),
-    "problems_title": ("数据问题", "Data problems"),
+    "problems_title": ("问题", "Problems"),
     "problems_more": (
         "……另有 {count} 个问题未列出(用 --format json 查看全部)",
         "… and {count} more (see all with --format json)",
     ),
     "problem_summary": (
         "共 {errors} 个错误、{warnings} 个警告:",
-        "{errors} errors and {warnings} warnings:",
+        "Errors: {errors}, warnings: {warnings}.",
     ),
     "skipped_rows": (
         "已跳过 {count} 行无效记录(--skip-invalid):",
@@ -74,6 +74,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "validate_ok": ("{rows} 行记录全部有效。", "All {rows} rows are valid."),
     "encoding_used": ("{file}: 编码 {encoding}", "{file}: encoding {encoding}"),
     "breaches_title": ("未达标 {count} 项:", "{count} below target:"),
+    "breaches_more": (
+        "  ……另有 {count} 项(完整列表见表格或 --format csv 的 status 列)",
+        "  … and {count} more (see the table, or the status column of --format csv)",
+    ),
     "breach_below": (
         "  {community} {period} {indicator} {rate},低于{status}线 {level}",
         "  {community} {period} {indicator} {rate} is below the {status} level {level}",
@@ -92,6 +96,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "explain_denominator": ("分母", "Denominator"),
     "explain_meaning": ("含义", "Meaning"),
     "explain_formula": ("公式", "Formula"),
+    "explain_formula_text": (
+        "{name} = 分子 ÷ 分母(分母为 0 或未知时无法计算)",
+        "{name} = numerator ÷ denominator (undefined when the denominator is 0 or unknown)",
+    ),
     "explain_survey": (
         "按调查口径计算时,同时给出样本量和 95% Wilson 置信区间;样本少于 {min_sample} 时标记“样本过少”。",
         "On the survey basis the rate carries the sample size and a 95% Wilson interval; "
@@ -139,10 +147,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "event_benefit": ("受益", "benefit"),
     "event_need": ("需求", "need"),
     "event_survey": ("调查", "survey"),
-    "unknown_indicator": (
-        "没有名为 {key} 的指标。可用的指标:{valid}",
-        "There is no indicator {key}. Indicators: {valid}",
-    ),
     "interrupted": ("已中断。", "Interrupted."),
     "internal_error": (
         "svcmetrics 内部错误:{detail}。请用 --debug 重新运行,并把输出报告给维护者。",
@@ -187,6 +191,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "help_chart": (
         "以横条图显示最后一期各社区的指标,并标出预警线。",
         "Show the last period as bars per community, with a mark at the threshold.",
+    ),
+    "help_date_format": (
+        "台账的日期格式,例如 %d/%m/%Y(日在前)。",
+        "How the logs write dates, for example %d/%m/%Y (day first).",
     ),
     "help_from": ("起始日期(含)。", "First day (inclusive)."),
     "help_to": ("截止日期(含)。", "Last day (inclusive)."),
@@ -277,10 +285,13 @@ LABELS: dict[str, tuple[str, str]] = {
 # Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).
 MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "missing_value": (
-        ("{column} 为空,但此类记录必须填写", "填写 {column};参见规格 1.2 中各事件的必填列"),
+        (
+            "{column} 为空,但此类记录必须填写",
+            "填写 {column}(README“输入格式”一节列出了每类记录的必填列)",
+        ),
         (
             "{column} is empty but required on this row",
-            "fill in {column}; spec 1.2 says which events need it",
+            "fill in {column} (the README's input format section lists what each event needs)",
         ),
     ),
     "bad_value": (
@@ -311,6 +322,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "the closest is '{closest}'; fix the log or add it to the profile",
         ),
     ),
+    "unknown_community_far": (
+        ("社区 “{value}” 不在社区概况中", "改正台账,或把它加入社区概况"),
+        ("community '{value}' is not in the profile", "fix the log or add it to the profile"),
+    ),
     "bad_answer": (
         (
             "满意度回答 “{value}” 不在任何列表中",
@@ -334,21 +349,31 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "ambiguous_dates": (
         (
             "日期 “{value}” 有两种读法:月在前是 {month_first}({month_first_format}),日在前是 {day_first}({day_first_format})",
-            '在配置中为该文件设置 date_format: "{suggested}"(或另一种读法的格式)',
+            '在配置中为该文件设置 date_format: "{month_first_format}"(月在前)或 "{day_first_format}"(日在前),或使用 --date-format',
         ),
         (
             "date '{value}' reads two ways: month first {month_first} ({month_first_format}), day first {day_first} ({day_first_format})",
-            'set date_format: "{suggested}" for this file in the config (or the other reading\'s format)',
+            'set date_format: "{month_first_format}" (month first) or "{day_first_format}" (day first) for this file in the config, or pass --date-format',
+        ),
+    ),
+    "unstated_date_format": (
+        (
+            "日期 “{value}” 只能读作 {reading}({format}),但没有声明日期格式",
+            '在配置中为该文件设置 date_format: "{format}",或使用 --date-format "{format}"',
+        ),
+        (
+            "date '{value}' can only be {reading} ({format}), but no date format is set",
+            'set date_format: "{format}" for this file in the config, or pass --date-format "{format}"',
         ),
     ),
     "duplicate_row": (
         (
             "与 {first} 完全相同的重复行",
-            "如果是重复录入,请删除其中一行(人数、需求按去重计,不受影响)",
+            "如果是重复录入,请删除其中一行;按人、户、单号去重的指标不受影响",
         ),
         (
             "exact duplicate of {first}",
-            "delete one copy if it was entered twice (distinct counts are not affected)",
+            "delete one copy if it was entered twice; distinct counts are not affected",
         ),
     ),
     "future_date": (
@@ -398,6 +423,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("配置 {file} 有误。", "按上面列出的问题修改"),
         ("The config {file} is not valid.", "fix the problems listed above"),
     ),
+    "profile_errors": (
+        ("社区概况 {file} 有误。", "按上面列出的问题修改"),
+        ("The profile {file} is not valid.", "fix the problems listed above"),
+    ),
     "nothing_to_compute": (
         ("没有有效记录,也没有指定期间,无法计算。", "检查台账,或用 --month / --from --to 指定期间"),
         (
@@ -416,10 +445,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ),
     ),
     "file_not_found": (
-        ("找不到文件 {file}。", "检查路径;配置中的路径相对于配置文件所在目录"),
+        (
+            "找不到文件 {file}。",
+            "检查路径(命令行上的路径相对于当前目录,配置中的路径相对于配置文件所在目录)",
+        ),
         (
             "File {file} not found.",
-            "check the path; paths in the config are relative to the config file",
+            "check the path (on the command line it is relative to the working directory, "
+            "in a config to the config file)",
         ),
     ),
     "not_a_file": (
@@ -531,16 +564,19 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ),
     ),
     "config_not_mapping": (
-        ("配置 {file} 必须是映射(键: 值)。", "参见规格 1.3 的示例"),
-        ("The config {file} must be a mapping (key: value).", "see the example in spec 1.3"),
+        ("配置 {file} 必须是映射(键: 值)。", "参见 README 和 examples/svcmetrics.yaml"),
+        (
+            "The config {file} must be a mapping (key: value).",
+            "see the README and examples/svcmetrics.yaml",
+        ),
     ),
     "config_not_utf8": (
         ("配置 {file} 不是 UTF-8 编码。", "用 UTF-8 保存配置文件"),
         ("The config {file} is not UTF-8.", "save it as UTF-8"),
     ),
     "profile_not_mapping": (
-        ("社区概况 {file} 必须有 communities: 列表。", "参见规格 1.1 的示例"),
-        ("The profile {file} must hold a communities: list.", "see the example in spec 1.1"),
+        ("社区概况 {file} 必须有 communities: 列表。", "参见 examples/profile.yaml"),
+        ("The profile {file} must hold a communities: list.", "see examples/profile.yaml"),
     ),
     "profile_twice": (
         ("同时给出了 --profile 和配置中的 communities:。", "只保留其中一个"),
@@ -599,6 +635,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("--chart 只适用于表格输出。", "去掉 --format,或去掉 --chart"),
         ("--chart draws in the terminal table format only.", "drop --format, or drop --chart"),
     ),
+    "unknown_indicator": (
+        ("没有名为 {key} 的指标。", "可用的指标:{valid}"),
+        ("There is no indicator {key}.", "indicators: {valid}"),
+    ),
     "range_needs_both": (
         ("--from 和 --to 必须同时给出。", "两个日期都写上"),
         ("--from and --to go together.", "give both days"),
@@ -618,6 +658,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "bad_answer": ("无法识别的回答", "unrecognised answer"),
     "numerator_above_denominator": ("分子大于分母", "numerator above denominator"),
     "ambiguous_dates": ("日期有歧义", "ambiguous dates"),
+    "unstated_date_format": ("未声明日期格式", "date format not set"),
     "duplicate_row": ("重复行", "duplicate row"),
     "future_date": ("未来日期", "future date"),
     "mangled_id": ("编号被 Excel 改写", "id mangled by Excel"),
@@ -662,6 +703,10 @@ def message(key: str, lang: str, params: Mapping[str, Any]) -> tuple[str, str]:
     return _fill(text, params), _fill(hint, params)
 
 
+_WITHOUT = {"unknown_community": ("closest", "unknown_community_far")}
+"""Kinds whose message has a variant for when a parameter is empty."""
+
+
 def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
     """A problem's message and hint in ``lang``."""
     params = {
@@ -671,7 +716,10 @@ def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
         "value": problem.value if problem.value is not None else "",
         **problem.params,
     }
-    return message(problem.kind, lang, params)
+    key = problem.kind
+    if key in _WITHOUT and not params.get(_WITHOUT[key][0]):
+        key = _WITHOUT[key][1]
+    return message(key, lang, params)
 
 
 def error_text(error: SvcmetricsError, lang: str) -> tuple[str, str]:

@@ -106,6 +106,23 @@ def _satisfaction_denominator(party: Party, basis: str) -> DenominatorRule:
     return Respondents(party)
 
 
+def _satisfaction_meaning(party: Party, basis: str) -> tuple[str, str]:
+    """What a satisfaction rate means on its basis, in Chinese and English."""
+    who_zh, who_en = ("居民", "resident") if party == "resident" else ("单位", "organisation")
+    if basis == "population":
+        return (
+            f"表示满意的被调查{who_zh}数 / 社区全体{who_zh}数(全体口径);本期没有调查时无法计算。",
+            f"Satisfied {who_en} respondents / all {who_en}s of the profile (population "
+            "basis); undefined in a period without a survey.",
+        )
+    return (
+        f"表示满意的被调查{who_zh}数 / 被调查的{who_zh}总数。"
+        f"每个{who_zh}每期只计最新一次有效回答。",
+        f"Satisfied {who_en} respondents / {who_en} respondents with a counted answer. Each "
+        f"{who_en} counts once per period, with the latest counted answer.",
+    )
+
+
 def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[Indicator]:
     """The seven standard indicators, in their canonical order, shaped by the survey basis."""
     satisfaction = satisfaction or SatisfactionConfig()
@@ -167,9 +184,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "resident_satisfaction",
             "居民满意率",
             "Resident satisfaction rate",
-            "表示满意的被调查居民数 / 被调查的总人数。每位居民每期只计最新一次有效回答。",
-            "Satisfied respondents / all respondents with a counted answer. Each resident "
-            "counts once per period, with their latest counted answer.",
+            *_satisfaction_meaning("resident", resident_basis),
             SatisfiedRespondents("resident"),
             _satisfaction_denominator("resident", resident_basis),
         ),
@@ -177,9 +192,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "unit_satisfaction",
             "社区单位满意率",
             "Unit satisfaction rate",
-            "对服务满意的社区单位数 / 被调查的单位数。每个单位每期只计最新一次有效回答。",
-            "Satisfied organisations / organisations with a counted answer. Each organisation "
-            "counts once per period, with its latest counted answer.",
+            *_satisfaction_meaning("unit", unit_basis),
             SatisfiedRespondents("unit"),
             _satisfaction_denominator("unit", unit_basis),
         ),

@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from svcmetrics import __version__
 from svcmetrics.answers import answer_lists
-from svcmetrics.config import check_profile_fields, load_config, load_profile
+from svcmetrics.config import (
+    check_profile_fields,
+    load_config,
+    load_profile,
+    validation_problems,
+)
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
 from svcmetrics.indicators import (
     Indicator,
@@ -22,14 +29,21 @@ from svcmetrics.indicators import (
     profile_fields,
 )
 from svcmetrics.models import EVENTS, Community, Config, LogSpec, Profile, record_columns
-from svcmetrics.periods import Period, PeriodKind, last_complete, parse_month, span
+from svcmetrics.periods import (
+    Period,
+    PeriodKind,
+    calendar_period,
+    last_complete,
+    parse_month,
+    span,
+)
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import TOTAL_ID, Part, PartKey, Report, Unit, build_results
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
 
-NO_COMMUNITY = "-"
+NO_COMMUNITY = ""
 """The id of the one community of a log that names none, run without a profile."""
 
 
@@ -51,6 +65,8 @@ class Options:
     as_of: dt.date | None = None
     skip_invalid: bool = False
     encoding: str | None = None
+    date_format: str | None = None
+    """``--date-format``: how the dates of the command line's logs are written."""
     today: dt.date | None = None
 
     @property
@@ -73,6 +89,8 @@ class Inputs:
 def load_inputs(options: Options) -> Inputs:
     """Load the config, the definitions table and the profile (spec 1.1, 1.3)."""
     config, base = load_config(options.config)
+    if options.date_format is not None:
+        config = config.model_copy(update={"date_format": options.date_format})
     indicators = definitions(config)
     profile: Profile | None = None
     name: str | None = None
@@ -86,10 +104,27 @@ def load_inputs(options: Options) -> Inputs:
         profile = load_profile(base / config.profile, name)
     elif config.communities is not None:
         name = "config"
-        profile = Profile(communities=config.communities, parents=config.parents)
+    if config.communities is not None or (profile is not None and config.parents):
+        profile = with_parents(profile, config, name or "config")
     if profile is not None:
         check_profile_fields(profile, profile_fields(indicators), name or "")
     return Inputs(config, base, indicators, profile, name)
+
+
+def with_parents(profile: Profile | None, config: Config, name: str) -> Profile:
+    """The profile with the config's ``parents:`` (a profile file's own come first)."""
+    communities = profile.communities if profile else (config.communities or [])
+    known = {parent.id for parent in profile.parents} if profile else set()
+    parents = [
+        *(profile.parents if profile else []),
+        *(p for p in config.parents if p.id not in known),
+    ]
+    try:
+        return Profile(communities=communities, parents=parents)
+    except ValidationError as exc:
+        raise ConfigError(
+            "profile_errors", problems=validation_problems(exc, Profile, name), file=name
+        ) from None
 
 
 def log_paths(
@@ -172,11 +207,9 @@ def _communities(profile: Profile | None, from_log: list[str]) -> list[Community
     return [Community(id=value, name=value) for value in from_log]
 
 
-def _units(
-    profile: Profile | None, communities: list[Community]
-) -> tuple[list[Unit], dict[str, list[str]]]:
-    """Every output unit and, for each roll-up unit, the communities it pools."""
-    units = [Unit("community", c.id, c.name, c.parent) for c in communities]
+def _units(profile: Profile | None, communities: list[Community]) -> list[Unit]:
+    """Every output unit with the communities it pools (spec 2.6)."""
+    units = [Unit("community", c.id, c.name, c.parent, (c.id,)) for c in communities]
     parents = {parent.id: parent for parent in (profile.parents if profile else [])}
     children: dict[str, list[str]] = {}
     for community in communities:
@@ -194,12 +227,12 @@ def _units(
                 parent_id,
                 parent.name if parent else None,
                 parent.parent if parent else None,
+                tuple(children[parent_id]),
             )
         )
     if len(communities) > 1:
-        units.append(Unit("total", TOTAL_ID, None, None))
-        children[TOTAL_ID] = [c.id for c in communities]
-    return units, children
+        units.append(Unit("total", TOTAL_ID, None, None, tuple(c.id for c in communities)))
+    return units
 
 
 def _parts(
@@ -276,25 +309,32 @@ def ambiguous_date_problem(
         except ValueError:
             return "—"
 
-    if first > 12 >= second:
-        suggested = day_first
+    params = {
+        "month_first": reading(a, b),
+        "day_first": reading(b, a),
+        "month_first_format": month_first,
+        "day_first_format": day_first,
+    }
+    kind = "ambiguous_dates"
+    if first > 12 >= second:  # some day comes first: the file is day-first
+        kind, params["format"], params["reading"] = (
+            "unstated_date_format",
+            day_first,
+            params["day_first"],
+        )
     elif second > 12 >= first:
-        suggested = month_first
-    else:
-        suggested = f"{month_first} | {day_first}"
+        kind, params["format"], params["reading"] = (
+            "unstated_date_format",
+            month_first,
+            params["month_first"],
+        )
     return Problem(
-        kind="ambiguous_dates",
+        kind=kind,
         file=source.name,
         line=line,
         column=source.headers.get("date", "date"),
         value=value,
-        params={
-            "month_first": reading(a, b),
-            "day_first": reading(b, a),
-            "month_first_format": month_first,
-            "day_first_format": day_first,
-            "suggested": suggested,
-        },
+        params=params,
     )
 
 
@@ -406,6 +446,23 @@ def check(options: Options) -> Validated:
         return _validate(engine, options, limit=None)
 
 
+def _previous_period(
+    kind: PeriodKind, periods: list[Period], first_record: dt.date | None
+) -> Period | None:
+    """The period before a selected range, when the data reach back into it.
+
+    ``--month 2026-11`` then still shows the change against October; without data
+    before the range there is nothing to compare with.
+    """
+    if kind is PeriodKind.ALL or first_record is None:
+        return None
+    _, first_day, _ = calendar_period(kind, periods[0].start)
+    before = first_day - dt.timedelta(days=1)
+    if first_record > before:
+        return None
+    return span(kind, before, before)[0]
+
+
 def run(options: Options) -> Report:
     """Read, validate, count and judge: the whole computation of ``svcmetrics compute``."""
     from svcmetrics.engine import Engine
@@ -425,25 +482,28 @@ def run(options: Options) -> Report:
             periods = span(options.kind, checked.first, checked.last)
         else:
             raise InputError("nothing_to_compute", problems=problems, totals=checked.totals)
-        engine.set_periods(periods, options.by)
+        earlier = _previous_period(options.kind, periods, checked.first) if selected else None
+        counted = [earlier, *periods] if earlier else periods
+        engine.set_periods(counted, options.by)
         counts = engine.counts(inputs.indicators)
         records = engine.records_per_period()
         breakdown = engine.breakdown_values() if options.by else [""]
     communities = checked.communities
     parts = _parts(
-        inputs.indicators, communities, periods, breakdown, counts, inputs.profile is not None
+        inputs.indicators, communities, counted, breakdown, counts, inputs.profile is not None
     )
-    units, children = _units(inputs.profile, communities)
+    units = _units(inputs.profile, communities)
     results = build_results(
         parts,
         units,
-        children,
-        periods,
+        counted,
         inputs.indicators,
         records,
         inputs.config.satisfaction.min_sample,
         breakdown if options.by else [None],
     )
+    if earlier is not None:  # counted only so that the first period has a change
+        results = [result for result in results if result.period != earlier.label]
     issues = [
         Problem(
             "numerator_above_denominator",

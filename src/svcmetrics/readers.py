@@ -427,8 +427,11 @@ def _is_yaml(name: str, text: str) -> bool:
         return True
     if name != STDIN:
         return False
-    start = text.lstrip()
-    return start.startswith(("records:", "- ", "---"))
+    for line in text.lstrip("\ufeff").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped.startswith(("records:", "- ", "---"))
+    return False
 
 
 def read_log(

@@ -130,7 +130,7 @@ def unit_name(unit_id: str, name: str | None, level: str, lang: str) -> str:
     """How a community or roll-up is called in the output."""
     if level == "total":
         return label("total_name", lang)
-    return name or unit_id
+    return name or unit_id or label("blank_value", lang)
 
 
 def percent(value: float | None) -> str:
@@ -481,6 +481,7 @@ def summary(totals: Mapping[str, int], lang: str) -> str:
 
 
 NOTICES_SHOWN = 10
+BREACHES_SHOWN = 20
 
 
 def _problem_line(problem: Problem, lang: str) -> str:
@@ -502,9 +503,10 @@ def render_notices(problems: Sequence[Problem], lang: str, totals: Mapping[str, 
 def render_breaches(report: Report, lang: str) -> str:
     """One line per rate beyond a threshold (community, period, indicator, rate, level)."""
     names = _names(report, lang)
+    repeated = {unit.id for unit in report.units if unit.repeats(report.units)}
     lines = []
     for result in report.results:
-        if not result.breached or result.status is None:
+        if not result.breached or result.status is None or result.community in repeated:
             continue
         indicator = next(i for i in report.indicators if i.key == result.indicator)
         lower = indicator.threshold is not None and indicator.threshold.better == "lower"
@@ -522,7 +524,10 @@ def render_breaches(report: Report, lang: str) -> str:
         )
     if not lines:
         return ""
-    return "\n".join([label("breaches_title", lang, count=len(lines)), *lines])
+    shown = lines[:BREACHES_SHOWN]
+    if len(lines) > BREACHES_SHOWN:
+        shown.append(label("breaches_more", lang, count=len(lines) - BREACHES_SHOWN))
+    return "\n".join([label("breaches_title", lang, count=len(lines)), *shown])
 
 
 def render_problems_json(
@@ -591,19 +596,21 @@ def render_explain(
         console.print(
             Text(f"{indicator.name(lang)} ({indicator.key}; {indicator.name(other)})", style="bold")
         )
-        console.print(
-            f"  {label('explain_formula', lang)}: "
-            f"{label('explain_numerator', lang)} / {label('explain_denominator', lang)}"
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        formula = label("explain_formula_text", lang, name=indicator.name(lang))
+        grid.add_row(f"  {label('explain_formula', lang)}:", formula)
+        grid.add_row(
+            f"  {label('explain_numerator', lang)}:", describe_rule(indicator.numerator, lang)
         )
-        console.print(
-            f"  {label('explain_numerator', lang)}: {describe_rule(indicator.numerator, lang)}"
-        )
-        console.print(
-            f"  {label('explain_denominator', lang)}: {describe_rule(indicator.denominator, lang)}"
+        grid.add_row(
+            f"  {label('explain_denominator', lang)}:", describe_rule(indicator.denominator, lang)
         )
         if indicator.description(lang):
-            console.print(f"  {label('explain_meaning', lang)}: {indicator.description(lang)}")
+            grid.add_row(f"  {label('explain_meaning', lang)}:", indicator.description(lang))
         if indicator.survey_basis:
-            console.print("  " + label("explain_survey", lang, min_sample=min_sample))
+            grid.add_row("", label("explain_survey", lang, min_sample=min_sample))
+        console.print(grid)
         console.print()
     return _export(console)

@@ -24,6 +24,21 @@ class Unit:
     id: str
     name: str | None
     parent: str | None
+    members: tuple[str, ...] = ()
+    """The communities it pools (a community: itself)."""
+
+    def repeats(self, units: Sequence[Unit]) -> bool:
+        """True when a unit below this one pools the same communities (a street office
+        with one district above it, a total over one street office): its rows say nothing
+        new."""
+        if self.level == "community":
+            return False
+        below = [
+            u
+            for u in units
+            if u.parent == self.id or (self.level == "total" and u.level == "rollup")
+        ]
+        return any(set(u.members) == set(self.members) for u in below)
 
 
 @dataclass
@@ -117,18 +132,18 @@ def _flags(part: Part, min_sample: int, partial: bool, no_records: bool) -> list
 
 
 def rollup(
-    parts: Mapping[PartKey, Part], children: Mapping[str, Sequence[str]], unit: str
+    parts: Mapping[PartKey, Part], members: Sequence[str]
 ) -> dict[tuple[str, str, str], Part]:
     """A parent's parts: the sums over the communities under it whose denominator is known.
 
-    ``children`` maps each unit to the communities it pools (directly or through levels
+    ``members`` are the communities the unit pools (directly or through levels
     between). Children with an unknown denominator are left out and the parent is flagged
     ``partial_rollup`` (spec 2.6).
     """
     pooled: dict[tuple[str, str, str], Part] = {}
-    members = set(children[unit])
+    pooled_ids = set(members)
     for (community, period, indicator, value), part in parts.items():
-        if community not in members:
+        if community not in pooled_ids:
             continue
         key = (period, indicator, value)
         current = pooled.get(key, Part(0, None, None))
@@ -153,7 +168,6 @@ def rollup(
 def build_results(
     parts: Mapping[PartKey, Part],
     units: Sequence[Unit],
-    children: Mapping[str, Sequence[str]],
     periods: Sequence[Period],
     indicators: Sequence[Indicator],
     records: Mapping[tuple[str, str], int],
@@ -170,14 +184,14 @@ def build_results(
                 if community == unit.id
             }
         else:
-            by_unit[unit.id] = rollup(parts, children, unit.id)
+            by_unit[unit.id] = rollup(parts, unit.members)
     results: list[Result] = []
     previous: dict[tuple[str, str, str | None], float | None] = {}
     ancestors = _ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}
     for period in periods:
         for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
-            members = children.get(unit.id, [unit.id])
+            members = unit.members or (unit.id,)
             no_records = all(records.get((member, period.label), 0) == 0 for member in members)
             for indicator, value in [(i, v) for i in indicators for v in breakdown]:
                 part = by_unit[unit.id].get(

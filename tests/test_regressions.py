@@ -1,0 +1,172 @@
+"""Behaviour a new user tripped over once, kept from coming back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from svcmetrics.cli import main
+from svcmetrics.pipeline import Options, run
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG = "date,community,event,party,id,household\n2026-10-03,0101,participate,resident,r1,h1\n"
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return tmp_path
+
+
+def test_unknown_indicator_is_explained(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["explain", "nope", "--lang", "en"], capsys)
+    assert code == 2
+    assert "There is no indicator nope." in err and "need_satisfaction" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.csv", "社区编号,名称,有服务能力居民数\n0101,一社区,10\n"),
+        ("p.yaml", "communities:\n  - {id: 0101, name: 一社区, residents_capable: 10}\n"),
+    ],
+)
+def test_profile_ids_keep_leading_zeros(workdir: Path, name: str, text: str) -> None:
+    (workdir / "log.csv").write_text(LOG)
+    (workdir / name).write_text(text, encoding="utf-8")
+    report = run(Options(logs=("log.csv",), profile=Path(name)))
+    row = next(r for r in report.results if r.indicator == "resident_participation")
+    assert (row.community, row.numerator, row.denominator) == ("0101", 1, 10)
+
+
+def test_unknown_community_without_a_close_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "log.csv").write_text(LOG.replace("0101", "zzz"))
+    (workdir / "p.yaml").write_text("communities:\n  - {id: jianguo}\n")
+    code, _, err = run_cli(["compute", "log.csv", "--profile", "p.yaml", "--lang", "en"], capsys)
+    assert code == 3
+    assert "community 'zzz' is not in the profile (fix the log or add it to the profile)" in err
+    assert "closest is ''" not in err
+
+
+def test_output_file_is_readable_like_any_new_file(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "log.csv").write_text(LOG)
+    mask = os.umask(0o022)
+    try:
+        code, _, _ = run_cli(["compute", "log.csv", "--format", "csv", "-o", "out.csv"], capsys)
+    finally:
+        os.umask(mask)
+    assert code == 0
+    assert stat.S_IMODE((workdir / "out.csv").stat().st_mode) == 0o644
+    (workdir / "out.csv").chmod(0o640)
+    run_cli(["compute", "log.csv", "--format", "csv", "-o", "out.csv"], capsys)
+    assert stat.S_IMODE((workdir / "out.csv").stat().st_mode) == 0o640  # the previous mode stays
+
+
+def test_yaml_on_standard_input_may_start_with_a_comment(workdir: Path) -> None:
+    text = (ROOT / "examples" / "log.yaml").read_text(encoding="utf-8")
+    assert text.lstrip().startswith("#")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svcmetrics",
+            "compute",
+            "-",
+            "--profile",
+            str(ROOT / "examples" / "profile.yaml"),
+            "--format",
+            "csv",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "jianguo" in done.stdout
+
+
+def test_a_log_without_communities_is_one_unnamed_community(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "log.csv").write_text("date,event,party,id\n2026-10-03,participate,resident,r1\n")
+    code, out, _ = run_cli(["compute", "log.csv", "--format", "csv", "--lang", "en"], capsys)
+    assert code == 0
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert (row["community"], row["community_name"]) == ("", "(blank)")
+
+
+def test_date_format_on_the_command_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "log.csv").write_text("date,event,party,id\n03/10/2026,participate,resident,r1\n")
+    code, _, err = run_cli(["compute", "log.csv", "--lang", "en"], capsys)
+    assert code == 3 and "month first 2026-03-10" in err and "day first 2026-10-03" in err
+    code, out, _ = run_cli(
+        ["compute", "log.csv", "--date-format", "%d/%m/%Y", "--format", "csv"], capsys
+    )
+    assert code == 0
+    assert next(csv.DictReader(io.StringIO(out)))["period"] == "2026-10"
+
+
+def test_config_parents_name_the_levels_of_a_profile_file(workdir: Path) -> None:
+    (workdir / "log.csv").write_text(LOG.replace("0101", "a"))
+    (workdir / "p.csv").write_text("社区编号,上级,有服务能力居民数\na,street,10\nb,street,10\n")
+    (workdir / "svcmetrics.yaml").write_text(
+        "profile: p.csv\nparents:\n  - {id: street, name: 道里街道, parent: district}\n"
+        "  - {id: district, name: 道里区}\n"
+    )
+    report = run(Options(logs=("log.csv",)))
+    names = {unit.id: unit.name for unit in report.units}
+    assert names["street"] == "道里街道" and names["district"] == "道里区"
+
+
+def test_selected_month_shows_the_change_from_the_month_before(workdir: Path) -> None:
+    (workdir / "log.csv").write_text(
+        "date,event,party,id\n2026-09-03,participate,resident,r1\n"
+        "2026-10-03,participate,resident,r1\n2026-10-04,participate,resident,r2\n"
+    )
+    (workdir / "p.yaml").write_text("communities:\n  - {id: a, residents_capable: 10}\n")
+    report = run(Options(logs=("log.csv",), profile=Path("p.yaml"), month="2026-10"))
+    row = next(r for r in report.results if r.indicator == "resident_participation")
+    assert row.period == "2026-10" and {r.period for r in report.results} == {"2026-10"}
+    assert row.change == pytest.approx(10.0)  # 20% in October against 10% in September
+    first = run(Options(logs=("log.csv",), profile=Path("p.yaml"), month="2026-09"))
+    assert next(r for r in first.results if r.indicator == "resident_participation").change is None
+
+
+def test_breaches_are_not_repeated_for_levels_that_pool_the_same_communities(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT / "examples")
+    code, _, err = run_cli(["compute", "--month", "2026-11", "--lang", "en"], capsys)
+    assert code == 0
+    assert "道里街道 2026-11 Resident participation rate" in err
+    assert "道里区 2026-11" not in err and "All communities 2026-11" not in err
+
+
+@pytest.mark.parametrize("option", ["--wide", "--bom"])
+def test_csv_options_need_csv(
+    workdir: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    (workdir / "log.csv").write_text(LOG)
+    code, _, err = run_cli(["compute", "log.csv", option, "--lang", "en"], capsys)
+    assert code == 2 and f"{option} applies to --format csv only" in err
