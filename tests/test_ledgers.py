@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -245,7 +247,7 @@ def test_validate_clean_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def _write_all_formats(records: list[dict[str, str]], folder: Path) -> list[str]:
-    """The records as UTF-8 CSV, GB18030 Chinese CSV, BOM CSV, TSV, xlsx and YAML."""
+    """The records as UTF-8 CSV, GB18030 Chinese CSV, BOM CSV, TSV, xlsx, YAML and Parquet."""
     paths = []
     for name, encoding, delimiter in (
         ("plain.csv", "utf-8", ","),
@@ -287,6 +289,10 @@ def _write_all_formats(records: list[dict[str, str]], folder: Path) -> list[str]
         encoding="utf-8",
     )
     paths.append("log.yaml")
+    columns = {f: [r.get(f) or None for r in records] for f in FIELDS}
+    columns["date"] = [dt.date.fromisoformat(r["date"]) for r in records]
+    pq.write_table(pa.table(columns), folder / "log.parquet")
+    paths.append("log.parquet")
     return paths
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
+from svcmetrics.formats import RenderOptions
 from svcmetrics.i18n import label
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, levels_for
 from svcmetrics.render import (
     _STATUS_STYLE,
-    RenderOptions,
     _console,
     _export,
     _tree,

@@ -20,9 +20,9 @@ import typer
 
 from svcmetrics import __version__
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
+from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions
 from svcmetrics.i18n import error_text, label, resolve_lang
 from svcmetrics.periods import PeriodKind
-from svcmetrics.render import OutputFormat, ProblemFormat, RenderOptions
 
 if TYPE_CHECKING:
     from svcmetrics.report import Report
@@ -401,9 +401,11 @@ def _option_value(argv: Sequence[str], name: str) -> str | None:
 
 def _config_lang(argv: Sequence[str]) -> str | None:
     """The ``lang`` of the config the run will use, read leniently (errors come later)."""
+    path = Path(_option_value(argv, "--config") or _option_value(argv, "-c") or "svcmetrics.yaml")
+    if not path.is_file():
+        return None
     import yaml
 
-    path = Path(_option_value(argv, "--config") or _option_value(argv, "-c") or "svcmetrics.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.errors import Problem
+from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -31,7 +31,7 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.models import RECORD_FIELDS, Required, record_columns
 from svcmetrics.periods import Period
-from svcmetrics.readers import NativeCsv, Source
+from svcmetrics.readers import NativeCsv, NativeParquet, Source
 
 DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -142,6 +142,9 @@ class Engine:
         self.con.execute(f"CREATE TABLE raw (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields})")
         self.con.execute("SET preserve_insertion_order = true")
         for number, source in enumerate(self._sources):
+            if isinstance(source.native, NativeParquet):
+                self._load_parquet(number, source.name, source.native, source.constants)
+                continue
             if source.native is not None:
                 try:
                     self._load_native(number, source.native, source.constants)
@@ -193,6 +196,25 @@ class Engine:
                           auto_detect = false, columns = {{{columns}}})""",
             [number, *params, str(native.path), native.delimiter],
         )
+
+    def _load_parquet(
+        self, number: int, name: str, native: NativeParquet, constants: dict[str, str]
+    ) -> None:
+        mapped = [
+            f"CAST({ident(column)} AS VARCHAR) AS {ident(field)}"
+            for field, column in native.resolved.items()
+        ]
+        selects, params = self._constants(constants)
+        try:
+            self.con.execute(
+                f"""INSERT INTO raw BY NAME
+                SELECT ? AS _src, NULL::BIGINT AS _line, false AS _blank,
+                       {", ".join([*mapped, *selects])}
+                FROM read_parquet(?)""",
+                [number, *params, str(native.path)],
+            )
+        except duckdb.Error as exc:
+            raise InputError("bad_parquet", file=name, detail=str(exc).splitlines()[0]) from exc
 
     # -- normalising and validating ------------------------------------------------------
 
@@ -422,19 +444,18 @@ class Engine:
         if limit is not None:
             cap = "QUALIFY row_number() OVER (PARTITION BY kind ORDER BY _rec) <= ?"
         rows = self.con.execute(
-            f"SELECT _src, _rec, _line, col, value, kind, other FROM {ident(table)} {cap} "
-            "ORDER BY _rec, kind, col",
+            f"""SELECT p._src, p._rec, p._line, p.col, p.value, p.kind, p.other,
+                       o._src AS other_src, o._line AS other_line
+            FROM (SELECT * FROM {ident(table)} {cap}) p
+            LEFT JOIN norm o ON o._rec = p.other
+            ORDER BY p._rec, p.kind, p.col""",
             [] if limit is None else [limit],
         ).fetchall()
         found = []
-        for src, rec, line, col, value, kind, other in rows:
+        for src, rec, line, col, value, kind, other, other_src, other_line in rows:
             params = {}
-            if other is not None:
-                first_src = self.con.execute(
-                    "SELECT _src, _line FROM norm WHERE _rec = ?", [other]
-                ).fetchone()
-                if first_src is not None:
-                    params["first"] = self._where(int(first_src[0]), int(other), first_src[1])
+            if other is not None and other_src is not None:
+                params["first"] = self._where(int(other_src), int(other), other_line)
             problem = self._problem(src, rec, line, col, value, kind, params)
             found.append((int(rec), problem))
         return found

@@ -22,12 +22,12 @@ from svcmetrics.charts import (
     unit_levels,
 )
 from svcmetrics.errors import Problem
+from svcmetrics.formats import RenderOptions
 from svcmetrics.i18n import label, problem_text
 from svcmetrics.judge import Status
 from svcmetrics.periods import Period
 from svcmetrics.render import (
     PROBLEMS_SHOWN,
-    RenderOptions,
     _change,
     _flags_text,
     _fraction,

@@ -506,6 +506,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "open it in Excel and save it again as .xlsx",
         ),
     ),
+    "bad_parquet": (
+        ("无法读取 Parquet 文件 {file}:{detail}。", "检查文件是否完整"),
+        ("Cannot read the Parquet file {file}: {detail}.", "check that the file is complete"),
+    ),
     "bad_csv": (
         ("{file} 第 {line} 行:CSV 格式错误({detail})。", "检查引号是否成对"),
         ("{file} line {line}: malformed CSV ({detail}).", "check that quotes are balanced"),

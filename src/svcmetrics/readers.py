@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -43,6 +43,16 @@ class NativeCsv:
     delimiter: str
     width: int
     resolved: dict[str, int]
+    detected: bool = True
+    """The encoding was detected from the file's start, not given with ``--encoding``."""
+
+
+@dataclass(frozen=True)
+class NativeParquet:
+    """A Parquet file, read by the engine; ``resolved`` maps each field to its column name."""
+
+    path: Path
+    resolved: dict[str, str]
 
 
 @dataclass
@@ -61,18 +71,21 @@ class Source:
     date_format: str | None = None
     constants: dict[str, str] = field(default_factory=dict)
     """Fields the file lacks, the same on every row (added by the engine)."""
-    native: NativeCsv | None = None
+    native: NativeCsv | NativeParquet | None = None
     mapping: Mapping | None = None
 
     def read_in_python(self) -> Source:
         """The same file read by Python's csv module (when the engine's reader refuses it)."""
-        if self.native is None or self.mapping is None:
+        if not isinstance(self.native, NativeCsv) or self.mapping is None:
             return self
-        text, used = decode(_read_bytes(self.native.path, self.name), self.name, self.encoding)
+        given = None if self.native.detected else self.encoding
+        text, used = decode(_read_bytes(self.native.path, self.name), self.name, given)
         return read_csv_text(text, self.name, used, self.mapping)
 
     def line_at(self, position: int) -> int | None:
         """The first line of the record at ``position`` (0-based, blank records included)."""
+        if isinstance(self.native, NativeParquet):
+            return position + 1  # a Parquet file has rows, not lines
         if self.native is not None and not self.lines:
             self.lines = _native_lines(self.native, self.name, self.encoding)
         return self.lines[position] if 0 <= position < len(self.lines) else None
@@ -216,7 +229,7 @@ def _source(
     mapping: Mapping,
     columns: dict[str, list[str | None]] | None = None,
     lines: list[int] | None = None,
-    native: NativeCsv | None = None,
+    native: NativeCsv | NativeParquet | None = None,
 ) -> Source:
     values = {
         key: {raw.strip().lower(): canonical for raw, canonical in table.items()}
@@ -234,6 +247,45 @@ def _source(
         native=native,
         mapping=mapping,
     )
+
+
+def read_parquet(path: Path, name: str, mapping: Mapping) -> Source:
+    """A Parquet log, left for the engine to read: only its schema is read here."""
+    import pyarrow.parquet as pq
+
+    try:
+        headers = list(pq.read_schema(path).names)
+    except FileNotFoundError:
+        raise InputError("file_not_found", file=name) from None
+    except (OSError, ValueError) as exc:
+        raise InputError("bad_parquet", file=name, detail=str(exc)) from exc
+    resolved = resolve_headers(headers, mapping, name)
+    native = NativeParquet(path, {key: headers[index] for key, index in resolved.items()})
+    return _source(name, None, headers, resolved, mapping, native=native)
+
+
+HEAD_BYTES = 1 << 16
+
+
+def _utf8_head(file: Path) -> tuple[str, str] | None:
+    """The start of a file that looks like plain UTF-8 text, and its encoding; else None.
+
+    Only the start is decoded here: the engine's reader checks the rest, and a file it
+    refuses is read again by Python, whole, with encoding detection.
+    """
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError:
+        return None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+        return None
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    return text, encoding
 
 
 def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: Mapping) -> Source:
@@ -444,9 +496,20 @@ def read_log(
     else:
         path, sheet = split_sheet(path)
         file = Path(path) if base is None else base / path
+        if file.suffix.lower() == ".parquet":
+            return read_parquet(file, name, mapping)
         if file.suffix.lower() in EXCEL_SUFFIXES:
             headers, rows, lines = _excel_rows(file, name, sheet)
             return _build_source(name, None, headers, rows, lines, mapping)
+        plain = encoding in (None, "utf-8", "utf-8-sig") and not _is_yaml(name, "")
+        head = _utf8_head(file) if plain and file.is_file() else None
+        if head is not None and head[0].strip():
+            first_line = head[0].split("\n", 1)[0]
+            if '"' not in first_line:
+                source = _native_csv(file, head[0], name, head[1], mapping)
+                if encoding is not None and isinstance(source.native, NativeCsv):
+                    source.native = replace(source.native, detected=False)
+                return source
         data = _read_bytes(file, name)
     if not data.strip():
         raise InputError("empty_file", file=name)
@@ -455,7 +518,4 @@ def read_log(
         raise InputError("binary_file", file=name)
     if _is_yaml(name, text):
         return read_yaml_text(text, name, used, mapping)
-    first_line = text.split("\n", 1)[0]
-    if path != STDIN and used in ("utf-8", "utf-8-sig") and '"' not in first_line:
-        return _native_csv(file, text, name, used, mapping)
     return read_csv_text(text, name, used, mapping)

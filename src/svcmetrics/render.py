@@ -6,8 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, assert_never
 
 from rich import box
@@ -17,6 +15,7 @@ from rich.text import Text
 from tabulate import tabulate
 
 from svcmetrics.errors import WARNING_KINDS, Problem
+from svcmetrics.formats import OutputFormat, RenderOptions
 from svcmetrics.i18n import kind_name, label, problem_text
 from svcmetrics.indicators import (
     Distinct,
@@ -30,43 +29,6 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.judge import Status
 from svcmetrics.report import Report, Result, Unit
-
-
-class OutputFormat(StrEnum):
-    """Every output format of ``compute``; each member has exactly one renderer."""
-
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    GITHUB = "github"
-    PLAIN = "plain"
-    SIMPLE = "simple"
-    GRID = "grid"
-    RST = "rst"
-    HTML = "html"
-
-
-class ProblemFormat(StrEnum):
-    """Output formats of ``validate``."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """How to render: language, CSV shape, and the terminal's colour and width."""
-
-    lang: str = "en"
-    wide: bool = False
-    bom: bool = False
-    color: bool = False
-    width: int = 100
-    neutralise: bool = True
-    terminal: bool = False
-    """Problems as a table for a person at a terminal; else one greppable line each."""
-
 
 RESULT_FIELDS: tuple[str, ...] = (
     "level",
