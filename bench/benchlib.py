@@ -1,0 +1,64 @@
+"""What the benchmark's scripts share: the profile as rows, the result layout, CSV output."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+INDICATORS: tuple[str, ...] = (
+    "resident_participation",
+    "unit_participation",
+    "resident_benefit",
+    "unit_benefit",
+    "need_satisfaction",
+    "resident_satisfaction",
+    "unit_satisfaction",
+)
+"""The seven built-ins, in the order of the definitions table."""
+
+PROFILE_FIELDS: tuple[str, ...] = ("residents", "residents_capable", "households", "units")
+RESULT_COLUMNS: tuple[str, ...] = ("community", "period", "indicator", "numerator", "denominator")
+
+ProfileRow = tuple[str, str | None, str, dt.date | None, int]
+"""(community, name, field, as_of or None when undated, value)."""
+
+
+def profile_rows(path: Path) -> list[ProfileRow]:
+    """One row per profile value (a dated list gives one row per date)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rows: list[ProfileRow] = []
+    for community in data["communities"]:
+        cid = str(community["id"])
+        name = community.get("name")
+        for field in PROFILE_FIELDS:
+            value: Any = community.get(field)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                for dated in value:
+                    as_of = dated["as_of"]
+                    if not isinstance(as_of, dt.date):
+                        as_of = dt.date.fromisoformat(str(as_of))
+                    rows.append((cid, name, field, as_of, int(dated["value"])))
+            else:
+                rows.append((cid, name, field, None, int(value)))
+    return rows
+
+
+def write_results(rows: Iterable[Iterable[Any]], output: str | None) -> None:
+    """Results as CSV (``RESULT_COLUMNS``; an unknown denominator is empty)."""
+    file = sys.stdout if output in (None, "-") else open(output, "w", encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(RESULT_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if value is None else value for value in row])
+    finally:
+        if file is not sys.stdout:
+            file.close()

@@ -1,0 +1,341 @@
+"""Benchmark ``svcmetrics compute`` against hand-written DuckDB SQL and a pandas script.
+
+    python bench/run.py --rows 1000000 --rows 10000000 --repeat 3 --skip-pandas-above 5000000
+
+For each size: generate the log (cached in bench/data/), check that the three tools give
+the same community-level numerators and denominators for every community, month and
+indicator, then time them alternating, each run a separate process under
+``/usr/bin/time -v`` (wall time, peak RSS). Prints markdown tables: median wall time, the
+ratios to the SQL and to pandas, peak memory; and the start-up time of ``svcmetrics
+--help`` / ``--version`` against a bare ``python -c "import typer, rich.console"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import generate
+
+BENCH = Path(__file__).resolve().parent
+TIME = Path("/usr/bin/time")
+TOOLS = ("svcmetrics", "duckdb-sql", "pandas")
+Key = tuple[str, str, str]
+Numbers = tuple[str, str]
+
+
+@dataclass
+class Runs:
+    """The timed runs of one tool on one size."""
+
+    walls: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+
+def ratio(runs: dict[str, Runs], tool: str, other: str) -> str:
+    """``tool``'s median wall time over ``other``'s, or a dash when ``other`` did not run."""
+    if other not in runs or not runs[other].walls:
+        return "—"
+    return f"{runs[tool].median / runs[other].median:.2f}×"
+
+
+def parse_rows(text: str) -> int:
+    return int(text.replace("_", "").replace(",", ""))
+
+
+def svcmetrics_command(args: argparse.Namespace) -> list[str]:
+    if args.svcmetrics:
+        return [args.svcmetrics]
+    beside = Path(sys.executable).parent / "svcmetrics"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("svcmetrics")
+    return [found] if found else [sys.executable, "-m", "svcmetrics"]
+
+
+def commands(tool: str, log: Path, profile: Path, args: argparse.Namespace) -> list[str]:
+    if tool == "svcmetrics":
+        return [
+            *svcmetrics_command(args),
+            "compute",
+            str(log),
+            "--profile",
+            str(profile),
+            "--format",
+            "csv",
+        ]
+    script = "reference_sql.py" if tool == "duckdb-sql" else "reference_pandas.py"
+    return [sys.executable, str(BENCH / script), str(log), str(profile)]
+
+
+def dataset(rows: int, data: Path) -> tuple[Path, Path]:
+    """The cached log and profile of ``rows`` rows, generated when missing or outdated."""
+    folder = data / f"rows-{rows}"
+    stamp = folder / ".generator"
+    wanted = f"version={generate.GENERATOR_VERSION} seed={generate.SEED}\n"
+    log, profile = folder / "log.csv", folder / "profile.yaml"
+    if log.exists() and profile.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return log, profile
+    print(f"generating {rows:,} rows into {folder} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    generate.generate(rows, folder)
+    stamp.write_text(wanted)
+    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return log, profile
+
+
+def run_once(command: list[str], stdout: Path, workdir: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (kB) of one run, under ``/usr/bin/time -v``."""
+    report = workdir / "time.txt"
+    with open(stdout, "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(TIME), "-v", "-o", str(report), *command],
+            stdout=out,
+            stderr=err,
+            cwd=workdir,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+    if done.returncode != 0:
+        tail = (workdir / "stderr.txt").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{tail}")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+    return wall, int(match.group(1)) if match else 0
+
+
+def read_results(path: Path, tool: str) -> dict[Key, Numbers]:
+    """(community, period, indicator) → (numerator, denominator) as text."""
+    results: dict[Key, Numbers] = {}
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        for row in csv.DictReader(file):
+            if tool == "svcmetrics" and row["level"] != "community":
+                continue
+            key = (row["community"], row["period"], row["indicator"])
+            results[key] = (row["numerator"], row["denominator"])
+    return results
+
+
+def check(outputs: dict[str, Path]) -> tuple[bool, str]:
+    """Whether every tool gives the same numbers, and a summary; prints the disagreements."""
+    results = {tool: read_results(path, tool) for tool, path in outputs.items()}
+    keys = sorted(set().union(*results.values()), key=lambda k: (k[1], k[0], k[2]))
+    differing = [k for k in keys if len({results[t].get(k) for t in results}) > 1]
+    counts = ", ".join(f"{tool}: {len(found)}" for tool, found in results.items())
+    if not differing:
+        summary = f"all {len(keys)} community-level results equal ({counts})"
+        print(f"check: {summary}", flush=True)
+        return True, summary
+    summary = f"{len(differing)} of {len(keys)} results DIFFER ({counts})"
+    print(f"check: {summary}:", flush=True)
+    print("| community | period | indicator | " + " | ".join(results) + " |")
+    print("|---|---|---|" + "---|" * len(results))
+    for key in differing[:200]:
+        cells = [
+            "missing" if results[t].get(key) is None else "{} / {}".format(*results[t][key])
+            for t in results
+        ]
+        print(f"| {' | '.join(key)} | {' | '.join(cells)} |")
+    if len(differing) > 200:
+        print(f"... and {len(differing) - 200} more")
+    return False, summary
+
+
+def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """Median wall time of ``--help``, ``--version`` and the bare import, interleaved."""
+    cases = {
+        "svcmetrics --help": [*svcmetrics_command(args), "--help"],
+        "svcmetrics --version": [*svcmetrics_command(args), "--version"],
+        'python -c "import typer, rich.console"': [
+            sys.executable,
+            "-c",
+            "import typer, rich.console",
+        ],
+    }
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    for command in cases.values():  # warm the file cache once
+        subprocess.run(command, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+    for _ in range(args.startup_runs):
+        for name, command in cases.items():
+            started = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+            walls[name].append(time.perf_counter() - started)
+    base = statistics.median(walls['python -c "import typer, rich.console"'])
+    lines = [
+        f"Start-up, median of {args.startup_runs} runs each (interleaved):",
+        "",
+        "| command | median wall s | ratio to bare import |",
+        "|---|---:|---:|",
+    ]
+    for name, found in walls.items():
+        median = statistics.median(found)
+        lines.append(f"| `{name}` | {median:.3f} | {median / base:.2f}× |")
+    return lines
+
+
+def versions(args: argparse.Namespace) -> str:
+    parts = [f"Python {platform.python_version()}"]
+    done = subprocess.run(
+        [*svcmetrics_command(args), "--version"], capture_output=True, text=True, check=False
+    )
+    parts.append(done.stdout.strip() or "svcmetrics ?")
+    for module in ("duckdb", "pandas", "pyarrow"):
+        try:
+            parts.append(f"{module} {__import__(module).__version__}")
+        except ImportError:
+            parts.append(f"{module} missing")
+    source = subprocess.run(
+        ["git", "-C", str(BENCH.parent), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if source.returncode == 0:
+        parts[1] += f" (source {source.stdout.strip()})"
+    memory = ""
+    if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
+        memory = f", {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GB"
+    return "; ".join(parts) + f"; {os.cpu_count()} CPUs{memory}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=parse_rows, action="append", help="default: 1000000")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs per tool (default 3); 0: report the check runs (one each)",
+    )
+    parser.add_argument(
+        "--skip-pandas-above",
+        type=parse_rows,
+        default=None,
+        metavar="N",
+        help="leave pandas out for sizes above N rows",
+    )
+    parser.add_argument(
+        "--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}"
+    )
+    parser.add_argument("--data", type=Path, default=BENCH / "data", help="cache folder")
+    parser.add_argument("--svcmetrics", default=None, help="the svcmetrics executable")
+    parser.add_argument("--startup-runs", type=int, default=10)
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up timing")
+    parser.add_argument(
+        "--ignore-mismatch",
+        action="store_true",
+        help="time the tools even when their outputs differ",
+    )
+    parser.add_argument("--output", type=Path, default=None, help="also write the tables here")
+    args = parser.parse_args()
+    sizes = args.rows or [1_000_000]
+    tools = [tool for tool in args.tools.split(",") if tool]
+    unknown = set(tools) - set(TOOLS)
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    if not TIME.exists():
+        raise SystemExit(
+            "/usr/bin/time is missing (GNU time is needed for peak memory): apt-get install -y time"
+        )
+    lines = [f"Machine: {versions(args)}", ""]
+    print(lines[0], flush=True)
+    failed = False
+    checks: list[str] = []
+    table = [
+        "| tool | rows | median wall s | ratio to duckdb-sql | ratio to pandas | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="svcmetrics-bench-") as tmp:
+        workdir = Path(tmp)
+        for rows in sizes:
+            log, profile = dataset(rows, args.data)
+            active = [
+                tool
+                for tool in tools
+                if not (
+                    tool == "pandas"
+                    and args.skip_pandas_above is not None
+                    and rows > args.skip_pandas_above
+                )
+            ]
+            checked = list(dict.fromkeys([*active, "duckdb-sql"]))  # SQL is the cheap referee
+            outdir = log.parent / "out"
+            outdir.mkdir(exist_ok=True)
+            outputs: dict[str, Path] = {}
+            runs = {tool: Runs() for tool in active}
+            for tool in checked:  # the check runs also warm the file cache
+                outputs[tool] = outdir / f"{tool}.csv"
+                wall, rss = run_once(commands(tool, log, profile, args), outputs[tool], workdir)
+                if args.repeat == 0 and tool in runs:  # check only: report the check runs
+                    runs[tool].walls.append(wall)
+                    runs[tool].rss_kb.append(rss)
+                print(
+                    f"{rows:,} rows, check run: {tool} {wall:.2f} s, {rss / 1024:.0f} MB",
+                    flush=True,
+                )
+            if len(outputs) > 1:
+                equal, summary = check(outputs)
+                checks.append(f"- {rows:,} rows: {summary}")
+                if not equal:
+                    failed = True
+                    if not args.ignore_mismatch:
+                        continue
+            for repetition in range(args.repeat):
+                for tool in active:
+                    wall, rss = run_once(
+                        commands(tool, log, profile, args), workdir / "out.csv", workdir
+                    )
+                    runs[tool].walls.append(wall)
+                    runs[tool].rss_kb.append(rss)
+                    print(
+                        f"{rows:,} rows, run {repetition + 1}/{args.repeat}: {tool} "
+                        f"{wall:.2f} s, {rss / 1024:.0f} MB",
+                        flush=True,
+                    )
+            for tool in active:
+                if not runs[tool].walls:
+                    continue
+                median = runs[tool].median
+                table.append(
+                    f"| {tool} | {rows:,} | {median:.2f} | {ratio(runs, tool, 'duckdb-sql')} | "
+                    f"{ratio(runs, tool, 'pandas')} | {max(runs[tool].rss_kb) / 1024:.0f} |"
+                )
+        how = (
+            f"Median of {args.repeat} run(s) per tool, alternating"
+            if args.repeat
+            else "One run per tool (the check runs, file cache warm after the first tool)"
+        )
+        lines += [
+            f"{how}; peak RSS is the largest of the runs (`/usr/bin/time -v`).",
+            "",
+            *table,
+            "",
+            "Check (svcmetrics `level=community` rows against the references):",
+            *checks,
+        ]
+        if not args.no_startup:
+            lines += ["", *startup(args, workdir)]
+    print()
+    print("\n".join(lines))
+    if args.output:
+        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
