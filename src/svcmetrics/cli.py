@@ -61,6 +61,15 @@ class By(StrEnum):
     CATEGORY = "category"
 
 
+class SqlDialect(StrEnum):
+    """The engines ``svcmetrics sql`` writes for."""
+
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+    SPARK = "spark"
+    TRINO = "trino"
+
+
 class FailOn(StrEnum):
     """The breach level at or beyond which ``compute`` exits 1."""
 
@@ -384,6 +393,24 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
                 raise UsageError("unknown_indicator", key=indicator, valid=valid)
         options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=100)
         sys.stdout.write(render_explain(table, lang, loaded.satisfaction.min_sample, options))
+
+    @app.command(help=label("help_sql", lang))
+    @guard
+    def sql(
+        dialect: Annotated[
+            SqlDialect, typer.Option("--dialect", help=label("help_dialect", lang))
+        ] = SqlDialect.DUCKDB,
+        config: ConfigOpt = None,
+        lang_option: LangOpt = None,
+    ) -> None:
+        from svcmetrics.answers import answer_lists
+        from svcmetrics.config import load_config
+        from svcmetrics.indicators import definitions
+        from svcmetrics.sqlexport import Dialect, query
+
+        loaded, _ = load_config(config)
+        text = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect(dialect.value))
+        sys.stdout.write(text)
 
     return app
 

@@ -165,6 +165,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "help_validate": ("检查台账,列出所有问题。", "Check logs and list every problem."),
     "help_explain": ("说明指标的公式和含义。", "Explain an indicator's formula and meaning."),
+    "help_sql": (
+        "把各项指标(含自定义指标)输出为一条 SQL 查询,供数据仓库使用。",
+        "Print the indicators (built-in and user-defined) as one SQL query for a warehouse.",
+    ),
+    "help_dialect": ("SQL 方言。", "SQL dialect."),
     "help_logs": (
         "台账文件(CSV 或 YAML);- 表示标准输入。",
         "Log files (CSV or YAML); - reads standard input.",

@@ -1,0 +1,198 @@
+"""``svcmetrics sql``: the exported query gives compute's numbers on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from svcmetrics.answers import answer_lists
+from svcmetrics.config import load_config, load_profile
+from svcmetrics.indicators import definitions
+from svcmetrics.pipeline import Options, run
+from svcmetrics.sqlexport import Dialect, query
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKED = ROOT.parent / "shared" / "worked-example"
+FIELDS = ["date", "community", "event", "party", "id", "household", "status", "ticket",
+          "service", "category"]  # fmt: skip
+
+Case = tuple[
+    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], str, dict[Any, Any]
+]
+
+
+def _case(log: Path, profile: Path, config: Path | None) -> Case:
+    """(records, periods, profile rows, query, compute's community numbers) for one input."""
+    report = run(Options(logs=(str(log),), profile=profile, config=config))
+    expected = {
+        (r.community, r.period, r.indicator): (r.numerator, r.denominator)
+        for r in report.results
+        if r.level == "community"
+    }
+    loaded, _ = load_config(config)
+    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.DUCKDB)
+    names = {c.name: c.id for c in load_profile(profile, "p").communities if c.name}
+    records = []
+    with open(log, encoding="utf-8") as handle:
+        for seq, row in enumerate(csv.DictReader(handle)):
+            values = [(row.get(f) or "").strip() or None for f in FIELDS]
+            values[1] = names.get(values[1], values[1])
+            records.append((*values, seq))
+    periods = [(p.label, p.start, p.end) for p in report.periods]
+    profile_rows = [
+        (c.id, field, c.count(field, report.periods[0].last_day))
+        for c in load_profile(profile, "p").communities
+        for field in c.count_fields()
+    ]
+    return records, periods, profile_rows, sql, expected
+
+
+def _cases() -> list[Case]:
+    cases = []
+    if WORKED.is_dir():
+        cases.append(_case(WORKED / "log.csv", WORKED / "profile.yaml", None))
+    health = ROOT / "examples" / "health"
+    cases.append(_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml"))
+    return cases
+
+
+DDL = [
+    "CREATE TABLE records (date DATE, community VARCHAR, event VARCHAR, party VARCHAR, "
+    "id VARCHAR, household VARCHAR, status VARCHAR, ticket VARCHAR, service VARCHAR, "
+    "category VARCHAR, seq BIGINT)",
+    "CREATE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)",
+    "CREATE TABLE profile (community VARCHAR, field VARCHAR, value BIGINT)",
+]
+
+
+def _compare(rows: list[tuple[Any, ...]], expected: dict[Any, Any]) -> None:
+    found = {(c, p, i): (n, d) for c, p, i, n, d, *_ in rows}
+    assert found == expected
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_exported_query_on_duckdb(case: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    cases = _cases()
+    if case >= len(cases):
+        pytest.skip("the worked example is absent")
+    records, periods, profile, sql, expected = cases[case]
+    con = duckdb.connect()
+    for statement in DDL:
+        con.execute(statement)
+    con.executemany(f"INSERT INTO records VALUES ({', '.join('?' * 11)})", records)
+    con.executemany("INSERT INTO periods VALUES (?, ?, ?)", periods)
+    con.executemany("INSERT INTO profile VALUES (?, ?, ?)", profile)
+    _compare(con.execute(sql).fetchall(), expected)
+
+
+def test_every_dialect_transpiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT / "examples")
+    loaded, _ = load_config(Path("health/svcmetrics.yaml"))
+    for dialect in Dialect:
+        sql = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
+        assert "elderly_checkup" in sql and "residents_65plus" in sql
+
+
+def test_config_strings_are_quoted_not_pasted(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "indicators:\n"
+        '  - key: "x\'); DROP TABLE records; --"\n'
+        "    name: {zh: x, en: x}\n"
+        '    numerator: {event: "it\'s", party: resident, count: rows}\n'
+        "    denominator: {profile: residents}\n"
+    )
+    loaded, _ = load_config(config)
+    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.DUCKDB)
+    con = duckdb.connect()
+    for statement in DDL:
+        con.execute(statement)
+    con.execute("INSERT INTO records VALUES (DATE '2026-01-02', 'c', 'it''s', 'resident', "
+                "'r', NULL, NULL, NULL, NULL, NULL, 1)")  # fmt: skip
+    con.execute("INSERT INTO periods VALUES ('2026-01', DATE '2026-01-01', DATE '2026-01-31')")
+    con.execute("INSERT INTO profile VALUES ('c', 'residents', 4)")
+    rows = {r[2]: r[3:5] for r in con.execute(sql).fetchall()}
+    assert rows["x'); DROP TABLE records; --"] == (1, 4)
+    assert con.execute("SELECT count(*) FROM records").fetchone() == (1,)
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL server on a free local port (skipped where none is installed,
+    except in CI, where .ci/run installs it)."""
+    psycopg = pytest.importorskip("psycopg")
+    binaries = _postgres_bin()
+    if binaries is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (.ci/run installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="svcmetrics-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(folder, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = folder / "data"
+    initdb = [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+    subprocess.run([*run_as, *initdb], check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    start = [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l"]
+    subprocess.run([*run_as, *start, str(folder / "log"), "start"], check=True, capture_output=True)
+    try:
+        for _ in range(50):
+            try:
+                connection = psycopg.connect(
+                    host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+                )
+                break
+            except psycopg.OperationalError:
+                time.sleep(0.2)
+        yield connection
+        connection.close()
+    finally:
+        subprocess.run([*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_exported_query_on_postgres(
+    case: int, postgres: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    cases = _cases()
+    if case >= len(cases):
+        pytest.skip("the worked example is absent")
+    records, periods, profile, _, expected = cases[case]
+    config = ROOT / "examples" / "health" / "svcmetrics.yaml" if case == len(cases) - 1 else None
+    loaded, _ = load_config(config)
+    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.POSTGRES)
+    with postgres.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS records, periods, profile")
+        for statement in DDL:
+            cursor.execute(statement)
+        cursor.executemany(f"INSERT INTO records VALUES ({', '.join(['%s'] * 11)})", records)
+        cursor.executemany("INSERT INTO periods VALUES (%s, %s, %s)", periods)
+        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s)", profile)
+        cursor.execute(sql)
+        _compare(cursor.fetchall(), expected)
