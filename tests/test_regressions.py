@@ -170,3 +170,29 @@ def test_csv_options_need_csv(
     (workdir / "log.csv").write_text(LOG)
     code, _, err = run_cli(["compute", "log.csv", option, "--lang", "en"], capsys)
     assert code == 2 and f"{option} applies to --format csv only" in err
+
+
+def test_init_writes_a_starter_that_computes(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(["init", "start", "--lang", "en"], capsys)
+    assert code == 0
+    assert sorted(out.split()) == [
+        "start/logs/2026-11.csv",
+        "start/profile.yaml",
+        "start/svcmetrics.yaml",
+    ]
+    os.chdir(workdir / "start")
+    code, out, err = run_cli(["compute", "--format", "csv"], capsys)
+    assert code == 0, err
+    rows = {(r["community"], r["indicator"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert rows[("shequ1", "need_satisfaction")]["rate"] == "1.0000"  # XQ-001 met
+    before = (workdir / "start" / "profile.yaml").read_bytes()
+    code, _, err = run_cli(["init", ".", "--lang", "en"], capsys)
+    assert code == 3 and "exist already" in err
+    assert (workdir / "start" / "profile.yaml").read_bytes() == before
+
+
+def test_no_logs_says_how_to_start(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["compute", "--lang", "en"], capsys)
+    assert code == 2 and "svcmetrics init" in err

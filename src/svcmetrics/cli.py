@@ -394,6 +394,21 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=100)
         sys.stdout.write(render_explain(table, lang, loaded.satisfaction.min_sample, options))
 
+    @app.command(help=label("help_init", lang))
+    @guard
+    def init(
+        folder: Annotated[
+            Path, typer.Argument(help=label("help_init_folder", lang), show_default=False)
+        ] = Path("."),
+        lang_option: LangOpt = None,
+    ) -> None:
+        from svcmetrics.files import write_starter
+
+        written = write_starter(folder)
+        for path in written:
+            sys.stdout.write(f"{path}\n")
+        _err(label("init_done", lang, folder=folder))
+
     @app.command(help=label("help_sql", lang))
     @guard
     def sql(

@@ -8,6 +8,26 @@ import stat
 import tempfile
 from pathlib import Path
 
+from svcmetrics.errors import InputError
+
+STARTER = ("svcmetrics.yaml", "profile.yaml", "logs/2026-11.csv")
+"""The files ``svcmetrics init`` writes: a config, a profile and a month of a log."""
+
+
+def write_starter(folder: Path) -> list[Path]:
+    """Write the starter config, profile and log into ``folder``; never overwrite a file."""
+    from importlib.resources import files
+
+    targets = [folder / name for name in STARTER]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing:
+        raise InputError("init_would_overwrite", files=", ".join(existing))
+    source = files("svcmetrics") / "starter"
+    for name, target in zip(STARTER, targets, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, (source / name).read_text(encoding="utf-8"))
+    return targets
+
 
 def _mode_for(path: Path) -> int:
     try:

@@ -170,6 +170,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "Print the indicators (built-in and user-defined) as one SQL query for a warehouse.",
     ),
     "help_dialect": ("SQL 方言。", "SQL dialect."),
+    "help_init": (
+        "生成一套可以直接运行的配置、社区概况和台账示例。",
+        "Write a working starter config, profile and log.",
+    ),
+    "help_init_folder": ("写入的目录(默认当前目录)。", "Folder to write into (default: here)."),
+    "init_done": (
+        "已写入示例。在 {folder} 中运行 svcmetrics compute 查看结果,然后把数字换成本社区的。",
+        "Starter written. Run svcmetrics compute in {folder}, then replace the numbers with "
+        "your community's.",
+    ),
     "help_logs": (
         "台账文件(CSV 或 YAML);- 表示标准输入。",
         "Log files (CSV or YAML); - reads standard input.",
@@ -442,11 +452,11 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "no_logs": (
         (
             "没有要读取的台账。",
-            "在命令行给出台账文件,或在 svcmetrics.yaml 中写 logs:;示例见 examples/ 目录",
+            "在命令行给出台账文件,或在 svcmetrics.yaml 中写 logs:;用 svcmetrics init 生成一套示例",
         ),
         (
             "No logs to read.",
-            "give log files on the command line or logs: in svcmetrics.yaml; examples/ holds a working example",
+            "give log files on the command line or logs: in svcmetrics.yaml; svcmetrics init writes a working starter",
         ),
     ),
     "file_not_found": (
@@ -643,6 +653,13 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "chart_needs_table": (
         ("--chart 只适用于表格输出。", "去掉 --format,或去掉 --chart"),
         ("--chart draws in the terminal table format only.", "drop --format, or drop --chart"),
+    ),
+    "init_would_overwrite": (
+        ("这些文件已存在,未覆盖:{files}。", "换一个空目录,例如 svcmetrics init 新目录"),
+        (
+            "These files exist already and were left alone: {files}.",
+            "choose an empty folder: svcmetrics init NEWFOLDER",
+        ),
     ),
     "unknown_indicator": (
         ("没有名为 {key} 的指标。", "可用的指标:{valid}"),
