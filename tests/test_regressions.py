@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import stat
 import subprocess
@@ -196,3 +197,42 @@ def test_init_writes_a_starter_that_computes(
 def test_no_logs_says_how_to_start(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["compute", "--lang", "en"], capsys)
     assert code == 2 and "svcmetrics init" in err
+
+
+def test_progress_is_told_every_stage_in_order(workdir: Path) -> None:
+    (workdir / "log.csv").write_text(LOG)
+    stages: list[str] = []
+    run(Options(logs=("log.csv",), progress=stages.append))
+    assert stages == ["read", "check", "count"]
+
+
+def test_progress_bar_only_on_a_terminal(workdir: Path) -> None:
+    (workdir / "log.csv").write_text(LOG)
+    done = subprocess.run(
+        [sys.executable, "-m", "svcmetrics", "compute", "log.csv", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""  # no bar, no escape codes in a pipe
+
+
+def test_line_numbers_of_an_engine_read_csv(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a quoted line break, an empty line and a line of empty fields before the bad rows
+    (workdir / "log.csv").write_text(
+        "date,event,party,id,service\n"
+        '2026-10-01,participate,resident,r1,"two\nlines"\n'
+        "\n"
+        ",,,,\n"
+        "2026-10-02,participate,resident,r2,x\n"
+        "2026-10-99,participate,resident,r3,x\n"
+        "2026-10-03,participate,resident,r2,x\n"
+        "2026-10-04,volunteer,resident,r4,x\n"
+    )
+    code, out, _ = run_cli(["validate", "log.csv", "--format", "json", "--lang", "en"], capsys)
+    assert code == 3
+    found = {(p["kind"], p["line"]) for p in json.loads(out)["problems"]}
+    assert found == {("bad_date", 7), ("bad_value", 9)}

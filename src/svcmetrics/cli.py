@@ -3,6 +3,7 @@
 The language is resolved before the app is built, so that help texts are in it too.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -10,7 +11,8 @@ import shutil
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -166,6 +168,35 @@ def _guarded(lang: str, debug: bool) -> Callable[[Callable[P, None]], Callable[P
     return decorate
 
 
+@contextlib.contextmanager
+def _progress(lang: str, enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A bar of the run's stages on stderr, only on a terminal (never in pipes or cron)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    stages = ("read", "check", "count")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label("progress_read", lang), total=len(stages))
+
+        def advance(stage: str) -> None:
+            bar.update(
+                task,
+                completed=stages.index(stage) if stage in stages else len(stages),
+                description=label(f"progress_{stage}", lang),
+            )
+
+        yield advance
+
+
 def _notices(report: "Report", lang: str) -> None:
     """Skipped rows, warnings and breaches, on stderr after the results."""
     from svcmetrics.render import render_breaches, render_notices, summary
@@ -305,7 +336,8 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             raise UsageError("csv_only_option", option="--wide" if wide else "--bom")
         if chart and fmt is not OutputFormat.TABLE:
             raise UsageError("chart_needs_table")
-        report = run(options)
+        with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
+            report = run(replace(options, progress=progress))
         color = output is None and _stdout_is_terminal()
         width = shutil.get_terminal_size().columns if color else 120
         csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)

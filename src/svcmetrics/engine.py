@@ -451,6 +451,15 @@ class Engine:
             ORDER BY p._rec, p.kind, p.col""",
             [] if limit is None else [limit],
         ).fetchall()
+        wanted: dict[int, list[int]] = {}
+        for src, rec, line, _, _, _, other, other_src, other_line in rows:
+            if line is None:
+                wanted.setdefault(int(src), []).append(int(rec) - self._first.get(int(src), 0))
+            if other is not None and other_src is not None and other_line is None:
+                position = int(other) - self._first.get(int(other_src), 0)
+                wanted.setdefault(int(other_src), []).append(position)
+        for src, positions in wanted.items():
+            self._sources[src].find_lines(positions)
         found = []
         for src, rec, line, col, value, kind, other, other_src, other_line in rows:
             params = {}

@@ -180,6 +180,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "Starter written. Run svcmetrics compute in {folder}, then replace the numbers with "
         "your community's.",
     ),
+    "progress_read": ("读取台账", "Reading logs"),
+    "progress_check": ("检查记录", "Checking rows"),
+    "progress_count": ("计算指标", "Counting"),
     "help_logs": (
         "台账文件(CSV 或 YAML);- 表示标准输入。",
         "Log files (CSV or YAML); - reads standard input.",

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import glob
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +68,14 @@ class Options:
     encoding: str | None = None
     date_format: str | None = None
     """``--date-format``: how the dates of the command line's logs are written."""
+    progress: Callable[[str], None] | None = None
+    """Told each stage as it starts (``read``, ``check``, ``count``): the CLI's progress bar."""
+
+    def stage(self, name: str) -> None:
+        """Report that a stage of the run starts."""
+        if self.progress is not None:
+            self.progress(name)
+
     today: dt.date | None = None
 
     @property
@@ -398,9 +407,11 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
 
     today = options.today or dt.date.today()
     inputs = load_inputs(options)
+    options.stage("read")
     sources = read_logs(options, inputs)
     config = inputs.config
     engine.load(sources)
+    options.stage("check")
     engine.normalise(custom_events(inputs.indicators))
     ambiguous = [
         ambiguous_date_problem(engine.sources[src], line, value, first, second)
@@ -482,6 +493,7 @@ def run(options: Options) -> Report:
             periods = span(options.kind, checked.first, checked.last)
         else:
             raise InputError("nothing_to_compute", problems=problems, totals=checked.totals)
+        options.stage("count")
         earlier = _previous_period(options.kind, periods, checked.first) if selected else None
         counted = [earlier, *periods] if earlier else periods
         engine.set_periods(counted, options.by)

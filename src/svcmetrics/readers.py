@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class Source:
     """Fields the file lacks, the same on every row (added by the engine)."""
     native: NativeCsv | NativeParquet | None = None
     mapping: Mapping | None = None
+    _found: dict[int, int] = field(default_factory=dict, repr=False)
+    """Lines of native records looked up so far (position → line)."""
 
     def read_in_python(self) -> Source:
         """The same file read by Python's csv module (when the engine's reader refuses it)."""
@@ -82,32 +85,46 @@ class Source:
         text, used = decode(_read_bytes(self.native.path, self.name), self.name, given)
         return read_csv_text(text, self.name, used, self.mapping)
 
+    def find_lines(self, positions: Iterable[int]) -> None:
+        """Look up, in one pass over a native CSV, the lines of the records at ``positions``."""
+        wanted = {p for p in positions if p >= 0 and p not in self._found}
+        if isinstance(self.native, NativeCsv) and wanted:
+            self._found.update(_native_lines(self.native, self.encoding, wanted))
+
     def line_at(self, position: int) -> int | None:
         """The first line of the record at ``position`` (0-based, blank records included)."""
         if isinstance(self.native, NativeParquet):
             return position + 1  # a Parquet file has rows, not lines
-        if self.native is not None and not self.lines:
-            self.lines = _native_lines(self.native, self.name, self.encoding)
-        return self.lines[position] if 0 <= position < len(self.lines) else None
+        if self.native is None:
+            return self.lines[position] if 0 <= position < len(self.lines) else None
+        self.find_lines([position])
+        return self._found.get(position)
 
 
-def _native_lines(native: NativeCsv, name: str, encoding: str | None) -> list[int]:
-    """First lines of the records of a native CSV, counted as the engine's reader counts them:
-    empty lines are no records, lines of empty fields are."""
-    data = _read_bytes(native.path, name)
-    if b'"' not in data:  # no quoted line breaks: a record per non-empty line
-        numbered = [n for n, line in enumerate(data.split(b"\n"), 1) if line.rstrip(b"\r")]
-        return numbered[1:]
-    text, _ = decode(data, name, encoding)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=native.delimiter)
-    next(reader, None)
-    lines: list[int] = []
-    start = reader.line_num + 1
-    for row in reader:
-        if row:
-            lines.append(start)
+def _native_lines(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
+    """The first lines of the records at ``wanted`` positions of a native CSV, counted as the
+    engine's reader counts them (empty lines are no records, lines of empty fields are).
+
+    The file is streamed and left once the last wanted record is passed, so a problem in a
+    10-million-row log costs neither a second copy of it in memory nor a full pass.
+    """
+    found: dict[int, int] = {}
+    last = max(wanted)
+    with native.path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding or "utf-8", errors="replace", newline="")
+        reader = csv.reader(text, delimiter=native.delimiter)
+        next(reader, None)
+        position = -1
         start = reader.line_num + 1
-    return lines
+        for row in reader:
+            if row:
+                position += 1
+                if position in wanted:
+                    found[position] = start
+                if position >= last:
+                    break
+            start = reader.line_num + 1
+    return found
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
