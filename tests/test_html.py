@@ -351,3 +351,18 @@ def test_english_page_loads_in_a_real_browser(report: Report, tmp_path: Path) ->
     dom = chromium(tmp_path, "--dump-dom", path.as_uri())
     assert all(indicator.name("en") in dom for indicator in report.indicators)
     assert "Communities compared, 2026-11" in dom
+
+
+def test_sparkline_follows_the_rates_on_the_bars_scale() -> None:
+    from svcmetrics.charts import sparkline
+
+    assert sparkline([0.0, 0.1, 0.2, None], top=0.2) == "▁▅█ "
+    assert sparkline([0.03, 0.10, 0.03], top=0.2) == "▂▅▂"
+
+
+def test_terminal_chart_shows_the_trend_across_periods(report: Report) -> None:
+    from svcmetrics.charts import render_chart
+
+    text = render_chart(report, RenderOptions(lang="en", color=False, width=100))
+    assert "2026-09..2026-11" in text
+    assert "▂▅▂" in text  # 共乐社区's participation: 3%, 10%, 3% on a 20% scale

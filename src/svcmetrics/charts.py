@@ -13,6 +13,7 @@ from svcmetrics.formats import RenderOptions
 from svcmetrics.i18n import label
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, levels_for
+from svcmetrics.periods import Period
 from svcmetrics.render import (
     _STATUS_STYLE,
     _console,
@@ -175,10 +176,32 @@ def _status_text(result: Result | None, lang: str) -> Text:
     return Text(label(f"status_{result.status.value}", lang), style=_STATUS_STYLE[result.status])
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(rates: list[float | None], top: float) -> str:
+    """One character per period, its height the rate on the bars' scale (0 to ``top``); a
+    space where the rate is undefined."""
+    scale = top if top > 0 else 1.0
+    return "".join(
+        " "
+        if rate is None
+        else SPARKS[min(len(SPARKS) - 1, int(max(rate, 0.0) / scale * len(SPARKS)))]
+        for rate in rates
+    )
+
+
+def trend_range(periods: Sequence[Period]) -> str:
+    """``2026-09..2026-11``: the periods a sparkline covers."""
+    return f"{periods[0].label}..{periods[-1].label}"
+
+
 def render_chart(report: Report, options: RenderOptions) -> str:
     """Horizontal bars per community for the last period, one chart per indicator.
 
     Each bar carries a marker at its community's warn level (│) and critical level (┃).
+    With several periods, a sparkline per community shows the indicator across them, on the
+    bars' scale.
     """
     if not report.periods:
         return ""
@@ -220,6 +243,17 @@ def render_chart(report: Report, options: RenderOptions) -> str:
             )
         axis = tick_text(top)
         grid.add_row("", Text("0%".ljust(width - len(axis)) + axis, style="dim"), "", "")
+        if len(report.periods) > 1:
+            for unit, name in zip(units, names, strict=True):
+                key = (unit.id, subject.indicator.key, subject.value)
+                found = [results.get((p.label, *key)) for p in report.periods]
+                rates = [None if r is None else r.rate for r in found]
+                grid.add_row(
+                    Text(name, style="dim"),
+                    Text(sparkline(rates, top), style="cyan"),
+                    Text(trend_range(report.periods), style="dim"),
+                    "",
+                )
         console.print(grid)
         console.print()
     legend = Text()
