@@ -236,3 +236,23 @@ def test_line_numbers_of_an_engine_read_csv(
     assert code == 3
     found = {(p["kind"], p["line"]) for p in json.loads(out)["problems"]}
     assert found == {("bad_date", 7), ("bad_value", 9)}
+
+
+def test_formula_cells_neutralised_unless_raw(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "log.csv").write_text(LOG.replace("0101", "=HYPERLINK(1)"))
+    _, out, _ = run_cli(["compute", "log.csv", "--format", "csv"], capsys)
+    assert "'=HYPERLINK(1)" in out
+    _, out, _ = run_cli(["compute", "log.csv", "--format", "csv", "--raw-cells"], capsys)
+    assert "'=HYPERLINK" not in out and "=HYPERLINK(1)" in out
+
+
+def test_deep_or_aliased_yaml_is_refused(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "deep.yaml").write_text("records: " + "[" * 20000 + "]" * 20000 + "\n")
+    code, _, err = run_cli(["compute", "deep.yaml", "--lang", "en"], capsys)
+    assert code == 3 and "nested too deeply" in err
+    lines = ["a0: &a0 [x, x]"] + [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, 1100)]
+    (workdir / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    code, _, err = run_cli(["compute", "log.csv", "--config", "bomb.yaml", "--lang", "en"], capsys)
+    assert code == 3 and "more than 1000 aliases" in err

@@ -291,6 +291,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         ] = OutputFormat.TABLE,
         wide: Annotated[bool, typer.Option("--wide", help=label("help_wide", lang))] = False,
         chart: Annotated[bool, typer.Option("--chart", help=label("help_chart", lang))] = False,
+        raw_cells: Annotated[
+            bool, typer.Option("--raw-cells", help=label("help_raw_cells", lang))
+        ] = False,
         bom: Annotated[bool, typer.Option("--bom", help=label("help_bom", lang))] = False,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
@@ -332,8 +335,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             encoding=encoding,
             date_format=date_format,
         )
-        if (wide or bom) and fmt is not OutputFormat.CSV:
-            raise UsageError("csv_only_option", option="--wide" if wide else "--bom")
+        if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
+            option = "--wide" if wide else "--bom" if bom else "--raw-cells"
+            raise UsageError("csv_only_option", option=option)
         if chart and fmt is not OutputFormat.TABLE:
             raise UsageError("chart_needs_table")
         with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
@@ -341,7 +345,14 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         color = output is None and _stdout_is_terminal()
         width = shutil.get_terminal_size().columns if color else 120
         csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
-        render_options = RenderOptions(lang=lang, wide=wide, bom=csv_bom, color=color, width=width)
+        render_options = RenderOptions(
+            lang=lang,
+            wide=wide,
+            bom=csv_bom,
+            color=color,
+            width=width,
+            neutralise=not raw_cells,
+        )
         if chart:
             from svcmetrics.charts import render_chart
 

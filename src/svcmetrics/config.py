@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from svcmetrics.errors import ConfigError, Problem
 from svcmetrics.models import Config, Profile
+from svcmetrics.readers import guard_yaml
 
 DEFAULT_CONFIG = "svcmetrics.yaml"
 
@@ -129,6 +130,7 @@ def read_yaml(path: Path, name: str) -> Any:
         raise ConfigError("config_not_utf8", file=name, offset=exc.start) from exc
     except OSError as exc:
         raise ConfigError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
+    guard_yaml(text, name, ConfigError)
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no tags run
     except yaml.YAMLError as exc:
@@ -136,6 +138,8 @@ def read_yaml(path: Path, name: str) -> Any:
         raise ConfigError(
             "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
         ) from exc
+    except RecursionError:
+        raise ConfigError("yaml_too_deep", file=name) from None
 
 
 def load_config(path: Path | None) -> tuple[Config, Path]:

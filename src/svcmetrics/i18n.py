@@ -214,6 +214,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "台账的日期格式,例如 %d/%m/%Y(日在前)。",
         "How the logs write dates, for example %d/%m/%Y (day first).",
     ),
+    "help_raw_cells": (
+        "CSV 单元格原样输出(默认在以 = + - @ 开头的文字前加撇号,防止电子表格把它当公式执行)。",
+        "Write CSV text cells as they are (by default a text cell starting with = + - @ gets "
+        "a leading apostrophe so that spreadsheets do not run it as a formula).",
+    ),
     "help_from": ("起始日期(含)。", "First day (inclusive)."),
     "help_to": ("截止日期(含)。", "Last day (inclusive)."),
     "help_as_of": (
@@ -412,6 +417,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("未知的键 “{value}”", "是不是 “{closest}”?可用的键:{valid}"),
         ("unknown key '{value}'", "did you mean '{closest}'? valid keys: {valid}"),
     ),
+    "config_unknown_key_far": (
+        ("未知的键 “{value}”", "可用的键:{valid}"),
+        ("unknown key '{value}'", "valid keys: {valid}"),
+    ),
+    "config_invalid_shape": (
+        ("值无效:{detail}", "按 README 中“输入格式”一节修改"),
+        ("invalid value: {detail}", "fix it as the README's input format section describes"),
+    ),
     "config_invalid": (
         ("值 “{value}” 无效:{detail}", "按 README 中“输入格式”一节修改"),
         (
@@ -535,6 +548,27 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "bad_yaml": (
         ("{file} 第 {line} 行:YAML 格式错误。", "检查缩进和冒号"),
         ("{file} line {line}: malformed YAML.", "check indentation and colons"),
+    ),
+    "yaml_too_large": (
+        ("{file} 超过 {limit} MB,YAML 台账太大。", "大台账请用 CSV 或 Parquet"),
+        (
+            "{file} is over {limit} MB: too large for a YAML log.",
+            "save large logs as CSV or Parquet",
+        ),
+    ),
+    "yaml_too_many_aliases": (
+        ("{file} 含有超过 {limit} 个别名(*),拒绝读取。", "展开别名,或检查文件来源"),
+        (
+            "{file} holds more than {limit} aliases (*); it is not read.",
+            "write the values out, and check where the file came from",
+        ),
+    ),
+    "yaml_too_deep": (
+        ("{file} 嵌套层数太多,拒绝读取。", "台账和配置只需要两三层缩进"),
+        (
+            "{file} is nested too deeply to read.",
+            "logs and configs need two or three levels of nesting",
+        ),
     ),
     "yaml_no_records": (
         ("{file} 不是记录列表。", "写成一个映射列表,或在 records: 下给出列表"),
@@ -732,7 +766,11 @@ def message(key: str, lang: str, params: Mapping[str, Any]) -> tuple[str, str]:
     return _fill(text, params), _fill(hint, params)
 
 
-_WITHOUT = {"unknown_community": ("closest", "unknown_community_far")}
+_WITHOUT = {
+    "unknown_community": ("closest", "unknown_community_far"),
+    "config_unknown_key": ("closest", "config_unknown_key_far"),
+    "config_invalid": ("value", "config_invalid_shape"),
+}
 """Kinds whose message has a variant for when a parameter is empty."""
 
 

@@ -339,12 +339,35 @@ def _scalar(node: yaml.Node, name: str) -> str | None:
     return value
 
 
+MAX_YAML_BYTES = 50 * 2**20
+"""YAML logs above 50 MB are refused: YAML is read whole; CSV and Parquet stream."""
+MAX_YAML_ALIASES = 1000
+"""More aliases than this is refused: a few aliases can stand for billions of values."""
+
+
+def guard_yaml(text: str, name: str, error: type[InputError] = InputError) -> None:
+    """Refuse YAML that is too large or too aliased to read safely (issue: untrusted files)."""
+    if len(text) > MAX_YAML_BYTES:
+        raise error("yaml_too_large", file=name, limit=MAX_YAML_BYTES // 2**20)
+    if "*" in text:
+        aliases = 0
+        try:
+            for event in yaml.parse(text, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    aliases += 1
+                    if aliases > MAX_YAML_ALIASES:
+                        raise error("yaml_too_many_aliases", file=name, limit=MAX_YAML_ALIASES)
+        except yaml.YAMLError:
+            return  # reported with its line when the text is read
+
+
 def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
     """Records of a YAML log (a list of mappings, or ``records:`` holding one).
 
     The text is composed, not constructed: scalars stay text (``no`` stays ``no``, ``0123``
     stays ``0123``), tags are never executed, and every record keeps its line.
     """
+    guard_yaml(text, name)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -352,6 +375,8 @@ def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping)
         raise InputError(
             "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
         ) from exc
+    except RecursionError:
+        raise InputError("yaml_too_deep", file=name) from None
     if root is None:
         raise InputError("empty_file", file=name)
     if isinstance(root, yaml.MappingNode):
