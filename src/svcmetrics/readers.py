@@ -472,8 +472,13 @@ def _excel_rows(
     return headers, body, lines
 
 
+MAX_FIELD = 2 * 2**20
+"""The longest CSV field read (2 MiB), the same as the engine's reader's longest line."""
+
+
 def _csv_rows(text: str, name: str) -> tuple[list[str], list[list[str | None]], list[int]]:
     """Headers, non-empty records and the first line of each, of a CSV text."""
+    csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         headers = next(reader)
