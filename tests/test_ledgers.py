@@ -372,4 +372,4 @@ def test_profile_table_with_a_fraction_is_an_error(
     with pytest.raises(InputError) as error:
         run(Options(logs=("log.csv",), profile=Path("p.csv")))
     [problem] = error.value.problems
-    assert (problem.column, problem.value) == ("communities.0.households", "8.5")
+    assert (problem.column, problem.value) == ("communities[jianguo].households", "8.5")

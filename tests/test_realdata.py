@@ -173,7 +173,10 @@ def test_kansas_city_satisfaction_by_council_district(tmp_path: Path) -> None:
 def test_legacy_xls_survey_export() -> None:
     source = read_log(
         str(REALDATA / "wjx" / "wjx_survey_800_gbk.xls"),
-        Mapping(columns={"id": "序号", "status": "3、性别"}),
+        Mapping(
+            columns={"id": "序号", "status": "3、性别"},
+            constants={"date": "2026-10-20", "event": "survey", "party": "resident"},
+        ),
     )
     assert len(source.lines) == 800
     assert source.columns["id"][:3] == ["1", "2", "3"]  # ids stay text, not 1.0

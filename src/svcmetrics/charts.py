@@ -76,9 +76,9 @@ def nice_top(values: Sequence[float]) -> tuple[float, float]:
         return 1.0, 0.25
     for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0):
         if step * 5 >= top:
-            return math.ceil(top / step - 1e-9) * step, step
+            return max(1, math.ceil(top / step - 1e-9)) * step, step
     step = 10.0 ** math.ceil(math.log10(top / 5))
-    return math.ceil(top / step - 1e-9) * step, step
+    return max(1, math.ceil(top / step - 1e-9)) * step, step
 
 
 def ticks(top: float, step: float) -> list[float]:

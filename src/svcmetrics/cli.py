@@ -132,7 +132,14 @@ def _emit(text: str, output: Path | None) -> None:
         return
     if not output.parent.exists() and str(output.parent):
         raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
-    write_atomic(output, text)
+    if output.is_dir():
+        raise InputError("output_unwritable", file=str(output), detail="a folder")
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise InputError(
+            "output_unwritable", file=str(output), detail=exc.strerror or str(exc)
+        ) from exc
 
 
 def _guarded(lang: str, debug: bool) -> Callable[[Callable[P, None]], Callable[P, None]]:
@@ -493,7 +500,7 @@ def _config_lang(argv: Sequence[str]) -> str | None:
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except Exception:  # a config that cannot be read is reported, in full, by the run
         return None
     value = data.get("lang") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None

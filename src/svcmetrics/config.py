@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 import types
 import typing
 from pathlib import Path
@@ -17,6 +18,11 @@ from svcmetrics.models import Config, Profile
 from svcmetrics.readers import guard_yaml
 
 DEFAULT_CONFIG = "svcmetrics.yaml"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 4, 4
+"""Values shown in messages stay short, whatever a file nests or aliases into them."""
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -60,7 +66,29 @@ _UNION_TAG = re.compile(
 )
 
 
-def validation_problems(error: ValidationError, model: type[BaseModel], file: str) -> list[Problem]:
+def place(loc: tuple[int | str, ...], data: Any) -> str:
+    """A location for people: ``communities[jianguo].households``, not ``communities.1...``."""
+    parts: list[str] = []
+    current = data
+    for part in loc:
+        item = (
+            current[part]
+            if isinstance(current, list) and isinstance(part, int) and part < len(current)
+            else None
+        )
+        if isinstance(part, int):
+            name = item.get("id") if isinstance(item, dict) else None
+            parts.append(f"[{name}]" if name is not None else f"[{part + 1}]")
+            current = item
+        else:
+            parts.append(("." if parts else "") + str(part))
+            current = current.get(part) if isinstance(current, dict) else None
+    return "".join(parts)
+
+
+def validation_problems(
+    error: ValidationError, model: type[BaseModel], file: str, data: Any = None
+) -> list[Problem]:
     """One problem per place, an unknown key naming the closest valid one.
 
     pydantic reports a value that fits no member of a union once per member, with the
@@ -72,7 +100,7 @@ def validation_problems(error: ValidationError, model: type[BaseModel], file: st
         loc = tuple(
             part for part in item["loc"] if not (isinstance(part, str) and _UNION_TAG.match(part))
         )
-        where = ".".join(str(part) for part in loc)
+        where = place(loc, data)
         if where in seen:
             continue
         seen.add(where)
@@ -140,6 +168,9 @@ def read_yaml(path: Path, name: str) -> Any:
         ) from exc
     except RecursionError:
         raise ConfigError("yaml_too_deep", file=name) from None
+    except (ValueError, TypeError, IndexError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors raise these for values like 2026-02-30 or !!int ''
+        raise ConfigError("bad_yaml_value", file=name, detail=str(exc)) from exc
 
 
 def load_config(path: Path | None) -> tuple[Config, Path]:
@@ -161,7 +192,9 @@ def load_config(path: Path | None) -> tuple[Config, Path]:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            "config_errors", problems=validation_problems(exc, Config, str(path)), file=str(path)
+            "config_errors",
+            problems=validation_problems(exc, Config, str(path), data),
+            file=str(path),
         ) from None
     return config, path.parent
 
@@ -193,7 +226,8 @@ def _table_profile(path: Path, name: str) -> dict[str, Any]:
                 continue
             text = cell.strip()
             is_count = key not in ("id", "name", "parent")
-            community[key] = int(text) if is_count and text.isdigit() else text
+            whole = text.isascii() and text.isdigit()
+            community[key] = int(text) if is_count and whole else text
         communities.append(community)
     return {"communities": communities}
 
@@ -212,14 +246,14 @@ def load_profile(path: Path, name: str) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            "profile_errors", problems=validation_problems(exc, Profile, name), file=name
+            "profile_errors", problems=validation_problems(exc, Profile, name, data), file=name
         ) from None
 
 
 def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> None:
     """Every count field of every community must be one an indicator reads (spec 1.1)."""
     problems: list[Problem] = []
-    for number, community in enumerate(profile.communities):
+    for community in profile.communities:
         for key, value in (community.model_extra or {}).items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
@@ -227,7 +261,7 @@ def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> Non
                     Problem(
                         kind="config_unknown_key",
                         file=file,
-                        column=f"communities.{number}.{key}",
+                        column=f"communities[{community.id}].{key}",
                         value=key,
                         params={"closest": close[0] if close else "", "valid": ", ".join(allowed)},
                     )
@@ -240,8 +274,8 @@ def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> Non
                     Problem(
                         kind="config_invalid",
                         file=file,
-                        column=f"communities.{number}.{key}",
-                        value=str(value),
+                        column=f"communities[{community.id}].{key}",
+                        value=_SHORT.repr(value),
                         params={"detail": "a non-negative integer, or a list of {as_of, value}"},
                     )
                 )

@@ -51,6 +51,15 @@ DATE_FORMATS: tuple[str, ...] = (
 MEMORY_LIMIT = "1GB"
 
 
+BLANKS = " \t\r\n\u3000"
+"""What surrounds a value and is ignored: spaces, tabs, line ends, the ideographic space."""
+
+
+def _trim(expression: str) -> str:
+    """SQL trimming ``expression`` of :data:`BLANKS` (DuckDB's trim() alone takes spaces)."""
+    return f"trim({expression}, '{BLANKS}')"
+
+
 def ident(name: str) -> str:
     """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -252,7 +261,7 @@ class Engine:
         selects = ["r._src", "r.rowid AS _rec", "r._line"]
         joins: list[str] = []
         for name in RECORD_FIELDS:
-            trimmed = f"NULLIF(trim(r.{ident(name)}), '')"
+            trimmed = f"NULLIF({_trim('r.' + ident(name))}, '')"
             if name in self._mapped_fields:
                 alias = ident(f"m_{name}")
                 joins.append(
@@ -265,11 +274,19 @@ class Engine:
                 selects.append(f"{trimmed} AS {ident(name)}")
         params: list[Any] = []
         cases = []
+        for source in self._sources:
+            if source.date_format:
+                try:
+                    self.con.execute("SELECT try_strptime('2000-01-01', ?)", [source.date_format])
+                except duckdb.Error:
+                    raise InputError(
+                        "bad_date_format", file=source.name, format=source.date_format
+                    ) from None
         for number, source in enumerate(self._sources):
             if source.date_format:
-                cases.append(f"WHEN {number} THEN try_strptime(trim(r.date), ?)")
+                cases.append(f"WHEN {number} THEN try_strptime({_trim('r.date')}, ?)")
                 params.append(source.date_format)
-        default = "try_strptime(trim(r.date), ?)"
+        default = f"try_strptime({_trim('r.date')}, ?)"
         params.append(list(DATE_FORMATS))
         parse = f"CASE r._src {' '.join(cases)} ELSE {default} END" if cases else default
         selects.append(f"CAST({parse} AS DATE) AS day")
@@ -330,12 +347,14 @@ class Engine:
         """``cmap``: every value a log may use for a community → its id."""
         keys: dict[str, list[Any]] = {"key": [], "id": []}
         seen: set[str] = set()
-        for community in communities:
-            for key in community.keys:
-                if key not in seen:
-                    seen.add(key)
-                    keys["key"].append(key)
-                    keys["id"].append(community.id)
+        # ids first: a value that is one community's id and another's name is the id
+        for key, community_id in [(c.id, c.id) for c in communities] + [
+            (key, c.id) for c in communities for key in c.keys
+        ]:
+            if key and key not in seen:
+                seen.add(key)
+                keys["key"].append(key)
+                keys["id"].append(community_id)
         self._table("cmap", keys, {"key": pa.string(), "id": pa.string()})
 
     def _check_queries(

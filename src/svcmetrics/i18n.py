@@ -570,6 +570,13 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "logs and configs need two or three levels of nesting",
         ),
     ),
+    "bad_yaml_value": (
+        ("{file} 中有无法读取的值:{detail}。", "检查日期(例如 2026-02-30 不存在)和带 !! 的值"),
+        (
+            "{file} holds a value that cannot be read: {detail}.",
+            "check its dates (2026-02-30 does not exist) and values marked with !!",
+        ),
+    ),
     "yaml_no_records": (
         ("{file} 不是记录列表。", "写成一个映射列表,或在 records: 下给出列表"),
         ("{file} holds no list of records.", "write a list of mappings, or one under records:"),
@@ -589,6 +596,16 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         (
             "{file} line {line}: a value must be a single value, not a list or mapping.",
             "give one value per field",
+        ),
+    ),
+    "missing_columns": (
+        (
+            "{file} 缺少必需的列:{fields}。",
+            "文件中的列有:{headers};用配置的 columns: 映射或 constants: 补上",
+        ),
+        (
+            "{file} lacks required columns: {fields}.",
+            "its columns are: {headers}; map them with columns: or set them with constants: in the config",
         ),
     ),
     "mapped_column_missing": (
@@ -679,6 +696,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("--last 不能和 --month、--from/--to 同时使用。", "只用其中一种方式选择期间"),
         ("--last cannot be combined with --month or --from/--to.", "select the period one way"),
     ),
+    "no_last_period": (
+        ("日历上没有更早的完整期间。", "检查 --as-of 的日期"),
+        ("There is no complete period before that day in the calendar.", "check the --as-of day"),
+    ),
     "last_all": (
         ("--last 只能是 month、quarter 或 year。", "例如 --last month"),
         ("--last takes month, quarter or year.", "for example --last month"),
@@ -701,6 +722,17 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "unknown_indicator": (
         ("没有名为 {key} 的指标。", "可用的指标:{valid}"),
         ("There is no indicator {key}.", "indicators: {valid}"),
+    ),
+    "output_unwritable": (
+        ("无法写入 {file}:{detail}。", "给出一个文件路径,例如 reports/2026-11.csv"),
+        ("Cannot write {file}: {detail}.", "give a file path, for example reports/2026-11.csv"),
+    ),
+    "bad_date_format": (
+        ("{file} 的日期格式 “{format}” 无效。", "使用 %Y、%m、%d、%H、%M、%S 等,例如 %d/%m/%Y"),
+        (
+            "The date format '{format}' of {file} is not valid.",
+            "use %Y, %m, %d, %H, %M, %S and the like, for example %d/%m/%Y",
+        ),
     ),
     "range_needs_both": (
         ("--from 和 --to 必须同时给出。", "两个日期都写上"),

@@ -124,11 +124,21 @@ class Profile(Strict):
     @model_validator(mode="after")
     def _one_hierarchy(self) -> Profile:
         """Unique ids; parents are roll-up levels, not communities; no parent cycles."""
+        if not self.communities:
+            raise ValueError("the profile lists no community")
         seen: set[str] = set()
+        names: dict[str, str] = {}
         for community in self.communities:
             if community.id in seen:
                 raise ValueError(f"duplicate community id {community.id!r}")
             seen.add(community.id)
+            if community.name:
+                if community.name in names:
+                    raise ValueError(
+                        f"{names[community.name]!r} and {community.id!r} share the name "
+                        f"{community.name!r}: a log naming it could mean either"
+                    )
+                names[community.name] = community.id
         levels = {parent.id: parent.parent for parent in self.parents}
         for community in self.communities:
             if community.parent in seen:
@@ -291,8 +301,8 @@ class DateRange(Strict):
 class Levels(Strict):
     """Warn and critical levels of one indicator."""
 
-    warn: float | None = None
-    critical: float | None = None
+    warn: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    critical: Annotated[float, Field(allow_inf_nan=False)] | None = None
 
 
 class Threshold(Levels):

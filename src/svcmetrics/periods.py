@@ -73,6 +73,8 @@ def span(kind: PeriodKind, first: dt.date, last: dt.date, clip: bool = False) ->
         cut_start, cut_end = (max(start, first), min(end, last)) if clip else (start, end)
         partial = (cut_start, cut_end) != (start, end)
         periods.append(Period(label, cut_start, cut_end, end, partial))
+        if end >= dt.date.max:
+            break
         day = end + dt.timedelta(days=1)
     return periods
 
@@ -96,6 +98,8 @@ def last_complete(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
     if kind is PeriodKind.ALL:
         raise ValueError("`all` has no last complete period")
     _, start, _ = calendar_period(kind, today)
+    if start <= dt.date.min:
+        raise ValueError("no period before the first one of the calendar")
     previous = start - dt.timedelta(days=1)
     _, first, last = calendar_period(kind, previous)
     return first, last

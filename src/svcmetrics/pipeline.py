@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from svcmetrics import __version__
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import (
+    DEFAULT_CONFIG,
     check_profile_fields,
     load_config,
     load_profile,
@@ -112,9 +113,9 @@ def load_inputs(options: Options) -> Inputs:
         name = config.profile
         profile = load_profile(base / config.profile, name)
     elif config.communities is not None:
-        name = "config"
+        name = str(options.config or DEFAULT_CONFIG)
     if config.communities is not None or (profile is not None and config.parents):
-        profile = with_parents(profile, config, name or "config")
+        profile = with_parents(profile, config, name or DEFAULT_CONFIG)
     if profile is not None:
         check_profile_fields(profile, profile_fields(indicators), name or "")
     return Inputs(config, base, indicators, profile, name)
@@ -132,7 +133,17 @@ def with_parents(profile: Profile | None, config: Config, name: str) -> Profile:
         return Profile(communities=communities, parents=parents)
     except ValidationError as exc:
         raise ConfigError(
-            "profile_errors", problems=validation_problems(exc, Profile, name), file=name
+            "profile_errors",
+            problems=validation_problems(
+                exc,
+                Profile,
+                name,
+                {
+                    "communities": [{"id": c.id} for c in communities],
+                    "parents": [{"id": p.id} for p in parents],
+                },
+            ),
+            file=name,
         ) from None
 
 
@@ -182,7 +193,10 @@ def selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
             raise UsageError("last_and_range")
         if options.last is PeriodKind.ALL:
             raise UsageError("last_all")
-        return last_complete(options.last, options.as_of or options.today or dt.date.today())
+        try:
+            return last_complete(options.last, options.as_of or options.today or dt.date.today())
+        except ValueError:
+            raise UsageError("no_last_period") from None
     if options.month is not None:
         if options.date_from or options.date_to:
             raise UsageError("month_and_range")
@@ -468,6 +482,8 @@ def _previous_period(
     if kind is PeriodKind.ALL or first_record is None:
         return None
     _, first_day, _ = calendar_period(kind, periods[0].start)
+    if first_day <= dt.date.min:
+        return None
     before = first_day - dt.timedelta(days=1)
     if first_record > before:
         return None

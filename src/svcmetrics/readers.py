@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from svcmetrics.errors import ConfigError, InputError
-from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, record_columns
+from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, Required, record_columns
 
 STDIN = "-"
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -248,6 +248,20 @@ def _source(
     lines: list[int] | None = None,
     native: NativeCsv | NativeParquet | None = None,
 ) -> Source:
+    missing = [
+        field_name
+        for field_name, column in record_columns().items()
+        if column.required == Required()
+        and field_name not in resolved
+        and field_name not in mapping.constants
+    ]
+    if missing and any(header.strip() for header in headers):
+        raise InputError(
+            "missing_columns",
+            file=name,
+            fields=", ".join(missing),
+            headers=", ".join(h for h in headers if h.strip()) or "—",
+        )
     values = {
         key: {raw.strip().lower(): canonical for raw, canonical in table.items()}
         for key, table in mapping.values.items()
@@ -318,10 +332,23 @@ def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: Mappin
 
 
 def _sniff_delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
-    counts = {delimiter: first_line.count(delimiter) for delimiter in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > 0 else ","
+    """The separator of a CSV text: of comma, tab and semicolon, the one found (outside
+    quotes) the same number of times on the first lines, preferring the most frequent;
+    a note full of semicolons in a comma file's header does not fool it."""
+    lines = [line for line in text.split("\n", 6)[:6] if line.strip()] or [""]
+
+    def outside(line: str) -> str:
+        return "".join(part for number, part in enumerate(line.split('"')) if number % 2 == 0)
+
+    counts = {d: [outside(line).count(d) for line in lines] for d in _DELIMITERS}
+
+    def score(delimiter: str) -> tuple[bool, int]:
+        found = counts[delimiter]
+        steady = found[0] > 0 and all(count == found[0] for count in found[1:-1] or found)
+        return steady, found[0]
+
+    best = max(_DELIMITERS, key=score)
+    return best if counts[best][0] > 0 else ","
 
 
 def read_csv_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
@@ -479,7 +506,9 @@ MAX_FIELD = 2 * 2**20
 def _csv_rows(text: str, name: str) -> tuple[list[str], list[list[str | None]], list[int]]:
     """Headers, non-empty records and the first line of each, of a CSV text."""
     csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    # strict: a stray quote ("r1"x) is an error with its line, not silently repaired
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         headers = next(reader)
     except StopIteration:

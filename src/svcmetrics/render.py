@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, assert_never
 
@@ -244,22 +245,22 @@ def _cell(value: Any, key: str) -> str:
     return str(value)
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+"""A number as a spreadsheet reads one (not Python's ``inf``, ``nan`` or ``1_000``)."""
+
+
 def neutralise(cell: str) -> str:
     """Keep a spreadsheet from running a text cell as a formula (numbers pass unchanged)."""
-    if not cell.startswith(_FORMULA_CHARS):
+    if not cell.startswith(_FORMULA_CHARS) or _NUMBER.match(cell):
         return cell
-    try:
-        float(cell)
-    except ValueError:
-        return "'" + cell
-    return cell
+    return "'" + cell
 
 
 def _csv_text(header: list[str], rows: list[list[str]], options: RenderOptions) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     clean: Callable[[str], str] = neutralise if options.neutralise else str
-    writer.writerow(header)
+    writer.writerow([clean(cell) for cell in header])
     for row in rows:
         writer.writerow([clean(cell) for cell in row])
     return ("\ufeff" if options.bom else "") + buffer.getvalue()
