@@ -22,7 +22,7 @@ import typer
 
 from svcmetrics import __version__
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions
+from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.i18n import error_text, label, resolve_lang
 from svcmetrics.periods import PeriodKind
 
@@ -61,15 +61,6 @@ class By(StrEnum):
 
     SERVICE = "service"
     CATEGORY = "category"
-
-
-class SqlDialect(StrEnum):
-    """The engines ``svcmetrics sql`` writes for."""
-
-    DUCKDB = "duckdb"
-    POSTGRES = "postgres"
-    SPARK = "spark"
-    TRINO = "trino"
 
 
 class FailOn(StrEnum):
@@ -471,10 +462,10 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         from svcmetrics.answers import answer_lists
         from svcmetrics.config import load_config
         from svcmetrics.indicators import definitions
-        from svcmetrics.sqlexport import Dialect, query
+        from svcmetrics.sqlexport import query
 
         loaded, _ = load_config(config)
-        text = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect(dialect.value))
+        text = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
         sys.stdout.write(text)
 
     return app

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from svcmetrics.errors import ConfigError, Problem
 from svcmetrics.models import Config, Profile
-from svcmetrics.readers import guard_yaml
+from svcmetrics.readers import parse_yaml
 
 DEFAULT_CONFIG = "svcmetrics.yaml"
 
@@ -158,19 +158,8 @@ def read_yaml(path: Path, name: str) -> Any:
         raise ConfigError("config_not_utf8", file=name, offset=exc.start) from exc
     except OSError as exc:
         raise ConfigError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
-    guard_yaml(text, name, ConfigError)
-    try:
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no tags run
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
-        ) from exc
-    except RecursionError:
-        raise ConfigError("yaml_too_deep", file=name) from None
-    except (ValueError, TypeError, IndexError, AttributeError, OverflowError) as exc:
-        # PyYAML's constructors raise these for values like 2026-02-30 or !!int ''
-        raise ConfigError("bad_yaml_value", file=name, detail=str(exc)) from exc
+    # _Loader is a SafeLoader subclass: no tags run
+    return parse_yaml(text, name, lambda text: yaml.load(text, Loader=_Loader), ConfigError)
 
 
 def load_config(path: Path | None) -> tuple[Config, Path]:

@@ -21,6 +21,15 @@ class OutputFormat(StrEnum):
     HTML = "html"
 
 
+class SqlDialect(StrEnum):
+    """The engines ``svcmetrics sql`` writes for (sqlglot's dialect names)."""
+
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+    SPARK = "spark"
+    TRINO = "trino"
+
+
 class ProblemFormat(StrEnum):
     """Output formats of ``validate``."""
 

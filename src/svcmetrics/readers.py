@@ -11,14 +11,17 @@ import csv
 import datetime as dt
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
 from svcmetrics.errors import ConfigError, InputError
 from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, Required, record_columns
+
+T = TypeVar("T")
 
 STDIN = "-"
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -388,22 +391,32 @@ def guard_yaml(text: str, name: str, error: type[InputError] = InputError) -> No
             return  # reported with its line when the text is read
 
 
+def parse_yaml(
+    text: str, name: str, parse: Callable[[str], T], error: type[InputError] = InputError
+) -> T:
+    """``parse(text)`` after :func:`guard_yaml`, every failure turned into ``error``."""
+    guard_yaml(text, name, error)
+    try:
+        return parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(
+            "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
+        ) from exc
+    except RecursionError:
+        raise error("yaml_too_deep", file=name) from None
+    except (ValueError, TypeError, IndexError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors raise these for values like 2026-02-30 or !!int ''
+        raise error("bad_yaml_value", file=name, detail=str(exc)) from exc
+
+
 def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
     """Records of a YAML log (a list of mappings, or ``records:`` holding one).
 
     The text is composed, not constructed: scalars stay text (``no`` stays ``no``, ``0123``
     stays ``0123``), tags are never executed, and every record keeps its line.
     """
-    guard_yaml(text, name)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
-        ) from exc
-    except RecursionError:
-        raise InputError("yaml_too_deep", file=name) from None
+    root = parse_yaml(text, name, lambda text: yaml.compose(text, Loader=yaml.SafeLoader))
     if root is None:
         raise InputError("empty_file", file=name)
     if isinstance(root, yaml.MappingNode):

@@ -21,13 +21,13 @@ when the denominator is 0 or unknown).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import assert_never
 
 import sqlglot
 from sqlglot import exp
 
 from svcmetrics.answers import Answer, AnswerLists
+from svcmetrics.formats import SqlDialect as Dialect
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -38,15 +38,6 @@ from svcmetrics.indicators import (
     Rule,
     SatisfiedRespondents,
 )
-
-
-class Dialect(StrEnum):
-    """The engines ``svcmetrics sql`` writes for (sqlglot's dialect names)."""
-
-    DUCKDB = "duckdb"
-    POSTGRES = "postgres"
-    SPARK = "spark"
-    TRINO = "trino"
 
 
 def literal(value: str | float) -> str:
