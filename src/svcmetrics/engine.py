@@ -437,16 +437,21 @@ class Engine:
         Each query gives the problem columns plus ``other``: for a duplicate, the input
         order of the row it repeats.
         """
-        fields = [ident(name) for name in RECORD_FIELDS]
-        same = " AND ".join(f"n.{f} IS NOT DISTINCT FROM g.{f}" for f in fields)
+        fields = ", ".join(ident(name) for name in RECORD_FIELDS)
         base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, NULL AS other "
+        # Rows are first grouped by a hash of their fields (one integer: cheap); only the
+        # rows whose hash repeats are then compared field by field, so a hash collision
+        # never makes a duplicate.
         queries = [
-            f"""SELECT n._src, n._rec, n._line, '' AS col, NULL AS value,
-                       'duplicate_row' AS kind, g.first AS other
-            FROM norm n JOIN (
-                SELECT {", ".join(fields)}, min(_rec) AS first FROM norm
-                GROUP BY ALL HAVING count(*) > 1
-            ) g ON {same} WHERE n._rec <> g.first""",
+            f"""SELECT _src, _rec, _line, '' AS col, NULL AS value,
+                       'duplicate_row' AS kind, first AS other
+            FROM (
+                SELECT _src, _rec, _line,
+                       first_value(_rec) OVER (PARTITION BY {fields} ORDER BY _rec) AS first
+                FROM norm WHERE hash({fields}) IN (
+                    SELECT hash({fields}) FROM norm GROUP BY 1 HAVING count(*) > 1
+                )
+            ) WHERE _rec <> first""",
             base.format(value="date") + "FROM norm WHERE day > ?",
         ]
         params: list[Any] = ["date", "future_date", today]
