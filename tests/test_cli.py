@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from clihelp import run_cli
 
-from svcmetrics.cli import main
 from svcmetrics.render import OutputFormat
 
 LOG = """date,community,event,party,id,household,status,ticket,service
@@ -44,15 +44,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     return tmp_path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run ``svcmetrics ARGS`` in-process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 BASE = ["compute", "log.csv", "--profile", "profile.yaml"]

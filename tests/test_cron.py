@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from clihelp import run_cli
 
-from svcmetrics.cli import main
 from svcmetrics.judge import Status, at_or_beyond, judge
 from svcmetrics.models import Threshold
 from svcmetrics.periods import PeriodKind, last_complete
@@ -54,14 +54,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     return tmp_path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def rows(text: str) -> dict[tuple[str, str, str], dict[str, str]]:

@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 import yaml
+from clihelp import run_cli
 
-from svcmetrics.cli import main
 from svcmetrics.formats import OutputFormat
 
 LOG = """date,community,event,party,id,household,status,ticket,service
@@ -79,15 +79,6 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     return tmp_path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``svcmetrics ARGS`` in-process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from clihelp import run_cli
 from hypothesis import HealthCheck, given, settings
 from strategies import community_data, write_profile
 
-from svcmetrics.cli import main
 from svcmetrics.errors import InputError
 from svcmetrics.models import Mapping
 from svcmetrics.pipeline import Options, run
@@ -30,14 +30,6 @@ ZH_VALUES = {
     "party": {"resident": "居民", "unit": "单位"},
     "status": {"met": "已解决", "unmet": "未满足", "pending": "处理中"},
 }
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 # -- encodings -------------------------------------------------------------------------------

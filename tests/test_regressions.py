@@ -12,20 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from clihelp import run_cli
 
-from svcmetrics.cli import main
 from svcmetrics.pipeline import Options, run
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = "date,community,event,party,id,household\n2026-10-03,0101,participate,resident,r1,h1\n"
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture
