@@ -248,3 +248,19 @@ def test_deep_or_aliased_yaml_is_refused(workdir: Path, capsys: pytest.CaptureFi
     (workdir / "bomb.yaml").write_text("\n".join(lines) + "\n")
     code, _, err = run_cli(["compute", "log.csv", "--config", "bomb.yaml", "--lang", "en"], capsys)
     assert code == 3 and "more than 1000 aliases" in err
+
+
+def test_a_narrow_terminal_keeps_names_and_numbers_whole(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svcmetrics.formats import RenderOptions
+    from svcmetrics.render import render_table
+
+    monkeypatch.chdir(ROOT / "examples")
+    report = run(Options(config=Path("svcmetrics.yaml"), month="2026-11"))
+    text = render_table(report, RenderOptions(lang="zh", width=80))
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "辖区单位参与率" in text and "100.0%" in text and "…" not in text
+    assert "建国社区 · 居民满意率: n=12, 95%置信区间 46.8%–91.1%; 样本过少" in text
+    wide = render_table(report, RenderOptions(lang="zh", width=140))
+    assert "说明:" not in wide and "n=12, 95%置信区间 46.8%–91.1%" in wide

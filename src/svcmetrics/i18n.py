@@ -27,6 +27,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ci_low": ("置信下限", "CI low"),
     "ci_high": ("置信上限", "CI high"),
     "change": ("变化(百分点)", "Change (pp)"),
+    "change_short": ("变化(百分点)", "Δ pp"),
     "status": ("状态", "Status"),
     "flags": ("标记", "Flags"),
     "service": ("服务项目", "Service"),

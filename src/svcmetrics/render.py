@@ -171,15 +171,18 @@ def render_table(report: Report, options: RenderOptions) -> str:
         columns = [("community", "left"), ("indicator", "left")]
         if report.by is not None:
             columns.append((report.by, "left"))
-        for key, justify in (
-            *columns,
-            ("rate", "right"),
-            ("counts", "right"),
-            ("change", "right"),
-            ("status", "left"),
-            ("notes", "left"),
-        ):
-            table.add_column(label(key, lang), justify=justify)  # type: ignore[arg-type]
+        columns += [("rate", "right"), ("counts", "right"), ("change", "right"), ("status", "left")]
+        # On a narrow terminal the notes (intervals, flags) go under the table, so that names
+        # and numbers keep their width.
+        inline_notes = options.width >= NOTES_INLINE_WIDTH
+        if inline_notes:
+            columns.append(("notes", "left"))
+        numbers = ("rate", "counts", "change", "status")
+        for key, justify in columns:
+            header = label("change_short" if key == "change" else key, lang)
+            # numbers never wrap; a long name may take two lines on a narrow terminal
+            table.add_column(header, justify=justify, no_wrap=key in numbers)  # type: ignore[arg-type]
+        below: list[str] = []
         for unit, depth in _tree(report.units):
             first = True
             rows = by_key.get((period.label, unit.id), [])
@@ -195,6 +198,10 @@ def render_table(report: Report, options: RenderOptions) -> str:
                         style=_STATUS_STYLE[result.status],
                     )
                 breakdown = [_breakdown_text(result, lang)] if report.by is not None else []
+                notes = _notes(result, lang)
+                if notes and not inline_notes:
+                    where = unit_name(unit.id, unit.name, unit.level, lang)
+                    below.append(f"  {where} · {names[result.indicator]}: {notes}")
                 table.add_row(
                     Text(name, style="bold" if unit.level != "community" else ""),
                     names[result.indicator],
@@ -203,10 +210,14 @@ def render_table(report: Report, options: RenderOptions) -> str:
                     _fraction(result),
                     _change(result),
                     status,
-                    _notes(result, lang),
+                    *([notes] if inline_notes else []),
                     end_section=number == len(rows) - 1,
                 )
         console.print(table)
+        if below:
+            console.print(label("notes", lang) + ":")
+            for line in below:
+                console.print(Text(line), overflow="fold")
     return _export(console)
 
 
@@ -444,6 +455,8 @@ def summary(totals: Mapping[str, int], lang: str) -> str:
 
 
 NOTICES_SHOWN = 10
+NOTES_INLINE_WIDTH = 110
+"""Narrower terminals get the notes under each table instead of in a column."""
 BREACHES_SHOWN = 20
 
 
