@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,13 @@ def write_results(rows: Iterable[Iterable[Any]], output: str | None) -> None:
     finally:
         if file is not sys.stdout:
             file.close()
+
+
+def run_reference(compute: Callable[[Path, Path], Iterable[Iterable[Any]]], doc: str) -> None:
+    """The command line of a reference script: LOG PROFILE [--output FILE]."""
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
+    parser.add_argument("log", type=Path)
+    parser.add_argument("profile", type=Path)
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args()
+    write_results(compute(args.log, args.profile), args.output)

@@ -9,13 +9,12 @@ dependency of svcmetrics). Like the SQL, it trusts its input (no validation).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from benchlib import INDICATORS, profile_rows, write_results
+from benchlib import INDICATORS, profile_rows, run_reference
 
 SATISFIED_TEXT = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
 NOT_SATISFIED_TEXT = (
@@ -175,14 +174,5 @@ def profile_values(
     return values
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("log", type=Path)
-    parser.add_argument("profile", type=Path)
-    parser.add_argument("--output", default=None)
-    args = parser.parse_args()
-    write_results(compute(args.log, args.profile), args.output)
-
-
 if __name__ == "__main__":
-    main()
+    run_reference(compute, __doc__ or "")

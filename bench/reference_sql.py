@@ -7,11 +7,10 @@ prints community-level numerators and denominators per month as CSV (see benchli
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import duckdb
-from benchlib import profile_rows, write_results
+from benchlib import profile_rows, run_reference
 
 QUERY = (Path(__file__).parent / "reference.sql").read_text(encoding="utf-8")
 
@@ -29,14 +28,5 @@ def compute(log: Path, profile: Path) -> list[tuple[object, ...]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("log", type=Path)
-    parser.add_argument("profile", type=Path)
-    parser.add_argument("--output", default=None)
-    args = parser.parse_args()
-    write_results(compute(args.log, args.profile), args.output)
-
-
 if __name__ == "__main__":
-    main()
+    run_reference(compute, __doc__ or "")

@@ -11,29 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import LOG, PROFILE, run_cli
 
 from svcmetrics.render import OutputFormat
-
-LOG = """date,community,event,party,id,household,status,ticket,service
-2026-10-03,jianguo,participate,resident,r1,h1,,,助老
-2026-10-09,jianguo,participate,resident,r2,h1,,,保洁
-2026-10-04,jianguo,benefit,resident,r3,h2,,,助老
-2026-10-10,jianguo,need,resident,r3,h2,pending,N-1,助老
-2026-11-02,jianguo,need,resident,r3,h2,met,N-1,助老
-2026-10-21,jianguo,survey,resident,r1,h1,满意,,
-2026-10-22,jianguo,survey,resident,r2,h1,不满意,,
-2026-10-11,gongle,participate,resident,g1,gh1,,,助老
-"""
-
-PROFILE = """communities:
-  - {id: jianguo, name: 建国社区, parent: daoli, residents: 40, residents_capable: 10,
-     households: 8, units: 4}
-  - {id: gongle, name: 共乐社区, parent: daoli, residents: 30, residents_capable: 5,
-     households: 6, units: 2}
-parents:
-  - {id: daoli, name: 道里街道}
-"""
 
 
 @pytest.fixture
