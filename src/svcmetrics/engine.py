@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from svcmetrics.answers import Answer, AnswerLists
 from svcmetrics.errors import InputError, Problem
@@ -31,7 +30,7 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.models import RECORD_FIELDS, Required, record_columns
 from svcmetrics.periods import Period
-from svcmetrics.readers import NativeCsv, NativeParquet, Source
+from svcmetrics.readers import NativeCsv, NativeParquet, Source, spaces_only
 
 DATE_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -51,13 +50,12 @@ DATE_FORMATS: tuple[str, ...] = (
 MEMORY_LIMIT = "1GB"
 
 
-BLANKS = " \t\r\n\u3000"
-"""What surrounds a value and is ignored: spaces, tabs, line ends, the ideographic space."""
+SPACES = "\u0020\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+"""The Unicode space separators (category Zs): what DuckDB's trim() takes by itself."""
 
-
-def _trim(expression: str) -> str:
-    """SQL trimming ``expression`` of :data:`BLANKS` (DuckDB's trim() alone takes spaces)."""
-    return f"trim({expression}, '{BLANKS}')"
+BLANKS = SPACES + "\t\r\n"
+"""What surrounds a value and is ignored: spaces of every width (the ideographic and the
+no-break space included), tabs and line ends."""
 
 
 def ident(name: str) -> str:
@@ -71,18 +69,6 @@ class CommunityKey:
 
     id: str
     keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Count:
-    """One indicator's numbers for one community and period."""
-
-    indicator: str
-    community: str
-    period: str
-    numerator: int
-    denominator: int | None
-    sample_size: int | None
 
 
 @dataclass
@@ -128,152 +114,60 @@ class Engine:
 
     # -- loading -------------------------------------------------------------------------
 
-    def _table(
-        self, name: str, columns: dict[str, list[Any]], types: dict[str, pa.DataType]
-    ) -> None:
-        """Create table ``name`` from Python columns (registered as Arrow, never pasted)."""
-        arrow = pa.table(
-            {key: pa.array(values, type=types[key]) for key, values in columns.items()}
+    def _table(self, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
+        """Create small table ``name`` from Python lists: column → (SQL type, values).
+
+        The values are bound as list parameters, never pasted into the SQL.
+        """
+        selects = [f"unnest(?::{kind}[]) AS {ident(key)}" for key, (kind, _) in columns.items()]
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT {', '.join(selects)}",
+            [values for _, values in columns.values()],
         )
-        self.con.register("_incoming", arrow)
-        self.con.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT * FROM _incoming")
-        self.con.unregister("_incoming")
 
-    def load(self, sources: Sequence[Source]) -> None:
-        """Put every source's rows into one ``raw`` table of text, in input order.
+    def load(self, sources: Sequence[Source], custom_events: Iterable[str] = ()) -> None:
+        """Read every source into ``loaded``: trimmed text, mapped values, parsed dates.
 
-        ``raw``'s row ids are the input order: sources are inserted one after the other
-        with insertion order preserved. A native CSV that DuckDB's reader refuses (ragged
-        rows, mixed line endings) is read by Python instead, with its messages.
+        Each source is inserted with a projection only (no join, no sort, so all cores
+        share the work) while insertion order is preserved: ``loaded``'s row ids are the
+        input order. (A row number from the reader, ``WITH ORDINALITY``, would run the
+        whole projection on one thread.) The view ``norm`` holds the non-blank rows, with
+        the row id as ``_rec``. A native CSV that DuckDB's reader refuses (ragged rows,
+        mixed line endings) is read by Python instead.
         """
         self._sources = list(sources)
+        self._check_date_formats()
+        self._maps = self._value_maps(custom_events)
         fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
-        self.con.execute(f"CREATE TABLE raw (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields})")
+        self.con.execute(
+            f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields}, "
+            "day DATE, _hash UBIGINT)"
+        )
         self.con.execute("SET preserve_insertion_order = true")
         for number, source in enumerate(self._sources):
             if isinstance(source.native, NativeParquet):
-                self._load_parquet(number, source.name, source.native, source.constants)
+                self._load_parquet(number, source)
                 continue
             if source.native is not None:
                 try:
-                    self._load_native(number, source.native, source.constants)
+                    self._load_native(number, source)
                     continue
                 except duckdb.Error:
                     source = self._sources[number] = source.read_in_python()
             self._load_rows(number, source)
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(
+            "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded "
+            "WHERE NOT _blank"
+        )
         self._first = {
             int(src): int(first)
             for src, first in self.con.execute(
-                "SELECT _src, min(rowid) FROM raw GROUP BY _src"
+                "SELECT _src, min(rowid) FROM loaded GROUP BY _src"
             ).fetchall()
         }
 
-    @staticmethod
-    def _constants(constants: dict[str, str]) -> tuple[list[str], list[Any]]:
-        names = [name for name in RECORD_FIELDS if name in constants]
-        return [f"? AS {ident(name)}" for name in names], [constants[name] for name in names]
-
-    def _load_rows(self, number: int, source: Source) -> None:
-        columns: dict[str, list[Any]] = {"_line": source.lines}
-        types = {"_line": pa.int64()}
-        for name, values in source.columns.items():
-            columns[name] = values
-            types[name] = pa.string()
-        arrow = pa.table(
-            {key: pa.array(values, type=types[key]) for key, values in columns.items()}
-        )
-        self.con.register("_source", arrow)
-        selects, params = self._constants(source.constants)
-        names = ", ".join(["_line", *(ident(name) for name in source.columns), *selects])
-        self.con.execute(
-            f"INSERT INTO raw BY NAME SELECT ? AS _src, false AS _blank, {names} FROM _source",
-            [number, *params],
-        )
-        self.con.unregister("_source")
-
-    def _load_native(self, number: int, native: NativeCsv, constants: dict[str, str]) -> None:
-        columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
-        blank = " AND ".join(f"COALESCE(trim(c{i}), '') = ''" for i in range(native.width))
-        mapped = [f"c{index} AS {ident(name)}" for name, index in native.resolved.items()]
-        selects, params = self._constants(constants)
-        self.con.execute(
-            f"""INSERT INTO raw BY NAME
-            SELECT ? AS _src, NULL::BIGINT AS _line, ({blank}) AS _blank,
-                   {", ".join([*mapped, *selects])}
-            FROM read_csv(?, delim = ?, quote = '"', escape = '"', header = true,
-                          auto_detect = false, columns = {{{columns}}})""",
-            [number, *params, str(native.path), native.delimiter],
-        )
-
-    def _load_parquet(
-        self, number: int, name: str, native: NativeParquet, constants: dict[str, str]
-    ) -> None:
-        mapped = [
-            f"CAST({ident(column)} AS VARCHAR) AS {ident(field)}"
-            for field, column in native.resolved.items()
-        ]
-        selects, params = self._constants(constants)
-        try:
-            self.con.execute(
-                f"""INSERT INTO raw BY NAME
-                SELECT ? AS _src, NULL::BIGINT AS _line, false AS _blank,
-                       {", ".join([*mapped, *selects])}
-                FROM read_parquet(?)""",
-                [number, *params, str(native.path)],
-            )
-        except duckdb.Error as exc:
-            raise InputError("bad_parquet", file=name, detail=str(exc).splitlines()[0]) from exc
-
-    # -- normalising and validating ------------------------------------------------------
-
-    def _value_maps(self, custom_events: Iterable[str]) -> None:
-        """``vmap``: per source and field, raw value (lower case) → canonical value."""
-        rows: dict[str, list[Any]] = {"src": [], "field": [], "raw": [], "canonical": []}
-        builtin: dict[str, dict[str, str]] = {}
-        for name, column in record_columns().items():
-            for canonical, aliases in column.values:
-                for raw in (canonical, *aliases):
-                    builtin.setdefault(name, {})[raw.lower()] = canonical
-        for event in custom_events:
-            builtin.setdefault("event", {})[event.lower()] = event
-        for number, source in enumerate(self._sources):
-            fields = set(builtin) | set(source.values)
-            for name in sorted(fields):
-                table = {**builtin.get(name, {}), **source.values.get(name, {})}
-                for raw, canonical in table.items():
-                    rows["src"].append(number)
-                    rows["field"].append(name)
-                    rows["raw"].append(raw)
-                    rows["canonical"].append(canonical)
-        types = {
-            "src": pa.int32(),
-            "field": pa.string(),
-            "raw": pa.string(),
-            "canonical": pa.string(),
-        }
-        self._table("vmap", rows, types)
-        self._mapped_fields = sorted(set(rows["field"]))
-
-    def normalise(self, custom_events: Iterable[str]) -> None:
-        """``norm``: trimmed text, mapped values, parsed dates (NULL where unparseable)."""
-        self._value_maps(custom_events)
-        selects = ["r._src", "r.rowid AS _rec", "r._line"]
-        joins: list[str] = []
-        for name in RECORD_FIELDS:
-            trimmed = f"NULLIF({_trim('r.' + ident(name))}, '')"
-            if name in self._mapped_fields:
-                alias = ident(f"m_{name}")
-                joins.append(
-                    f"LEFT JOIN vmap {alias} ON {alias}.src = r._src AND {alias}.field = "
-                    f"'{name}' AND {alias}.raw = lower({trimmed})"
-                )
-                selects.append(f"{trimmed} AS {ident(name + '_raw')}")
-                selects.append(f"COALESCE({alias}.canonical, {trimmed}) AS {ident(name)}")
-            else:
-                selects.append(f"{trimmed} AS {ident(name)}")
-        params: list[Any] = []
-        cases = []
+    def _check_date_formats(self) -> None:
         for source in self._sources:
             if source.date_format:
                 try:
@@ -282,20 +176,139 @@ class Engine:
                     raise InputError(
                         "bad_date_format", file=source.name, format=source.date_format
                     ) from None
-        for number, source in enumerate(self._sources):
-            if source.date_format:
-                cases.append(f"WHEN {number} THEN try_strptime({_trim('r.date')}, ?)")
-                params.append(source.date_format)
-        default = f"try_strptime({_trim('r.date')}, ?)"
-        params.append(list(DATE_FORMATS))
-        parse = f"CASE r._src {' '.join(cases)} ELSE {default} END" if cases else default
-        selects.append(f"CAST({parse} AS DATE) AS day")
+
+    def _value_maps(self, custom_events: Iterable[str]) -> list[dict[str, dict[str, str]]]:
+        """Per source: field → {raw value (lower case) → canonical value}."""
+        builtin: dict[str, dict[str, str]] = {}
+        for name, column in record_columns().items():
+            for canonical, aliases in column.values:
+                for raw in (canonical, *aliases):
+                    builtin.setdefault(name, {})[raw.lower()] = canonical
+        for event in custom_events:
+            builtin.setdefault("event", {})[event.lower()] = event
+        return [
+            {
+                name: {**builtin.get(name, {}), **source.values.get(name, {})}
+                for name in sorted(set(builtin) | set(source.values))
+            }
+            for source in self._sources
+        ]
+
+    def _insert(
+        self,
+        number: int,
+        relation: str,
+        relation_params: list[Any],
+        columns: dict[str, str],
+        line: str = "NULL",
+        blank: Sequence[str] | None = None,
+        spaces_only: bool = False,
+    ) -> None:
+        """Insert one source's rows into ``loaded``, normalised on the way.
+
+        ``columns`` maps each field the source has to its SQL expression over ``relation``;
+        the source's constants fill fields it lacks. With ``blank`` (the file's other
+        columns), a row whose fields and other columns are all empty is blank, left out
+        as an empty line is; without, no row is. ``spaces_only``: no value can hold a tab
+        or a line break, so DuckDB's trim() (Unicode spaces) is enough.
+        """
+        source = self._sources[number]
+        mapping = self._maps[number]
+
+        def trim(expression: str) -> str:
+            return f"trim({expression})" if spaces_only else f"trim({expression}, '{BLANKS}')"
+
+        inner = ["? AS _src", f"{line} AS _line"]
+        inner_params: list[Any] = [number]
+        for name in RECORD_FIELDS:
+            if name in columns:
+                inner.append(f"NULLIF({trim(columns[name])}, '') AS {ident(name)}")
+            elif name in source.constants:
+                inner.append(f"NULLIF({trim('?')}, '') AS {ident(name)}")
+                inner_params.append(source.constants[name])
+            else:
+                inner.append(f"NULL::VARCHAR AS {ident(name)}")
+        empty = ["false"]
+        if blank is not None:
+            inner += [f"NULLIF({trim(e)}, '') AS _extra{i}" for i, e in enumerate(blank)]
+            empty = [f"{ident(name)} IS NULL" for name in columns]
+            empty += [f"_extra{i} IS NULL" for i in range(len(blank))]
+        outer = ["_src", "_line", f"({' AND '.join(empty)}) AS _blank"]
+        outer_params: list[Any] = []
+        for name in RECORD_FIELDS:
+            pairs = mapping.get(name)
+            if pairs:
+                whens = " ".join("WHEN ? THEN ?" for _ in pairs)
+                outer.append(
+                    f"CASE lower({ident(name)}) {whens} ELSE {ident(name)} END AS {ident(name)}"
+                )
+                outer_params += [value for pair in pairs.items() for value in pair]
+            else:
+                outer.append(ident(name))
+        if source.date_format:
+            outer.append("CAST(try_strptime(date, ?) AS DATE) AS day")
+            outer_params.append(source.date_format)
+        else:
+            # the first format alone is cheap and reads nearly every date; the list only
+            # what it leaves (the result is the same: it is the list's first format)
+            outer.append(
+                "CAST(COALESCE(try_strptime(date, ?), try_strptime(date, ?)) AS DATE) AS day"
+            )
+            outer_params += [DATE_FORMATS[0], list(DATE_FORMATS)]
+        fields = ", ".join(ident(name) for name in RECORD_FIELDS)
         self.con.execute(
-            f"CREATE TABLE norm AS SELECT {', '.join(selects)} FROM raw r {' '.join(joins)} "
-            "WHERE NOT r._blank",
-            params,
+            f"INSERT INTO loaded BY NAME SELECT *, hash({fields}) AS _hash FROM "
+            f"(SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation}))",
+            [*outer_params, *inner_params, *relation_params],
         )
-        self.con.execute("DROP TABLE raw")
+
+    def _load_rows(self, number: int, source: Source) -> None:
+        import pyarrow as pa  # only for logs read by Python (spreadsheets, YAML, GB18030)
+
+        arrow = pa.table(
+            {
+                "_line": pa.array(source.lines, type=pa.int64()),
+                **{
+                    name: pa.array(values, type=pa.string())
+                    for name, values in source.columns.items()
+                },
+            }
+        )
+        self.con.register("_source", arrow)
+        try:
+            columns = {name: f"_source.{ident(name)}" for name in source.columns}
+            self._insert(number, "_source", [], columns, line="_line")
+        finally:
+            self.con.unregister("_source")
+
+    def _load_native(self, number: int, source: Source) -> None:
+        native = source.native
+        assert isinstance(native, NativeCsv)
+        types = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
+        columns = {name: f"c{index}" for name, index in native.resolved.items()}
+        used = set(native.resolved.values())
+        self._insert(
+            number,
+            f"read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, "
+            f"auto_detect = false, columns = {{{types}}})",
+            [str(native.path), native.delimiter],
+            columns,
+            blank=[f"c{index}" for index in range(native.width) if index not in used],
+            spaces_only=spaces_only(native),
+        )
+
+    def _load_parquet(self, number: int, source: Source) -> None:
+        native = source.native
+        assert isinstance(native, NativeParquet)
+        columns = {
+            name: f"CAST({ident(column)} AS VARCHAR)" for name, column in native.resolved.items()
+        }
+        try:
+            self._insert(number, "read_parquet(?)", [str(native.path)], columns)
+        except duckdb.Error as exc:
+            raise InputError(
+                "bad_parquet", file=source.name, detail=str(exc).splitlines()[0]
+            ) from exc
 
     def ambiguous_dates(self) -> list[tuple[int, int, str, int, int]]:
         """Sources without a ``date_format`` whose dates read as D/M/Y or M/D/Y.
@@ -339,8 +352,10 @@ class Engine:
         classes = [lists.classify(value) for value in values]
         self._table(
             "answer_class",
-            {"raw": values, "cls": [None if c is None else c.value for c in classes]},
-            {"raw": pa.string(), "cls": pa.string()},
+            {
+                "raw": ("VARCHAR", values),
+                "cls": ("VARCHAR", [None if c is None else c.value for c in classes]),
+            },
         )
 
     def map_communities(self, communities: Sequence[CommunityKey]) -> None:
@@ -355,7 +370,7 @@ class Engine:
                 seen.add(key)
                 keys["key"].append(key)
                 keys["id"].append(community_id)
-        self._table("cmap", keys, {"key": pa.string(), "id": pa.string()})
+        self._table("cmap", {"key": ("VARCHAR", keys["key"]), "id": ("VARCHAR", keys["id"])})
 
     def _check_queries(
         self, window: tuple[dt.date, dt.date], community_required: bool
@@ -376,13 +391,20 @@ class Engine:
                 extra = []
                 if column.only_on_event:
                     only, extra = "event = ?", [column.only_on_event]
-                raw = ident(name + "_raw")
-                queries.append(
-                    base.format(value=raw)
-                    + f"{raw} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vmap v WHERE "
-                    f"v.src = norm._src AND v.field = ? AND v.raw = lower({raw})) AND {only}"
+                # a value the map does not know is left as it was, so it is not one of
+                # the map's canonical values
+                value = ident(name)
+                known = " ".join(
+                    f"WHEN {number} THEN list_contains(?::VARCHAR[], {value})"
+                    for number in range(len(self._sources))
                 )
-                params += [name, "bad_value", name, *extra]
+                queries.append(
+                    base.format(value=value)
+                    + f"{value} IS NOT NULL AND NOT (CASE _src {known} END) AND {only}"
+                )
+                params += [name, "bad_value"]
+                params += [sorted(set(m.get(name, {}).values())) for m in self._maps]
+                params += extra
         queries.append(base.format(value="date") + "date IS NOT NULL AND day IS NULL")
         params += ["date", "bad_date"]
         queries.append(base.format(value="date") + "day IS NOT NULL AND (day < ? OR day > ?)")
@@ -439,17 +461,17 @@ class Engine:
         """
         fields = ", ".join(ident(name) for name in RECORD_FIELDS)
         base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, NULL AS other "
-        # Rows are first grouped by a hash of their fields (one integer: cheap); only the
-        # rows whose hash repeats are then compared field by field, so a hash collision
-        # never makes a duplicate.
+        # Rows are first grouped by the hash of their fields computed on loading (one
+        # integer: cheap); only the rows whose hash repeats are then compared field by
+        # field, so a hash collision never makes a duplicate.
         queries = [
             f"""SELECT _src, _rec, _line, '' AS col, NULL AS value,
                        'duplicate_row' AS kind, first AS other
             FROM (
                 SELECT _src, _rec, _line,
                        first_value(_rec) OVER (PARTITION BY {fields} ORDER BY _rec) AS first
-                FROM norm WHERE hash({fields}) IN (
-                    SELECT hash({fields}) FROM norm GROUP BY 1 HAVING count(*) > 1
+                FROM norm WHERE _hash IN (
+                    SELECT _hash FROM norm GROUP BY 1 HAVING count(*) > 1
                 )
             ) WHERE _rec <> first""",
             base.format(value="date") + "FROM norm WHERE day > ?",
@@ -540,15 +562,13 @@ class Engine:
         if any_error and any_error[0]:
             valid = "NOT EXISTS (SELECT 1 FROM problems p WHERE p._rec = n._rec)"
         # seq orders records by day, then input order (ties: the later row wins), without
-        # sorting: days since 1970 in the high digits, the input order in the low ones.
+        # sorting: days since 1970 in the high digits, the input order in the low ones
+        # (a BIGINT holds it: 2.9 million days to the year 9999, times 10^12 rows).
         self.con.execute(
             f"""CREATE TABLE recs AS
-            SELECT COALESCE(c.id, ?) AS community, n.day AS day, {fields}, a.cls AS answer,
-                   n._rec AS rec,
-                   date_diff('day', DATE '1970-01-01', n.day)::HUGEINT * 1000000000000
-                       + n._rec AS seq
+            SELECT COALESCE(c.id, ?) AS community, n.day AS day, {fields}, n._rec AS rec,
+                   date_diff('day', DATE '1970-01-01', n.day) * 1000000000000 + n._rec AS seq
             FROM norm n LEFT JOIN cmap c ON c.key = n.community
-            LEFT JOIN answer_class a ON n.event = 'survey' AND a.raw = n.status
             WHERE {valid} {as_of_clause}""",
             rec_params,
         )
@@ -578,21 +598,27 @@ class Engine:
         """``periods``, ``rp`` (records joined to the period holding their day), ``needs``
         and ``respondents``; ``brk`` is the breakdown value (``--by``), or '' for none.
 
+        Each distinct day of the records is given its period first (``pdays``: a few
+        hundred rows), so that records join their period on equality, not on a range.
         A need's breakdown value is that of its first row (where it was raised).
         """
         self._table(
             "periods",
             {
-                "period": [p.label for p in periods],
-                "pstart": [p.start for p in periods],
-                "pend": [p.end for p in periods],
+                "period": ("VARCHAR", [p.label for p in periods]),
+                "pstart": ("DATE", [p.start for p in periods]),
+                "pend": ("DATE", [p.end for p in periods]),
             },
-            {"period": pa.string(), "pstart": pa.date32(), "pend": pa.date32()},
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TABLE pdays AS
+            SELECT d.day, p.period FROM (SELECT DISTINCT day FROM recs) d
+            JOIN periods p ON d.day BETWEEN p.pstart AND p.pend"""
         )
         brk = "''" if by is None else f"COALESCE(r.{ident(by)}, '')"
         self.con.execute(
             f"CREATE OR REPLACE VIEW rp AS SELECT p.period, {brk} AS brk, r.* FROM recs r "
-            "JOIN periods p ON r.day BETWEEN p.pstart AND p.pend"
+            "JOIN pdays p ON p.day = r.day"
         )
         self.con.execute(
             f"""CREATE OR REPLACE TABLE needs AS
@@ -601,13 +627,14 @@ class Engine:
                        min_by({brk}, seq) AS brk
                 FROM recs r WHERE event = 'need'
                 GROUP BY community, COALESCE('t' || ticket, 'r' || rec::VARCHAR)
-            ) n JOIN periods p ON n.first_day BETWEEN p.pstart AND p.pend"""
+            ) n JOIN pdays p ON p.day = n.first_day"""
         )
         self.con.execute(
             """CREATE OR REPLACE TABLE respondents AS
-            SELECT community, period, brk, party, id, max_by(answer, seq) AS answer
-            FROM rp WHERE event = 'survey' AND answer <> ?
-            GROUP BY community, period, brk, party, id""",
+            SELECT r.community, r.period, r.brk, r.party, r.id, max_by(a.cls, r.seq) AS answer
+            FROM rp r JOIN answer_class a ON a.raw = r.status
+            WHERE r.event = 'survey' AND a.cls <> ?
+            GROUP BY r.community, r.period, r.brk, r.party, r.id""",
             [Answer.EXCLUDED.value],
         )
 

@@ -424,9 +424,8 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     options.stage("read")
     sources = read_logs(options, inputs)
     config = inputs.config
-    engine.load(sources)
+    engine.load(sources, custom_events(inputs.indicators))
     options.stage("check")
-    engine.normalise(custom_events(inputs.indicators))
     ambiguous = [
         ambiguous_date_problem(engine.sources[src], line, value, first, second)
         for src, line, value, first, second in engine.ambiguous_dates()

@@ -10,8 +10,9 @@ import codecs
 import csv
 import datetime as dt
 import io
+import mmap
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -104,13 +105,92 @@ class Source:
         return self._found.get(position)
 
 
+def spaces_only(native: NativeCsv) -> bool:
+    """Whether no value of a native CSV can hold a tab or a line break.
+
+    True when the file has no quote (so no field spans lines or hides a separator) and no
+    tab unless tab is the separator (the engine's reader ends records at every CR or LF
+    outside quotes); then the engine trims values of spaces only, which is three times
+    cheaper. The file is searched through a memory map, without a copy.
+    """
+    with native.path.open("rb") as handle:
+        if native.path.stat().st_size == 0:
+            return True
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data.find(b'"') >= 0:
+                return False
+            return native.delimiter == "\t" or data.find(b"\t") < 0
+
+
 def _native_lines(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
     """The first lines of the records at ``wanted`` positions of a native CSV, counted as the
     engine's reader counts them (empty lines are no records, lines of empty fields are).
 
     The file is streamed and left once the last wanted record is passed, so a problem in a
-    10-million-row log costs neither a second copy of it in memory nor a full pass.
+    10-million-row log costs neither a second copy of it in memory nor a full pass. Lines
+    are counted on bytes while every line holds an even number of quotes (no field spans
+    lines: a record is a line); otherwise the csv module reads the file again.
     """
+    found = _lines_by_bytes(native.path, wanted)
+    return found if found is not None else _lines_by_csv(native, encoding, wanted)
+
+
+def _lines_by_bytes(path: Path, wanted: set[int], block: int = 1 << 24) -> dict[int, int] | None:
+    """:func:`_native_lines` for files whose records are single lines; None when one is not."""
+    found: dict[int, int] = {}
+    last = max(wanted)
+    position = -1  # of the last record seen
+    line = 0  # physical lines passed, the header included
+    header = True
+    with path.open("rb") as handle:
+        carry = b""
+        while position < last:
+            chunk = handle.read(block)
+            data = carry + chunk
+            if chunk:  # keep the part after the last LF: a line (or a CR LF) may go on
+                cut = data.rfind(b"\n") + 1
+                data, carry = data[:cut], data[cut:]
+            if not data:
+                if chunk:
+                    continue  # no whole line yet
+                break
+            if header:
+                header = False
+                end = data.find(b"\n") + 1 or len(data)
+                if b'"' in data[:end]:
+                    return None
+                data = data[end:]
+                line += 1
+            if _one_record_per_line(data):
+                count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+                records: Sequence[int] = range(count)  # the n-th record is the n-th line
+            else:
+                lines = data.splitlines()
+                if b'"' in data and any(text.count(b'"') % 2 for text in lines):
+                    return None
+                count = len(lines)
+                records = [index for index, text in enumerate(lines) if text]
+            for index in sorted(p for p in wanted if position < p <= position + len(records)):
+                found[index] = line + records[index - position - 1] + 1
+            position += len(records)
+            line += count
+            if not chunk:
+                break
+    return found
+
+
+def _one_record_per_line(data: bytes) -> bool:
+    """Whether every line of ``data`` (whole lines, LF or CR LF ends) is one record: no
+    quote, no empty line, no lone CR. Checked with byte searches only."""
+    if b'"' in data or data.startswith((b"\n", b"\r\n")):
+        return False
+    if b"\n\n" in data or b"\n\r\n" in data:
+        return False
+    return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+
+
+def _lines_by_csv(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
+    """:func:`_native_lines` through the csv module (records may span lines)."""
     found: dict[int, int] = {}
     last = max(wanted)
     with native.path.open("rb") as raw:
