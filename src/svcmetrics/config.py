@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from svcmetrics.errors import ConfigError, Problem
 from svcmetrics.models import Config, Profile
-from svcmetrics.readers import parse_yaml
+from svcmetrics.readers import SAFE_LOADER, parse_yaml
 
 DEFAULT_CONFIG = "svcmetrics.yaml"
 
@@ -131,7 +131,7 @@ def validation_problems(
     return problems
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(SAFE_LOADER):  # type: ignore[valid-type,misc]
     """Safe loading (no tags run), except that a number written with a leading zero stays
     text: ``id: 0101`` is the id 0101, not the octal number 65."""
 

@@ -160,12 +160,12 @@ class Engine:
             "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded "
             "WHERE NOT _blank"
         )
-        self._first = {
-            int(src): int(first)
-            for src, first in self.con.execute(
-                "SELECT _src, min(rowid) FROM loaded GROUP BY _src"
-            ).fetchall()
-        }
+        self._first = {}
+        for src, first, count in self.con.execute(
+            "SELECT _src, min(rowid), count(*) FROM loaded GROUP BY _src"
+        ).fetchall():
+            self._first[int(src)] = int(first)
+            self._sources[int(src)].records = int(count)
 
     def _check_date_formats(self) -> None:
         for source in self._sources:
@@ -372,20 +372,20 @@ class Engine:
                 keys["id"].append(community_id)
         self._table("cmap", {"key": ("VARCHAR", keys["key"]), "id": ("VARCHAR", keys["id"])})
 
-    def _check_queries(
+    def _checks(
         self, window: tuple[dt.date, dt.date], community_required: bool
-    ) -> tuple[list[str], list[Any]]:
-        queries: list[str] = []
-        params: list[Any] = []
-        base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind FROM norm WHERE "
+    ) -> list[tuple[str, str, str, str, list[Any]]]:
+        """Every check of a row: (field, value shown, kind, SQL condition, its parameters)."""
+        checks: list[tuple[str, str, str, str, list[Any]]] = []
         for name, column in record_columns().items():
             required = column.required
             if name == "community" and community_required:
                 required = Required()
             if required is not None:
                 condition, extra = _required_condition(required)
-                queries.append(base.format(value="NULL") + f"{ident(name)} IS NULL AND {condition}")
-                params += [name, "missing_value", *extra]
+                checks.append(
+                    (name, "NULL", "missing_value", f"{ident(name)} IS NULL AND {condition}", extra)
+                )
             if column.values:
                 only = "TRUE"
                 extra = []
@@ -398,30 +398,54 @@ class Engine:
                     f"WHEN {number} THEN list_contains(?::VARCHAR[], {value})"
                     for number in range(len(self._sources))
                 )
-                queries.append(
-                    base.format(value=value)
-                    + f"{value} IS NOT NULL AND NOT (CASE _src {known} END) AND {only}"
+                targets = [sorted(set(m.get(name, {}).values())) for m in self._maps]
+                checks.append(
+                    (
+                        name,
+                        value,
+                        "bad_value",
+                        f"{value} IS NOT NULL AND NOT (CASE _src {known} END) AND {only}",
+                        [*targets, *extra],
+                    )
                 )
-                params += [name, "bad_value"]
-                params += [sorted(set(m.get(name, {}).values())) for m in self._maps]
-                params += extra
-        queries.append(base.format(value="date") + "date IS NOT NULL AND day IS NULL")
-        params += ["date", "bad_date"]
-        queries.append(base.format(value="date") + "day IS NOT NULL AND (day < ? OR day > ?)")
-        params += ["date", "date_out_of_range", window[0], window[1]]
-        queries.append(
-            base.format(value="community")
-            + "community IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cmap c WHERE c.key = "
-            "norm.community)"
-        )
-        params += ["community", "unknown_community"]
-        queries.append(
-            base.format(value="status")
-            + "event = 'survey' AND status IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-            "answer_class a WHERE a.raw = norm.status AND a.cls IS NOT NULL)"
-        )
-        params += ["status", "bad_answer"]
-        return queries, params
+        checks += [
+            ("date", "date", "bad_date", "date IS NOT NULL AND day IS NULL", []),
+            (
+                "date",
+                "date",
+                "date_out_of_range",
+                "day IS NOT NULL AND (day < ? OR day > ?)",
+                [window[0], window[1]],
+            ),
+            (
+                "community",
+                "community",
+                "unknown_community",
+                "community IS NOT NULL AND community NOT IN (SELECT key FROM cmap)",
+                [],
+            ),
+            (
+                "status",
+                "status",
+                "bad_answer",
+                "event = 'survey' AND status IS NOT NULL AND status NOT IN "
+                "(SELECT raw FROM answer_class WHERE cls IS NOT NULL)",
+                [],
+            ),
+        ]
+        return checks
+
+    def _find_problems(self, window: tuple[dt.date, dt.date], community_required: bool) -> None:
+        """``problems``: one row per invalid cell (one query per check, in one statement)."""
+        queries = []
+        params: list[Any] = []
+        for name, value, kind, condition, extra in self._checks(window, community_required):
+            queries.append(
+                f"SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, "
+                f"NULL::BIGINT AS other FROM norm WHERE {condition}"
+            )
+            params += [name, kind, *extra]
+        self.con.execute(f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params)
 
     def _problem(
         self,
@@ -529,13 +553,7 @@ class Engine:
         ``single`` is the id every row belongs to when there is only one community.
         ``limit`` caps how many problems of each kind are listed (all are counted).
         """
-        queries, params = self._check_queries(window, community_required)
-        self.con.execute(
-            "CREATE TABLE problems AS SELECT *, NULL::BIGINT AS other FROM ("
-            + " UNION ALL ".join(f"({q})" for q in queries)
-            + ")",
-            params,
-        )
+        self._find_problems(window, community_required)
         queries, params = self._warning_queries(today)
         self.con.execute(
             "CREATE TABLE warnings AS " + " UNION ALL ".join(f"({q})" for q in queries), params
@@ -550,27 +568,30 @@ class Engine:
                 "SELECT kind FROM warnings) GROUP BY kind ORDER BY kind"
             ).fetchall()
         }
-        as_of_clause = "AND n.day <= ?" if as_of else ""
-        rec_params: list[Any] = [single]
+        # records are a view, not a copy: each count reads only the columns it needs, and
+        # the joins to communities and periods are on a few hundred keys
+        self._table("single", {"id": ("VARCHAR", [single])})
+        valid = ["NOT n._blank"]
+        any_error = self.con.execute("SELECT count(*) > 0 FROM problems").fetchone()
+        if any_error and any_error[0]:
+            self.con.execute("CREATE TABLE bad AS SELECT DISTINCT _rec FROM problems")
+            valid.append("n._rec NOT IN (SELECT _rec FROM bad)")
         if as_of:
-            rec_params.append(as_of)
+            valid.append(f"n.day <= DATE '{as_of.isoformat()}'")  # a date, not user text
         fields = ", ".join(
             f"n.{ident(name)}" for name in RECORD_FIELDS if name not in ("date", "community")
         )
-        any_error = self.con.execute("SELECT count(*) > 0 FROM problems").fetchone()
-        valid = "TRUE"
-        if any_error and any_error[0]:
-            valid = "NOT EXISTS (SELECT 1 FROM problems p WHERE p._rec = n._rec)"
         # seq orders records by day, then input order (ties: the later row wins), without
         # sorting: days since 1970 in the high digits, the input order in the low ones
         # (a BIGINT holds it: 2.9 million days to the year 9999, times 10^12 rows).
         self.con.execute(
-            f"""CREATE TABLE recs AS
-            SELECT COALESCE(c.id, ?) AS community, n.day AS day, {fields}, n._rec AS rec,
+            f"""CREATE VIEW recs AS
+            SELECT COALESCE(c.id, (SELECT id FROM single)) AS community, n.day AS day,
+                   {fields}, n._rec AS rec,
                    date_diff('day', DATE '1970-01-01', n.day) * 1000000000000 + n._rec AS seq
-            FROM norm n LEFT JOIN cmap c ON c.key = n.community
-            WHERE {valid} {as_of_clause}""",
-            rec_params,
+            FROM (SELECT rowid AS _rec, * FROM loaded) n
+            LEFT JOIN cmap c ON c.key = n.community
+            WHERE {" AND ".join(valid)}"""
         )
         first, last, rows = self.con.execute(
             "SELECT min(day), max(day), count(*) FROM recs"

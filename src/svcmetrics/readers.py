@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import mmap
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -78,8 +79,11 @@ class Source:
     """Fields the file lacks, the same on every row (added by the engine)."""
     native: NativeCsv | NativeParquet | None = None
     mapping: Mapping | None = None
+    records: int | None = None
+    """How many records the engine read from a native CSV (blank ones included)."""
     _found: dict[int, int] = field(default_factory=dict, repr=False)
     """Lines of native records looked up so far (position → line)."""
+    _one_per_line: bool | None = field(default=None, repr=False)
 
     def read_in_python(self) -> Source:
         """The same file read by Python's csv module (when the engine's reader refuses it)."""
@@ -92,7 +96,13 @@ class Source:
     def find_lines(self, positions: Iterable[int]) -> None:
         """Look up, in one pass over a native CSV, the lines of the records at ``positions``."""
         wanted = {p for p in positions if p >= 0 and p not in self._found}
-        if isinstance(self.native, NativeCsv) and wanted:
+        if not isinstance(self.native, NativeCsv) or not wanted:
+            return
+        if self._one_per_line is None and self.records is not None:
+            self._one_per_line = _lines_are_records(self.native.path, self.records)
+        if self._one_per_line:
+            self._found.update({p: p + 2 for p in wanted if p < (self.records or 0)})
+        else:
             self._found.update(_native_lines(self.native, self.encoding, wanted))
 
     def line_at(self, position: int) -> int | None:
@@ -120,6 +130,32 @@ def spaces_only(native: NativeCsv) -> bool:
             if data.find(b'"') >= 0:
                 return False
             return native.delimiter == "\t" or data.find(b"\t") < 0
+
+
+def _lines_are_records(path: Path, records: int, block: int = 1 << 24) -> bool:
+    """Whether every line after the header of a native CSV is one record.
+
+    So it is when the file has as many lines as the engine read records, plus the header,
+    and no carriage return that ends no line feed: a field spanning lines or an empty
+    line would add a line without a record. Lines are counted on bytes, a block at a time.
+    """
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            if last == b"\r" and not chunk.startswith(b"\n"):
+                return False
+            lone = _LONE_CR.search(chunk) if b"\r" in chunk else None
+            if lone is not None and lone.start() < len(chunk) - 1:
+                return False  # (a CR ending the block may meet its LF in the next one)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last == b"\r":
+        return False
+    return lines + (last != b"\n") == records + 1
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _native_lines(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
@@ -449,6 +485,10 @@ def _scalar(node: yaml.Node, name: str) -> str | None:
     return value
 
 
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, parsing in C (libyaml) where PyYAML was built with it: ten times
+faster than the pure-Python parser, with the same nodes, marks and errors."""
+
 MAX_YAML_BYTES = 50 * 2**20
 """YAML logs above 50 MB are refused: YAML is read whole; CSV and Parquet stream."""
 MAX_YAML_ALIASES = 1000
@@ -462,7 +502,7 @@ def guard_yaml(text: str, name: str, error: type[InputError] = InputError) -> No
     if "*" in text:
         aliases = 0
         try:
-            for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            for event in yaml.parse(text, Loader=SAFE_LOADER):
                 if isinstance(event, yaml.AliasEvent):
                     aliases += 1
                     if aliases > MAX_YAML_ALIASES:
@@ -479,6 +519,8 @@ def parse_yaml(
     try:
         return parse(text)
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's limit: 1000
+            raise error("yaml_too_deep", file=name) from None
         mark = getattr(exc, "problem_mark", None)
         raise error(
             "bad_yaml", file=name, line=mark.line + 1 if mark else None, detail=str(exc)
@@ -496,7 +538,7 @@ def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping)
     The text is composed, not constructed: scalars stay text (``no`` stays ``no``, ``0123``
     stays ``0123``), tags are never executed, and every record keeps its line.
     """
-    root = parse_yaml(text, name, lambda text: yaml.compose(text, Loader=yaml.SafeLoader))
+    root = parse_yaml(text, name, lambda text: yaml.compose(text, Loader=SAFE_LOADER))
     if root is None:
         raise InputError("empty_file", file=name)
     if isinstance(root, yaml.MappingNode):

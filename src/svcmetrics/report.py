@@ -175,14 +175,13 @@ def build_results(
     breakdown: Sequence[str | None] = (None,),
 ) -> list[Result]:
     """Every unit × period × indicator (× breakdown value), in output order (spec 3.1)."""
+    by_community: dict[str, dict[tuple[str, str, str], Part]] = {}
+    for (community, *rest), part in parts.items():
+        by_community.setdefault(community, {})[rest[0], rest[1], rest[2]] = part
     by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {}
     for unit in units:
         if unit.level == "community":
-            by_unit[unit.id] = {
-                (period, indicator, value): part
-                for (community, period, indicator, value), part in parts.items()
-                if community == unit.id
-            }
+            by_unit[unit.id] = by_community.get(unit.id, {})
         else:
             by_unit[unit.id] = rollup(parts, unit.members)
     results: list[Result] = []
