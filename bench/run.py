@@ -30,7 +30,7 @@ import generate
 
 BENCH = Path(__file__).resolve().parent
 TIME = Path("/usr/bin/time")
-TOOLS = ("svcmetrics", "duckdb-sql", "pandas")
+TOOLS = ("svcmetrics", "svcmetrics-gb18030", "duckdb-sql", "pandas")
 Key = tuple[str, str, str]
 Numbers = tuple[str, str]
 
@@ -68,12 +68,23 @@ def svcmetrics_command(args: argparse.Namespace) -> list[str]:
     return [found] if found else [sys.executable, "-m", "svcmetrics"]
 
 
+def gb18030_copy(log: Path) -> Path:
+    """The log re-encoded in GB18030 (as Chinese ledgers often are), made once and cached."""
+    copy = log.with_name("log-gb18030.csv")
+    if not copy.exists() or copy.stat().st_mtime < log.stat().st_mtime:
+        with open(log, encoding="utf-8", newline="") as source:
+            with open(copy, "w", encoding="gb18030", newline="") as target:
+                while block := source.read(1 << 20):
+                    target.write(block)
+    return copy
+
+
 def commands(tool: str, log: Path, profile: Path, args: argparse.Namespace) -> list[str]:
-    if tool == "svcmetrics":
+    if tool.startswith("svcmetrics"):
         return [
             *svcmetrics_command(args),
             "compute",
-            str(log),
+            str(gb18030_copy(log) if tool == "svcmetrics-gb18030" else log),
             "--profile",
             str(profile),
             "--format",
@@ -124,7 +135,7 @@ def read_results(path: Path, tool: str) -> dict[Key, Numbers]:
     results: dict[Key, Numbers] = {}
     with open(path, encoding="utf-8-sig", newline="") as file:
         for row in csv.DictReader(file):
-            if tool == "svcmetrics" and row["level"] != "community":
+            if tool.startswith("svcmetrics") and row["level"] != "community":
                 continue
             key = (row["community"], row["period"], row["indicator"])
             results[key] = (row["numerator"], row["denominator"])

@@ -12,10 +12,12 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from svcmetrics.engine import SPACES
+from svcmetrics.errors import InputError
 from svcmetrics.models import Mapping
 from svcmetrics.pipeline import Options, check, run
 from svcmetrics.readers import (
@@ -99,7 +101,7 @@ def test_lines_on_bytes_equal_lines_of_the_csv_module(
         path = Path(folder) / "log.csv"
         path.write_bytes(text.encode())
         native = _native(path)
-        by_csv = _lines_by_csv(native, "utf-8", wanted)
+        by_csv = _lines_by_csv(native, wanted)
         by_bytes = _lines_by_bytes(path, wanted, block=block)
     assert set(by_csv) == wanted
     if by_bytes is not None:
@@ -206,3 +208,84 @@ def test_spaces_are_the_unicode_space_separators() -> None:
     assert sorted(SPACES) == [
         chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"
     ]
+
+
+# -- logs in other encodings -----------------------------------------------------------------
+
+ZH_HEADER = "日期,社区,类型,对象,编号,户号,状态,单号,服务项目\n"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    records=st.lists(_record, min_size=1, max_size=20),
+    encoding=st.sampled_from(["gb18030", "utf-16"]),
+)
+def test_logs_in_other_encodings_are_read_from_a_utf8_copy(
+    records: list[tuple[str, bool]], encoding: str
+) -> None:
+    """Same problems on the same lines as the UTF-8 file, the encoding reported, the input
+    untouched."""
+    text, bad_lines = _log(records, "\r\n")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "log.csv"
+        path.write_bytes(text.encode(encoding))
+        before = path.read_bytes()
+        spill = Path(folder) / "spill"
+        spill.mkdir()
+        source = read_log(str(path), Mapping(), spill=spill)
+        assert source.encoding == encoding
+        assert isinstance(source.native, NativeCsv) and source.native.transcoded
+        checked = check(Options(logs=(str(path),), today=TODAY))
+        assert [p.line for p in checked.problems if p.kind == "bad_value"] == bad_lines
+        assert path.read_bytes() == before
+
+
+def test_no_copy_is_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    path = tmp_path / "log.csv"
+    path.write_bytes((HEADER + "2026-10-03,c1,participate,resident,r1,,,,助老\n").encode("utf-16"))
+    report = run(Options(logs=(str(path),), today=TODAY))
+    assert report.meta["encodings"] == {str(path): "utf-16"}
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_chinese_ledger_in_gb18030_gives_the_results_of_its_utf8_twin(tmp_path: Path) -> None:
+    rows = [
+        "2026-10-03,c1,参与,居民,r1,,,,助老",
+        "2026-10-04,c1,需求,居民,r2,,处理中,N-1,助老",
+        "2026-10-05,c1,需求,居民,r2,,已解决,N-1,助老",
+        "2026-10-06,c1,满意度调查,居民,r3,,满意,,",
+    ]
+    text = ZH_HEADER + "\n".join(rows) + "\n"
+    results = []
+    for encoding in ("utf-8", "gb18030"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(text.encode(encoding))
+        report = run(Options(logs=(str(path),), today=TODAY))
+        results.append([(r.indicator, r.numerator, r.denominator) for r in report.results])
+    assert results[0] == results[1]
+    assert ("need_satisfaction", 1, 1) in results[0]
+
+
+def test_a_bad_byte_late_in_a_gb18030_log_is_reported(tmp_path: Path) -> None:
+    """The copy stops at the byte and the file is read whole, which says where it is."""
+    body = "".join(f"2026-10-03,c1,参与,居民,r{n},,,,助老\n" for n in range(20_000))
+    data = (ZH_HEADER + body).encode("gb18030") + b"\x80\x80\n"
+    path = tmp_path / "log.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as raised:
+        check(Options(logs=(str(path),), today=TODAY))
+    assert raised.value.key == "undecodable"
+    assert raised.value.params["offset"] == len(data) - 3
+
+
+def test_ragged_gb18030_log_falls_back_to_python_with_its_encoding(tmp_path: Path) -> None:
+    text = ZH_HEADER + "2026-10-03,c1,参与,居民,r1,,,,助老\n2026-10-04,c1,参与\n"
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode("gb18030"))
+    checked = check(Options(logs=(str(path),), today=TODAY))
+    assert checked.sources[0].encoding == "gb18030"
+    assert checked.sources[0].native is None  # read by Python after DuckDB refused it
+    assert {(p.kind, p.line) for p in checked.problems} >= {("missing_value", 3)}

@@ -12,6 +12,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -95,6 +96,11 @@ class Engine:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
         self._sources: list[Source] = []
+
+    @property
+    def workdir(self) -> Path:
+        """A private folder removed with the engine (DuckDB's spill files, UTF-8 copies)."""
+        return Path(self._tmp.name)
 
     @property
     def sources(self) -> list[Source]:

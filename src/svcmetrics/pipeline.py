@@ -172,15 +172,18 @@ def log_paths(
     return found
 
 
-def read_logs(options: Options, inputs: Inputs) -> list[Source]:
-    """Every log, read into canonical columns (nothing validated yet)."""
+def read_logs(options: Options, inputs: Inputs, spill: Path | None = None) -> list[Source]:
+    """Every log, read into canonical columns (nothing validated yet); logs in another
+    encoding than UTF-8 are copied as UTF-8 into ``spill``."""
     paths = log_paths(options, inputs.config, inputs.base)
     if not paths:
         raise UsageError("no_logs")
     sources: list[Source] = []
     for display, path, spec in paths:
         mapping = effective_mapping(inputs.config, spec)
-        source = read_log(STDIN if path is None else str(path), mapping, options.encoding)
+        source = read_log(
+            STDIN if path is None else str(path), mapping, options.encoding, spill=spill
+        )
         source.name = display
         sources.append(source)
     return sources
@@ -422,7 +425,7 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     today = options.today or dt.date.today()
     inputs = load_inputs(options)
     options.stage("read")
-    sources = read_logs(options, inputs)
+    sources = read_logs(options, inputs, engine.workdir)
     config = inputs.config
     engine.load(sources, custom_events(inputs.indicators))
     options.stage("check")

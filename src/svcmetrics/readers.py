@@ -13,6 +13,7 @@ import io
 import mmap
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,6 +52,8 @@ class NativeCsv:
     resolved: dict[str, int]
     detected: bool = True
     """The encoding was detected from the file's start, not given with ``--encoding``."""
+    transcoded: bool = False
+    """``path`` is a UTF-8 copy of a log in another encoding (the source's ``encoding``)."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,13 @@ class Source:
         if not isinstance(self.native, NativeCsv) or self.mapping is None:
             return self
         given = None if self.native.detected else self.encoding
+        if self.native.transcoded:
+            given = "utf-8"
         text, used = decode(_read_bytes(self.native.path, self.name), self.name, given)
-        return read_csv_text(text, self.name, used, self.mapping)
+        source = read_csv_text(text, self.name, used, self.mapping)
+        if self.native.transcoded:
+            source.encoding = self.encoding
+        return source
 
     def find_lines(self, positions: Iterable[int]) -> None:
         """Look up, in one pass over a native CSV, the lines of the records at ``positions``."""
@@ -103,7 +111,7 @@ class Source:
         if self._one_per_line:
             self._found.update({p: p + 2 for p in wanted if p < (self.records or 0)})
         else:
-            self._found.update(_native_lines(self.native, self.encoding, wanted))
+            self._found.update(_native_lines(self.native, wanted))
 
     def line_at(self, position: int) -> int | None:
         """The first line of the record at ``position`` (0-based, blank records included)."""
@@ -158,7 +166,7 @@ def _lines_are_records(path: Path, records: int, block: int = 1 << 24) -> bool:
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def _native_lines(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
+def _native_lines(native: NativeCsv, wanted: set[int]) -> dict[int, int]:
     """The first lines of the records at ``wanted`` positions of a native CSV, counted as the
     engine's reader counts them (empty lines are no records, lines of empty fields are).
 
@@ -168,7 +176,7 @@ def _native_lines(native: NativeCsv, encoding: str | None, wanted: set[int]) -> 
     lines: a record is a line); otherwise the csv module reads the file again.
     """
     found = _lines_by_bytes(native.path, wanted)
-    return found if found is not None else _lines_by_csv(native, encoding, wanted)
+    return found if found is not None else _lines_by_csv(native, wanted)
 
 
 def _lines_by_bytes(path: Path, wanted: set[int], block: int = 1 << 24) -> dict[int, int] | None:
@@ -225,12 +233,13 @@ def _one_record_per_line(data: bytes) -> bool:
     return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
 
 
-def _lines_by_csv(native: NativeCsv, encoding: str | None, wanted: set[int]) -> dict[int, int]:
+def _lines_by_csv(native: NativeCsv, wanted: set[int]) -> dict[int, int]:
     """:func:`_native_lines` through the csv module (records may span lines)."""
     found: dict[int, int] = {}
     last = max(wanted)
     with native.path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=encoding or "utf-8", errors="replace", newline="")
+        # a native file is UTF-8 (a log in another encoding is read from its UTF-8 copy)
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         reader = csv.reader(text, delimiter=native.delimiter)
         next(reader, None)
         position = -1
@@ -267,11 +276,12 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
                 ) from exc
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as utf8_error:
+    except UnicodeDecodeError:
         try:
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError as exc:
-            raise InputError("undecodable", file=name, offset=utf8_error.start) from exc
+            # where GB18030 stops: in a Chinese ledger, UTF-8 stops at the first character
+            raise InputError("undecodable", file=name, offset=exc.start) from exc
 
 
 def effective_mapping(top: Mapping, spec: LogSpec | None) -> Mapping:
@@ -436,6 +446,47 @@ def _utf8_head(file: Path) -> tuple[str, str] | None:
     except UnicodeDecodeError:
         return None
     return text, encoding
+
+
+def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, str, str] | None:
+    """A copy in UTF-8, in ``folder``, of a CSV log in another encoding: (the copy, its
+    start, the encoding read).
+
+    The encoding is ``encoding``, else the one its BOM names, else GB18030 (spec 4: the
+    file is not UTF-8 from its start). The file is decoded strictly, a megabyte at a time,
+    so a 10-million-row GBK ledger needs no more memory than a UTF-8 one. None when it
+    cannot be read so (a byte the encoding refuses, a NUL, an unknown encoding): the whole
+    file is then read by Python, which says why.
+    """
+    try:
+        handle = file.open("rb")
+    except OSError:
+        return None
+    with handle:
+        chunk = handle.read(HEAD_BYTES)
+        codec = encoding or next((c for bom, c in _BOMS if chunk.startswith(bom)), "gb18030")
+        try:
+            decoder = codecs.getincrementaldecoder(codec)()
+        except LookupError:
+            return None
+        descriptor, name = tempfile.mkstemp(suffix=".csv", dir=folder)
+        target = Path(name)
+        head = ""
+        try:
+            with open(descriptor, "w", encoding="utf-8", newline="") as out:
+                while True:
+                    text = decoder.decode(chunk, final=not chunk)
+                    if "\x00" in text:
+                        raise ValueError("NUL")
+                    head = head or text
+                    out.write(text)
+                    if not chunk:
+                        break
+                    chunk = handle.read(1 << 20)
+        except (UnicodeError, ValueError, OSError):
+            target.unlink(missing_ok=True)
+            return None
+    return target, head, codec
 
 
 def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: Mapping) -> Source:
@@ -698,9 +749,17 @@ def _is_yaml(name: str, text: str) -> bool:
 
 
 def read_log(
-    path: str, mapping: Mapping, encoding: str | None = None, base: Path | None = None
+    path: str,
+    mapping: Mapping,
+    encoding: str | None = None,
+    base: Path | None = None,
+    spill: Path | None = None,
 ) -> Source:
-    """Read one log (a path, or ``-`` for standard input) into a :class:`Source`."""
+    """Read one log (a path, or ``-`` for standard input) into a :class:`Source`.
+
+    A CSV log in UTF-8 is left for the engine to scan; one in another encoding is first
+    copied as UTF-8 into the folder ``spill`` (when given), streaming, and scanned there.
+    """
     name = path
     if path == STDIN:
         data = sys.stdin.buffer.read()
@@ -712,14 +771,22 @@ def read_log(
         if file.suffix.lower() in EXCEL_SUFFIXES:
             headers, rows, lines = _excel_rows(file, name, sheet)
             return _build_source(name, None, headers, rows, lines, mapping)
-        plain = encoding in (None, "utf-8", "utf-8-sig") and not _is_yaml(name, "")
-        head = _utf8_head(file) if plain and file.is_file() else None
+        utf8 = encoding in (None, "utf-8", "utf-8-sig")
+        csv_file = not _is_yaml(name, "") and file.is_file()
+        head = _utf8_head(file) if utf8 and csv_file else None
+        scanned = file
+        if head is None and csv_file and spill is not None and not (encoding and utf8):
+            copied = _transcode(file, encoding, spill)
+            if copied is not None:
+                scanned, head = copied[0], (copied[1], copied[2])
         if head is not None and head[0].strip():
             first_line = head[0].split("\n", 1)[0]
             if '"' not in first_line:
-                source = _native_csv(file, head[0], name, head[1], mapping)
-                if encoding is not None and isinstance(source.native, NativeCsv):
-                    source.native = replace(source.native, detected=False)
+                source = _native_csv(scanned, head[0], name, head[1], mapping)
+                if isinstance(source.native, NativeCsv):
+                    source.native = replace(
+                        source.native, detected=encoding is None, transcoded=scanned != file
+                    )
                 return source
         data = _read_bytes(file, name)
     if not data.strip():
