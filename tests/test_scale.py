@@ -289,3 +289,28 @@ def test_ragged_gb18030_log_falls_back_to_python_with_its_encoding(tmp_path: Pat
     assert checked.sources[0].encoding == "gb18030"
     assert checked.sources[0].native is None  # read by Python after DuckDB refused it
     assert {(p.kind, p.line) for p in checked.problems} >= {("missing_value", 3)}
+
+
+# -- warnings in bulk ------------------------------------------------------------------------
+
+
+def test_compute_lists_the_first_warnings_of_each_kind_and_counts_them_all(
+    tmp_path: Path,
+) -> None:
+    """A log dated ahead of today has a future date on every row: all are counted, the
+    first 200 (in input order) are listed, with their lines."""
+    rows = [f"2026-10-{1 + n % 28:02d},c1,participate,resident,r{n},,,,助老" for n in range(50)]
+    rows += [f"2027-01-{1 + n % 28:02d},c1,participate,resident,f{n},,,,助老" for n in range(250)]
+    rows += ["2026-10-02,c1,participate,resident,1.2E+11,,,,助老"] * 3
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    report = run(Options(logs=(str(path),), today=TODAY))
+    assert report.totals["future_date"] == 250
+    assert report.totals["mangled_id"] == 3
+    assert report.totals["duplicate_row"] == 2
+    future = [p for p in report.problems if p.kind == "future_date"]
+    assert [p.line for p in future] == list(range(52, 252))
+    mangled = [p for p in report.problems if p.kind == "mangled_id"]
+    assert [(p.line, p.value) for p in mangled] == [(n, "1.2E+11") for n in (302, 303, 304)]
+    checked = check(Options(logs=(str(path),), today=TODAY))  # validate lists them all
+    assert len([p for p in checked.problems if p.kind == "future_date"]) == 250

@@ -483,36 +483,69 @@ class Engine:
             line = source.line_at(rec - self._first.get(src, 0))
         return f"{source.name}:{line}"
 
-    def _warning_queries(self, today: dt.date) -> tuple[list[str], list[Any]]:
-        """What is suspicious but not invalid: duplicates, future dates, ids Excel mangled.
+    def _find_warnings(self, today: dt.date, limit: int | None) -> dict[str, int]:
+        """``warnings``: what is suspicious but not invalid (duplicates, future dates, ids
+        Excel mangled), the first ``limit`` of each kind (all without a limit); returns
+        how many there are of each kind.
 
-        Each query gives the problem columns plus ``other``: for a duplicate, the input
-        order of the row it repeats.
+        A duplicate's ``other`` is the input order of the row it repeats. The other kinds
+        are counted in one scan and only their first rows are kept: a log dated ahead
+        of today may have millions of them.
         """
         fields = ", ".join(ident(name) for name in RECORD_FIELDS)
-        base = "SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, NULL AS other "
         # Rows are first grouped by the hash of their fields computed on loading (one
         # integer: cheap); only the rows whose hash repeats are then compared field by
         # field, so a hash collision never makes a duplicate.
-        queries = [
-            f"""SELECT _src, _rec, _line, '' AS col, NULL AS value,
-                       'duplicate_row' AS kind, first AS other
+        self.con.execute(
+            f"""CREATE TABLE duplicates AS
+            SELECT _src, _rec, _line, '' AS col, NULL::VARCHAR AS value,
+                   'duplicate_row' AS kind, first AS other
             FROM (
                 SELECT _src, _rec, _line,
                        first_value(_rec) OVER (PARTITION BY {fields} ORDER BY _rec) AS first
                 FROM norm WHERE _hash IN (
                     SELECT _hash FROM norm GROUP BY 1 HAVING count(*) > 1
                 )
-            ) WHERE _rec <> first""",
-            base.format(value="date") + "FROM norm WHERE day > ?",
+            ) WHERE _rec <> first"""
+        )
+        mangled = r"^\d+(\.\d+)?[eE]\+\d+$"
+        checks: list[tuple[str, str, str, list[Any]]] = [
+            ("date", "future_date", "day > ?", [today])
         ]
-        params: list[Any] = ["date", "future_date", today]
         for name in ("id", "household", "ticket"):
-            queries.append(
-                base.format(value=ident(name)) + f"FROM norm WHERE regexp_matches({ident(name)}, ?)"
+            column = ident(name)
+            checks.append(
+                (
+                    name,
+                    "mangled_id",
+                    f"contains({column}, '+') AND regexp_matches({column}, ?)",
+                    [mangled],
+                )
             )
-            params += [name, "mangled_id", r"^\d+(\.\d+)?[eE]\+\d+$"]
-        return queries, params
+        counted = self.con.execute(
+            "SELECT (SELECT count(*) FROM duplicates), "
+            + ", ".join(f"count(*) FILTER (WHERE {condition})" for _, _, condition, _ in checks)
+            + " FROM norm",
+            [p for *_, extra in checks for p in extra],
+        ).fetchone()
+        totals: dict[str, int] = {}
+        for kind, count in zip(
+            ["duplicate_row", *(kind for _, kind, _, _ in checks)], counted or (), strict=True
+        ):
+            if count:
+                totals[kind] = totals.get(kind, 0) + int(count)
+        cap = "" if limit is None else f"ORDER BY _rec LIMIT {int(limit)}"
+        queries = [f"(SELECT * FROM duplicates {cap})"]
+        params: list[Any] = []
+        for name, kind, condition, extra in checks:
+            if totals.get(kind):
+                queries.append(
+                    f"(SELECT _src, _rec, _line, ? AS col, {ident(name)} AS value, ? AS kind, "
+                    f"NULL::BIGINT AS other FROM norm WHERE {condition} {cap})"
+                )
+                params += [name, kind, *extra]
+        self.con.execute(f"CREATE TABLE warnings AS {' UNION ALL '.join(queries)}", params)
+        return totals
 
     def _fetch_problems(self, table: str, limit: int | None) -> list[tuple[int, Problem]]:
         """(input order, problem) of ``table`` (the first ``limit`` of each kind)."""
@@ -560,20 +593,17 @@ class Engine:
         ``limit`` caps how many problems of each kind are listed (all are counted).
         """
         self._find_problems(window, community_required)
-        queries, params = self._warning_queries(today)
-        self.con.execute(
-            "CREATE TABLE warnings AS " + " UNION ALL ".join(f"({q})" for q in queries), params
-        )
+        warned = self._find_warnings(today, limit)
         listed = self._fetch_problems("problems", limit)
         listed += self._fetch_problems("warnings", limit)
         problems = [problem for _, problem in sorted(listed, key=lambda item: item[0])]
         totals = {
             str(kind): int(count)
             for kind, count in self.con.execute(
-                "SELECT kind, count(*) FROM (SELECT kind FROM problems UNION ALL "
-                "SELECT kind FROM warnings) GROUP BY kind ORDER BY kind"
+                "SELECT kind, count(*) FROM problems GROUP BY kind"
             ).fetchall()
         }
+        totals = dict(sorted({**totals, **warned}.items()))
         # records are a view, not a copy: each count reads only the columns it needs, and
         # the joins to communities and periods are on a few hundred keys
         self._table("single", {"id": ("VARCHAR", [single])})
