@@ -503,8 +503,8 @@ class Engine:
             FROM (
                 SELECT _src, _rec, _line,
                        first_value(_rec) OVER (PARTITION BY {fields} ORDER BY _rec) AS first
-                FROM norm WHERE _hash IN (
-                    SELECT _hash FROM norm GROUP BY 1 HAVING count(*) > 1
+                FROM norm WHERE _hash IN (  -- (blank rows too: fewer columns to read)
+                    SELECT _hash FROM loaded GROUP BY 1 HAVING count(*) > 1
                 )
             ) WHERE _rec <> first"""
         )
