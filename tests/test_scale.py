@@ -8,6 +8,9 @@ every blank; the input order survives DuckDB's parallel loading of a large file.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -314,3 +317,28 @@ def test_compute_lists_the_first_warnings_of_each_kind_and_counts_them_all(
     assert [(p.line, p.value) for p in mangled] == [(n, "1.2E+11") for n in (302, 303, 304)]
     checked = check(Options(logs=(str(path),), today=TODAY))  # validate lists them all
     assert len([p for p in checked.problems if p.kind == "future_date"]) == 250
+
+
+# -- standard input --------------------------------------------------------------------------
+
+
+def test_a_log_piped_in_is_read_like_the_same_file(tmp_path: Path) -> None:
+    """Standard input is copied to a file and scanned: the same problems on the same lines,
+    in UTF-8 and in GB18030."""
+    text, bad_lines = _log([("plain", False), ("after_empty", True), ("quoted", True)] * 3, "\n")
+    for encoding in ("utf-8", "gb18030"):
+        data = text.encode(encoding)
+        (tmp_path / "log.csv").write_bytes(data)
+        found = []
+        for source, piped in ((["-"], data), (["log.csv"], None)):
+            done = subprocess.run(
+                [sys.executable, "-m", "svcmetrics", "validate", *source, "--format", "json"],
+                input=piped,
+                capture_output=True,
+                cwd=tmp_path,
+                check=False,
+            )
+            assert done.returncode == 3, done.stderr[-500:]
+            problems = json.loads(done.stdout)["problems"]
+            found.append([(p["line"], p["kind"]) for p in problems])
+        assert found[0] == found[1] == [(line, "bad_value") for line in bad_lines]

@@ -12,12 +12,13 @@ import datetime as dt
 import io
 import mmap
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import yaml
 
@@ -448,6 +449,45 @@ def _utf8_head(file: Path) -> tuple[str, str] | None:
     return text, encoding
 
 
+def _scanned_csv(
+    file: Path, name: str, mapping: Mapping, encoding: str | None, spill: Path | None
+) -> Source | None:
+    """A CSV log left for the engine to scan (from a UTF-8 copy in ``spill`` when it is in
+    another encoding); None when Python must read it (its start is not text, its header
+    is quoted, the copy failed)."""
+    utf8 = encoding in (None, "utf-8", "utf-8-sig")
+    head = _utf8_head(file) if utf8 else None
+    scanned = file
+    if head is None and spill is not None and not (encoding and utf8):
+        copied = _transcode(file, encoding, spill)
+        if copied is not None:
+            scanned, head = copied[0], (copied[1], copied[2])
+    if head is None or not head[0].strip() or '"' in head[0].split("\n", 1)[0]:
+        return None
+    source = _native_csv(scanned, head[0], name, head[1], mapping)
+    if isinstance(source.native, NativeCsv):
+        source.native = replace(
+            source.native, detected=encoding is None, transcoded=scanned != file
+        )
+    return source
+
+
+def _spool(stream: BinaryIO, folder: Path) -> Path:
+    """Standard input copied into a file in ``folder``, a megabyte at a time."""
+    descriptor, name = tempfile.mkstemp(suffix=".csv", dir=folder)
+    with open(descriptor, "wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    return Path(name)
+
+
+def _head_text(file: Path) -> str:
+    """The start of a file as text, enough to tell YAML from CSV."""
+    with file.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    codec = next((c for bom, c in _BOMS if head.startswith(bom)), "utf-8")
+    return head.decode(codec, errors="replace").lstrip("\ufeff")
+
+
 def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, str, str] | None:
     """A copy in UTF-8, in ``folder``, of a CSV log in another encoding: (the copy, its
     start, the encoding read).
@@ -759,10 +799,20 @@ def read_log(
 
     A CSV log in UTF-8 is left for the engine to scan; one in another encoding is first
     copied as UTF-8 into the folder ``spill`` (when given), streaming, and scanned there.
+    Standard input is first copied into ``spill`` too, so that a large log piped in is
+    scanned like a file.
     """
     name = path
     if path == STDIN:
-        data = sys.stdin.buffer.read()
+        if spill is None:
+            data = sys.stdin.buffer.read()
+        else:
+            file = _spool(sys.stdin.buffer, spill)
+            if not _is_yaml(STDIN, _head_text(file)):
+                source = _scanned_csv(file, name, mapping, encoding, spill)
+                if source is not None:
+                    return source
+            data = _read_bytes(file, name)
     else:
         path, sheet = split_sheet(path)
         file = Path(path) if base is None else base / path
@@ -771,22 +821,9 @@ def read_log(
         if file.suffix.lower() in EXCEL_SUFFIXES:
             headers, rows, lines = _excel_rows(file, name, sheet)
             return _build_source(name, None, headers, rows, lines, mapping)
-        utf8 = encoding in (None, "utf-8", "utf-8-sig")
-        csv_file = not _is_yaml(name, "") and file.is_file()
-        head = _utf8_head(file) if utf8 and csv_file else None
-        scanned = file
-        if head is None and csv_file and spill is not None and not (encoding and utf8):
-            copied = _transcode(file, encoding, spill)
-            if copied is not None:
-                scanned, head = copied[0], (copied[1], copied[2])
-        if head is not None and head[0].strip():
-            first_line = head[0].split("\n", 1)[0]
-            if '"' not in first_line:
-                source = _native_csv(scanned, head[0], name, head[1], mapping)
-                if isinstance(source.native, NativeCsv):
-                    source.native = replace(
-                        source.native, detected=encoding is None, transcoded=scanned != file
-                    )
+        if not _is_yaml(name, "") and file.is_file():
+            source = _scanned_csv(file, name, mapping, encoding, spill)
+            if source is not None:
                 return source
         data = _read_bytes(file, name)
     if not data.strip():
