@@ -269,7 +269,7 @@ class Engine:
         )
 
     def _load_rows(self, number: int, source: Source) -> None:
-        import pyarrow as pa  # only for logs read by Python (spreadsheets, YAML, GB18030)
+        import pyarrow as pa  # only for logs read by Python (spreadsheets, YAML, refused CSV)
 
         arrow = pa.table(
             {
@@ -587,7 +587,8 @@ class Engine:
         today: dt.date,
         limit: int | None = None,
     ) -> Checked:
-        """Check every row in bulk; build ``recs`` from the valid rows (up to ``as_of``).
+        """Check every row in bulk; ``recs`` is then the view of the valid rows (up to
+        ``as_of``), with their community ids and the order of their days and lines.
 
         ``single`` is the id every row belongs to when there is only one community.
         ``limit`` caps how many problems of each kind are listed (all are counted).
