@@ -165,6 +165,29 @@ def test_unmapped_value_is_invalid_with_a_hint(
     assert (need["numerator"], need["denominator"]) == ("0", "1")
 
 
+def test_values_must_map_to_a_canonical_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mapping to a value svcmetrics does not know is a config error (event, party,
+    category), and a need status mapped to a non-status is an invalid row, not a silent one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text(
+        "date,event,party,id,status,ticket\n"
+        "2026-10-03,参加,resident,r1,,\n"
+        "2026-10-04,need,resident,r2,Closed,T1\n"
+    )
+    (tmp_path / "svcmetrics.yaml").write_text("values: {event: {参加: volunteer}}\n")
+    code, _, err = run_cli(["compute", "log.csv", "--lang", "en"], capsys)
+    assert code == 3
+    assert "maps event '参加' to 'volunteer'" in err and "participate, benefit" in err
+    (tmp_path / "svcmetrics.yaml").write_text(
+        "values: {event: {参加: participate}, status: {Closed: done}}\n"
+    )
+    code, _, err = run_cli(["compute", "log.csv", "--lang", "en"], capsys)
+    assert code == 3
+    assert "status value 'done' is not recognised" in err and "log.csv:3" in err
+
+
 def test_constant_for_a_column_the_file_has_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

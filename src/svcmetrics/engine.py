@@ -192,6 +192,7 @@ class Engine:
                     builtin.setdefault(name, {})[raw.lower()] = canonical
         for event in custom_events:
             builtin.setdefault("event", {})[event.lower()] = event
+        self._canonical = {name: set(table.values()) for name, table in builtin.items()}
         return [
             {
                 name: {**builtin.get(name, {}), **source.values.get(name, {})}
@@ -397,21 +398,16 @@ class Engine:
                 extra = []
                 if column.only_on_event:
                     only, extra = "event = ?", [column.only_on_event]
-                # a value the map does not know is left as it was, so it is not one of
-                # the map's canonical values
+                # a value no map knows is left as it was, so it is not a canonical one
                 value = ident(name)
-                known = " ".join(
-                    f"WHEN {number} THEN list_contains(?::VARCHAR[], {value})"
-                    for number in range(len(self._sources))
-                )
-                targets = [sorted(set(m.get(name, {}).values())) for m in self._maps]
                 checks.append(
                     (
                         name,
                         value,
                         "bad_value",
-                        f"{value} IS NOT NULL AND NOT (CASE _src {known} END) AND {only}",
-                        [*targets, *extra],
+                        f"{value} IS NOT NULL AND NOT list_contains(?::VARCHAR[], {value}) "
+                        f"AND {only}",
+                        [sorted(self._canonical[name]), *extra],
                     )
                 )
         checks += [

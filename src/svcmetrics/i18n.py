@@ -620,6 +620,18 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("{file} 中 “{first}” 和 “{second}” 都对应 {field}。", "删除或改名其中一列"),
         ("{file}: both '{first}' and '{second}' map to {field}.", "remove or rename one of them"),
     ),
+    "bad_value_target": (
+        (
+            "配置的 values: 把 {field} 的 “{value}” 映射为 “{target}”,它不是 {allowed} 之一"
+            "(用于 {file})。",
+            "把映射的目标改为 {allowed} 之一",
+        ),
+        (
+            "values: in the config maps {field} '{value}' to '{target}', which is not one of "
+            "{allowed} (for {file}).",
+            "map it to one of {allowed}",
+        ),
+    ),
     "constant_and_column": (
         (
             "{file} 已有列 “{header}”,不能再为 {field} 设常量。",

@@ -364,6 +364,32 @@ def ambiguous_date_problem(
     )
 
 
+def _check_value_targets(sources: list[Source], events: list[str]) -> None:
+    """Every ``values:`` mapping of an event, party or category leads to a canonical value.
+
+    (A need status may also be mapped to a survey answer, so its targets are not checked
+    here; a need row with a status that is no need status is invalid, as usual.)
+    """
+    allowed = {
+        name: [canonical for canonical, _ in column.values]
+        for name, column in record_columns().items()
+        if column.values and column.only_on_event is None
+    }
+    allowed["event"] = [*allowed["event"], *events]
+    for source in sources:
+        for name, table in source.values.items():
+            for raw, target in table.items():
+                if name in allowed and target not in allowed[name]:
+                    raise ConfigError(
+                        "bad_value_target",
+                        file=source.name,
+                        field=name,
+                        value=raw,
+                        target=target,
+                        allowed=", ".join(allowed[name]),
+                    )
+
+
 def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str]) -> list[Problem]:
     """Add to each row problem what was expected (and the closest community name)."""
     columns = record_columns()
@@ -426,6 +452,7 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     inputs = load_inputs(options)
     options.stage("read")
     sources = read_logs(options, inputs, engine.workdir)
+    _check_value_targets(sources, custom_events(inputs.indicators))
     config = inputs.config
     engine.load(sources, custom_events(inputs.indicators))
     options.stage("check")
