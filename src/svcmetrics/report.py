@@ -176,8 +176,8 @@ def build_results(
 ) -> list[Result]:
     """Every unit × period × indicator (× breakdown value), in output order (spec 3.1)."""
     by_community: dict[str, dict[tuple[str, str, str], Part]] = {}
-    for (community, *rest), part in parts.items():
-        by_community.setdefault(community, {})[rest[0], rest[1], rest[2]] = part
+    for (community, period_label, indicator_key, value_key), part in parts.items():
+        by_community.setdefault(community, {})[period_label, indicator_key, value_key] = part
     by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {}
     for unit in units:
         if unit.level == "community":
