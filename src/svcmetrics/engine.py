@@ -29,7 +29,7 @@ from svcmetrics.indicators import (
     Rule,
     SatisfiedRespondents,
 )
-from svcmetrics.models import RECORD_FIELDS, Required, record_columns
+from svcmetrics.models import RECORD_FIELDS, Required, canonical_values, record_columns
 from svcmetrics.periods import Period
 from svcmetrics.readers import NativeCsv, NativeParquet, Source, spaces_only
 
@@ -131,7 +131,7 @@ class Engine:
             [values for _, values in columns.values()],
         )
 
-    def load(self, sources: Sequence[Source], custom_events: Iterable[str] = ()) -> None:
+    def load(self, sources: Sequence[Source], custom_events: Sequence[str] = ()) -> None:
         """Read every source into ``loaded``: trimmed text, mapped values, parsed dates.
 
         Each source is inserted with a projection only (no join, no sort, so all cores
@@ -144,6 +144,7 @@ class Engine:
         self._sources = list(sources)
         self._check_date_formats()
         self._maps = self._value_maps(custom_events)
+        self._canonical = canonical_values(custom_events)
         fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
         self.con.execute(
             f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields}, "
@@ -192,7 +193,6 @@ class Engine:
                     builtin.setdefault(name, {})[raw.lower()] = canonical
         for event in custom_events:
             builtin.setdefault("event", {})[event.lower()] = event
-        self._canonical = {name: set(table.values()) for name, table in builtin.items()}
         return [
             {
                 name: {**builtin.get(name, {}), **source.values.get(name, {})}
@@ -407,7 +407,7 @@ class Engine:
                         "bad_value",
                         f"{value} IS NOT NULL AND NOT list_contains(?::VARCHAR[], {value}) "
                         f"AND {only}",
-                        [sorted(self._canonical[name]), *extra],
+                        [self._canonical[name], *extra],
                     )
                 )
         checks += [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -261,6 +262,18 @@ def record_columns() -> dict[str, Column]:
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(Record.model_fields)
+
+
+def canonical_values(custom_events: Sequence[str] = ()) -> dict[str, list[str]]:
+    """The fields with a fixed set of values → those values, in order; the events of the
+    user's own indicators join the built-in events."""
+    found = {
+        name: [canonical for canonical, _ in column.values]
+        for name, column in record_columns().items()
+        if column.values
+    }
+    found["event"] += [event for event in custom_events if event not in found["event"]]
+    return found
 
 
 # ---------------------------------------------------------------------------

@@ -30,7 +30,14 @@ from svcmetrics.indicators import (
     definitions,
     profile_fields,
 )
-from svcmetrics.models import EVENTS, Community, Config, LogSpec, Profile, record_columns
+from svcmetrics.models import (
+    Community,
+    Config,
+    LogSpec,
+    Profile,
+    canonical_values,
+    record_columns,
+)
 from svcmetrics.periods import (
     Period,
     PeriodKind,
@@ -370,12 +377,12 @@ def _check_value_targets(sources: list[Source], events: list[str]) -> None:
     (A need status may also be mapped to a survey answer, so its targets are not checked
     here; a need row with a status that is no need status is invalid, as usual.)
     """
+    columns = record_columns()
     allowed = {
-        name: [canonical for canonical, _ in column.values]
-        for name, column in record_columns().items()
-        if column.values and column.only_on_event is None
+        name: values
+        for name, values in canonical_values(events).items()
+        if columns[name].only_on_event is None
     }
-    allowed["event"] = [*allowed["event"], *events]
     for source in sources:
         for name, table in source.values.items():
             for raw, target in table.items():
@@ -392,15 +399,13 @@ def _check_value_targets(sources: list[Source], events: list[str]) -> None:
 
 def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str]) -> list[Problem]:
     """Add to each row problem what was expected (and the closest community name)."""
-    columns = record_columns()
-    events = list(EVENTS) + custom_events(inputs.indicators)
+    allowed = canonical_values(custom_events(inputs.indicators))
     described: list[Problem] = []
     for problem in problems:
         field = str(problem.params.get("field", ""))
         params = dict(problem.params)
         if problem.kind == "bad_value":
-            allowed = events if field == "event" else [value for value, _ in columns[field].values]
-            params["expected"] = ", ".join(allowed)
+            params["expected"] = ", ".join(allowed[field])
         elif problem.kind == "unknown_community" and problem.value is not None:
             close = difflib.get_close_matches(problem.value, keys, n=1, cutoff=0.3)
             params["closest"] = close[0] if close else ""
