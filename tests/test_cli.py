@@ -11,20 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from clihelp import LOG, PROFILE, run_cli
+from clihelp import LOG, run_cli
 
 from svcmetrics.render import OutputFormat
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder with a log and a profile, as the working directory."""
-    (tmp_path / "log.csv").write_text(LOG, encoding="utf-8")
-    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return tmp_path
-
 
 BASE = ["compute", "log.csv", "--profile", "profile.yaml"]
 

@@ -51,16 +51,6 @@ memory; a run on these small inputs needs far less."""
 # -- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder with a good log and profile, as the working directory; no colour."""
-    (tmp_path / "log.csv").write_text(LOG, encoding="utf-8")
-    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return tmp_path
-
-
 def _limit_memory() -> None:  # pragma: no cover - runs in the child
     import resource
 
@@ -149,18 +139,18 @@ def bomb_levels(depth: int = 9, width: int = 9) -> list[str]:
 @pytest.mark.parametrize("suffix", [".csv", ".yaml"])
 @pytest.mark.parametrize("command", ["compute", "validate"])
 def test_empty_log(
-    work: Path, capsys: pytest.CaptureFixture[str], content: bytes, suffix: str, command: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], content: bytes, suffix: str, command: str
 ) -> None:
-    (work / f"empty{suffix}").write_bytes(content)
+    (workdir / f"empty{suffix}").write_bytes(content)
     code, _, err = run_cli([command, f"empty{suffix}", "--lang", "en"], capsys)
     assert_input_error(code, err, f"empty{suffix}", "empty")
 
 
-def test_empty_profile_and_config(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (work / "empty.csv").write_bytes(b"")
+def test_empty_profile_and_config(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "empty.csv").write_bytes(b"")
     code, _, err = run_cli(["compute", "log.csv", "--profile", "empty.csv", "--lang", "en"], capsys)
     assert_input_error(code, err, "empty.csv")
-    (work / "empty.yaml").write_bytes(b"")
+    (workdir / "empty.yaml").write_bytes(b"")
     code, _, err = run_cli(
         ["compute", "log.csv", "--profile", "empty.yaml", "--lang", "en"], capsys
     )
@@ -174,9 +164,11 @@ def test_empty_profile_and_config(work: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".yaml"])
-def test_header_without_rows(work: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+def test_header_without_rows(
+    workdir: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
     log = f"header{suffix}"
-    (work / log).write_text(HEADER if suffix == ".csv" else "records: []\n", encoding="utf-8")
+    (workdir / log).write_text(HEADER if suffix == ".csv" else "records: []\n", encoding="utf-8")
     code, _, err = run_cli(["compute", log, "-p", "profile.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err, "nothing to compute")
     # with a selected month there is something to compute: every community, zero, flagged
@@ -203,10 +195,10 @@ def test_header_without_rows(work: Path, capsys: pytest.CaptureFixture[str], suf
     ids=["random-with-nul", "random-no-nul", "gb18030-decodable", "zip-magic"],
 )
 def test_binary_garbage(
-    work: Path, capsys: pytest.CaptureFixture[str], suffix: str, make: Callable[[], bytes]
+    workdir: Path, capsys: pytest.CaptureFixture[str], suffix: str, make: Callable[[], bytes]
 ) -> None:
     name = f"garbage{suffix}"
-    (work / name).write_bytes(make())
+    (workdir / name).write_bytes(make())
     code, _, err = run_cli(["compute", name, "-p", "profile.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err)
     code, _, err = run_cli(["validate", name, "-p", "profile.yaml", "--lang", "en"], capsys)
@@ -229,12 +221,12 @@ def test_binary_garbage(
     ids=["header-only", "no-id-column", "empty-list", "gb18030-garbage"],
 )
 def test_a_profile_without_communities_is_refused(
-    work: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | bytes
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | bytes
 ) -> None:
     """A profile that yields no community (a header without rows, no id column, garbage that
     decodes as GB18030) is the profile's fault: the message names the profile, rather than
     blaming every row of a good log for an "unknown community"."""
-    path = work / name
+    path = workdir / name
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
@@ -243,8 +235,8 @@ def test_a_profile_without_communities_is_refused(
     assert_input_error(code, err, name)
 
 
-def test_nul_bytes_in_a_csv(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (work / "nul.csv").write_bytes(
+def test_nul_bytes_in_a_csv(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "nul.csv").write_bytes(
         (HEADER + ONE_ROW).encode() + b"2026-10-04,jian\x00guo,participate,resident,r2,,,,\n"
     )
     code, _, err = run_cli(["compute", "nul.csv", "-p", "profile.yaml", "--lang", "en"], capsys)
@@ -255,7 +247,7 @@ def test_nul_bytes_in_a_csv(work: Path, capsys: pytest.CaptureFixture[str]) -> N
     "where",
     ["plain-field", "quoted-field", "header", "yaml-value"],
 )
-def test_ten_megabyte_field(work: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+def test_ten_megabyte_field(workdir: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
     big = "x" * 10_000_000
     if where == "plain-field":
         name, text = "big.csv", HEADER + f"2026-10-03,jianguo,participate,resident,{big},,,,\n"
@@ -266,7 +258,7 @@ def test_ten_megabyte_field(work: Path, capsys: pytest.CaptureFixture[str], wher
     else:
         name = "big.yaml"
         text = f"- {{date: 2026-10-03, community: jianguo, event: participate, party: resident, id: {big}}}\n"  # noqa: E501
-    (work / name).write_text(text, encoding="utf-8")
+    (workdir / name).write_text(text, encoding="utf-8")
     started = time.monotonic()
     code, out, err = run_cli(
         ["compute", name, "-p", "profile.yaml", "-f", "csv", "--lang", "en"], capsys
@@ -283,11 +275,11 @@ def test_ten_megabyte_field(work: Path, capsys: pytest.CaptureFixture[str], wher
 
 
 def test_invalid_utf8_that_no_fallback_accepts(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = (HEADER + ONE_ROW).encode() + b"2026-10-04,jian\xffguo,participate,resident,r2,,,,\n"
     data += "2026-10-05,建国社区,participate,resident,r3,,,,\n".encode()
-    (work / "bad.csv").write_bytes(data)
+    (workdir / "bad.csv").write_bytes(data)
     code, _, err = run_cli(["compute", "bad.csv", "-p", "profile.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err, "bad.csv", "--encoding")
     # naming the encoding gives the offset of the bad byte instead of a traceback
@@ -302,13 +294,15 @@ def test_invalid_utf8_that_no_fallback_accepts(
     assert_input_error(code, err, "no-such-codec")
 
 
-def test_invalid_utf8_that_gb18030_accepts(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_utf8_that_gb18030_accepts(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A UTF-8 file with one stray GB18030 pair is read as GB18030 (spec 4): the UTF-8 names
     turn into mojibake, which must surface as unknown communities, not vanish."""
     data = "date,community,event,party,id\n2026-10-03,建国社区,participate,resident,r1\n".encode()
     data += b"2026-10-04,jianguo,participate,resident,r\xc4\xe3\n"
     data += "2026-10-05,共乐社区,participate,resident,r3\n".encode()
-    (work / "mixed.csv").write_bytes(data)
+    (workdir / "mixed.csv").write_bytes(data)
     code, _, err = run_cli(["compute", "mixed.csv", "-p", "profile.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err, "mixed.csv", "not in the profile")
     code, out, err = run_cli(
@@ -334,8 +328,8 @@ def test_invalid_utf8_that_gb18030_accepts(work: Path, capsys: pytest.CaptureFix
     ],
     ids=["never-closed", "stray-mid-field", "text-after-closing", "whole-row"],
 )
-def test_unbalanced_quotes(work: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
-    (work / "quotes.csv").write_text(HEADER + body, encoding="utf-8")
+def test_unbalanced_quotes(workdir: Path, capsys: pytest.CaptureFixture[str], body: str) -> None:
+    (workdir / "quotes.csv").write_text(HEADER + body, encoding="utf-8")
     code, _, err = run_cli(["compute", "quotes.csv", "-p", "profile.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err, "quotes.csv")
     code, _, err = run_cli(["validate", "quotes.csv", "-p", "profile.yaml", "--lang", "en"], capsys)
@@ -344,9 +338,9 @@ def test_unbalanced_quotes(work: Path, capsys: pytest.CaptureFixture[str], body:
 
 @pytest.mark.parametrize("command", ["compute", "validate"])
 def test_a_folder_or_a_missing_file_as_log(
-    work: Path, capsys: pytest.CaptureFixture[str], command: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    (work / "folder.csv").mkdir()
+    (workdir / "folder.csv").mkdir()
     code, _, err = run_cli([command, "folder.csv", "--lang", "en"], capsys)
     assert_input_error(code, err, "folder.csv", "not a file")
     code, _, err = run_cli([command, "missing.csv", "--lang", "en"], capsys)
@@ -358,30 +352,30 @@ def test_a_folder_or_a_missing_file_as_log(
 @pytest.mark.parametrize("option", ["--profile", "--config"])
 @pytest.mark.parametrize("name", ["folder.yaml", "folder.csv", "missing.yaml"])
 def test_a_folder_or_a_missing_file_as_profile_or_config(
-    work: Path, capsys: pytest.CaptureFixture[str], option: str, name: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], option: str, name: str
 ) -> None:
-    (work / "folder.yaml").mkdir()
-    (work / "folder.csv").mkdir()
+    (workdir / "folder.yaml").mkdir()
+    (workdir / "folder.csv").mkdir()
     code, _, err = run_cli(["compute", "log.csv", option, name, "--lang", "en"], capsys)
     assert_input_error(code, err, name)
 
 
 def test_a_folder_or_a_missing_log_named_in_the_config(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (work / "folder.csv").mkdir()
-    write_yaml(work / "svcmetrics.yaml", {"profile": "profile.yaml", "logs": ["folder.csv"]})
+    (workdir / "folder.csv").mkdir()
+    write_yaml(workdir / "svcmetrics.yaml", {"profile": "profile.yaml", "logs": ["folder.csv"]})
     code, _, err = run_cli(["compute", "--lang", "en"], capsys)
     assert_input_error(code, err, "folder.csv")
-    write_yaml(work / "svcmetrics.yaml", {"profile": "profile.yaml", "logs": ["nope/*.csv"]})
+    write_yaml(workdir / "svcmetrics.yaml", {"profile": "profile.yaml", "logs": ["nope/*.csv"]})
     code, _, err = run_cli(["compute", "--lang", "en"], capsys)
     assert_input_error(code, err, "nope/*.csv")
 
 
 def test_years_1_and_9999_are_outside_the_default_window(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (work / "years.csv").write_text(
+    (workdir / "years.csv").write_text(
         HEADER
         + "0001-01-01,jianguo,participate,resident,a,,,,\n"
         + "9999-12-31,jianguo,participate,resident,b,,,,\n"
@@ -422,13 +416,13 @@ WIDE_WINDOW = "date_range: {from: 0001-01-01, to: 9999-12-31}\n"
     ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
 )
 def test_years_1_and_9999_inside_a_widened_window(
-    work: Path, capsys: pytest.CaptureFixture[str], dates: list[str], args: list[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str], dates: list[str], args: list[str]
 ) -> None:
     """The calendar's first and last days are valid dates: at worst a clear message (exit
     2 or 3), never an overflow (exit 4)."""
-    (work / "window.yaml").write_text(WIDE_WINDOW, encoding="utf-8")
+    (workdir / "window.yaml").write_text(WIDE_WINDOW, encoding="utf-8")
     rows = "".join(f"{day},jianguo,participate,resident,r{n},,,,\n" for n, day in enumerate(dates))
-    (work / "years.csv").write_text(HEADER + rows, encoding="utf-8")
+    (workdir / "years.csv").write_text(HEADER + rows, encoding="utf-8")
     code, out, err = run_cli(
         ["compute", "years.csv", "-p", "profile.yaml", "-c", "window.yaml", "-f", "json", *args],
         capsys,
@@ -441,7 +435,7 @@ def test_years_1_and_9999_inside_a_widened_window(
 
 @pytest.mark.parametrize("suffix", [".csv", ".yaml"])
 def test_an_impossible_date_in_a_log(
-    work: Path, capsys: pytest.CaptureFixture[str], suffix: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], suffix: str
 ) -> None:
     if suffix == ".csv":
         text = HEADER + ONE_ROW + "2026-02-30,jianguo,participate,resident,r2,,,,\n"
@@ -451,7 +445,7 @@ def test_an_impossible_date_in_a_log(
             "id: r1}\n- {date: 2026-02-30, community: jianguo, event: participate, "
             "party: resident, id: r2}\n"
         )
-    (work / f"feb{suffix}").write_text(text, encoding="utf-8")
+    (workdir / f"feb{suffix}").write_text(text, encoding="utf-8")
     code, _, err = run_cli(
         ["compute", f"feb{suffix}", "-p", "profile.yaml", "--lang", "en"], capsys
     )
@@ -481,23 +475,23 @@ def test_an_impossible_date_in_a_log(
     ],
 )
 def test_an_impossible_date_or_value_in_a_config_or_profile(
-    work: Path, capsys: pytest.CaptureFixture[str], where: str, text: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], where: str, text: str
 ) -> None:
     """PyYAML raises ValueError, IndexError or AttributeError (not YAMLError) for dates and
     explicitly tagged scalars it cannot build: still a config error (exit 3)."""
-    (work / "bad.yaml").write_text(text, encoding="utf-8")
+    (workdir / "bad.yaml").write_text(text, encoding="utf-8")
     option = "--config" if where == "config" else "--profile"
     code, _, err = run_cli(["compute", "log.csv", option, "bad.yaml", "--lang", "en"], capsys)
     assert_input_error(code, err, "bad.yaml")
 
 
-def test_an_impossible_date_in_the_default_config_gives_no_traceback(work: Path) -> None:
+def test_an_impossible_date_in_the_default_config_gives_no_traceback(workdir: Path) -> None:
     """Without --lang, the config is read early for its `lang`: that read must not crash."""
-    (work / "svcmetrics.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
-    done = run_sub(["compute", "log.csv", "-p", "profile.yaml"], work)
+    (workdir / "svcmetrics.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
+    done = run_sub(["compute", "log.csv", "-p", "profile.yaml"], workdir)
     assert_input_error(done.returncode, done.stderr, "svcmetrics.yaml")
-    (work / "other.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
-    done = run_sub(["compute", "log.csv", "--config", "other.yaml"], work)
+    (workdir / "other.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
+    done = run_sub(["compute", "log.csv", "--config", "other.yaml"], workdir)
     assert_input_error(done.returncode, done.stderr, "other.yaml")
 
 
@@ -528,10 +522,10 @@ PYTHON_TAG_CASES = {
 
 
 @pytest.mark.parametrize("case", list(PYTHON_TAG_CASES))
-def test_python_tags_are_never_executed(work: Path, case: str) -> None:
+def test_python_tags_are_never_executed(workdir: Path, case: str) -> None:
     where, text = PYTHON_TAG_CASES[case]
     name = "svcmetrics.yaml" if where == "default" else "tagged.yaml"
-    (work / name).write_text(text, encoding="utf-8")
+    (workdir / name).write_text(text, encoding="utf-8")
     runs = {
         "log": [["compute", name, "-p", "profile.yaml"], ["validate", name]],
         "config": [["compute", "log.csv", "-c", name], ["explain", "-c", name]],
@@ -539,8 +533,8 @@ def test_python_tags_are_never_executed(work: Path, case: str) -> None:
         "default": [["compute", "log.csv"], ["explain"]],
     }[where]
     for args in runs:
-        done = run_sub(args, work)
-        assert not (work / "PWNED").exists(), f"{args}: a YAML tag ran a command"
+        done = run_sub(args, workdir)
+        assert not (workdir / "PWNED").exists(), f"{args}: a YAML tag ran a command"
         assert_no_crash(done.returncode, done.stderr)
         if where == "log" and args[0] == "validate":
             assert done.returncode == 3, done.stderr
@@ -593,10 +587,10 @@ SENIORS = """indicators:
 
 
 @pytest.mark.parametrize("case", list(BOMB_CASES))
-def test_yaml_alias_bomb_ends_quickly(work: Path, case: str) -> None:
+def test_yaml_alias_bomb_ends_quickly(workdir: Path, case: str) -> None:
     where, text = BOMB_CASES[case]
-    (work / "bomb.yaml").write_text(text, encoding="utf-8")
-    (work / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
+    (workdir / "bomb.yaml").write_text(text, encoding="utf-8")
+    (workdir / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
     args = {
         "log": ["compute", "bomb.yaml", "-p", "profile.yaml"],
         "config": ["compute", "log.csv", "-c", "bomb.yaml"],
@@ -604,7 +598,7 @@ def test_yaml_alias_bomb_ends_quickly(work: Path, case: str) -> None:
     }[where]
     started = time.monotonic()
     try:
-        done = run_sub([*args, "--lang", "en"], work, limit_memory=True)
+        done = run_sub([*args, "--lang", "en"], workdir, limit_memory=True)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{case}: still running after {SUBPROCESS_TIMEOUT} s (alias expansion)")
     elapsed = time.monotonic() - started
@@ -630,14 +624,14 @@ DEEP_CASES = [
 
 
 @pytest.mark.parametrize(("where", "kind"), DEEP_CASES)
-def test_deeply_nested_yaml(work: Path, where: str, kind: str) -> None:
+def test_deeply_nested_yaml(workdir: Path, where: str, kind: str) -> None:
     deep = _deep(kind)
     if where == "log-value":
         text = "- date: 2026-10-03\n  id:\n" + textwrap.indent(deep, "    ") + "\n"
     else:
         text = deep + "\n"
     name = "svcmetrics.yaml" if where == "default-config" else "deep.yaml"
-    (work / name).write_text(text, encoding="utf-8")
+    (workdir / name).write_text(text, encoding="utf-8")
     args = {
         "log": ["compute", name, "-p", "profile.yaml", "--lang", "en"],
         "log-value": ["validate", name, "--lang", "en"],
@@ -645,14 +639,14 @@ def test_deeply_nested_yaml(work: Path, where: str, kind: str) -> None:
         "profile": ["compute", "log.csv", "-p", name, "--lang", "en"],
         "default-config": ["compute", "log.csv"],  # no --lang: the config is read for it
     }[where]
-    done = run_sub(args, work, limit_memory=True)
+    done = run_sub(args, workdir, limit_memory=True)
     assert_input_error(done.returncode, done.stderr, name)
 
 
-def test_deeply_nested_config_without_lang_gives_no_traceback(work: Path) -> None:
-    (work / "deep.yaml").write_text(_deep("sequence") + "\n", encoding="utf-8")
+def test_deeply_nested_config_without_lang_gives_no_traceback(workdir: Path) -> None:
+    (workdir / "deep.yaml").write_text(_deep("sequence") + "\n", encoding="utf-8")
     for args in (["compute", "log.csv", "--config", "deep.yaml"], ["explain", "-c", "deep.yaml"]):
-        done = run_sub(args, work, limit_memory=True)
+        done = run_sub(args, workdir, limit_memory=True)
         assert_input_error(done.returncode, done.stderr, "deep.yaml")
 
 
@@ -662,7 +656,7 @@ HUGE = 10**30
 @pytest.mark.parametrize("profile_kind", ["yaml", "csv"])
 @pytest.mark.parametrize("fmt", [*(f.value for f in OutputFormat), "csv-wide", "chart"], ids=str)
 def test_huge_profile_counts(
-    work: Path, capsys: pytest.CaptureFixture[str], profile_kind: str, fmt: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], profile_kind: str, fmt: str
 ) -> None:
     """10**30 residents: computed exactly (an integer, never a float), whatever the format."""
     if profile_kind == "yaml":
@@ -670,10 +664,10 @@ def test_huge_profile_counts(
         data["communities"][0].update(
             residents=HUGE, residents_capable=HUGE, households=HUGE, units=HUGE
         )
-        write_yaml(work / "huge.yaml", data)
+        write_yaml(workdir / "huge.yaml", data)
         profile = "huge.yaml"
     else:
-        (work / "huge.csv").write_text(
+        (workdir / "huge.csv").write_text(
             "id,residents,residents_capable,households,units\n"
             f"jianguo,{HUGE},{HUGE},{HUGE},{HUGE}\ngongle,10,10,10,10\n",
             encoding="utf-8",
@@ -697,11 +691,11 @@ def test_huge_profile_counts(
 
 @pytest.mark.parametrize("answer", ["1e309", "-1e309", "1e-400", "nan", "inf", "9" * 400])
 def test_huge_numbers_in_answers(
-    work: Path, capsys: pytest.CaptureFixture[str], answer: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], answer: str
 ) -> None:
     """An answer that overflows a float is either an out-of-scale number (excluded) or an
     unrecognised answer (invalid, named): never a crash, never counted as satisfied."""
-    (work / "answers.csv").write_text(
+    (workdir / "answers.csv").write_text(
         HEADER
         + "2026-10-21,jianguo,survey,resident,r1,,满意,,\n"
         + f"2026-10-22,jianguo,survey,resident,r2,,{answer},,\n",
@@ -724,9 +718,9 @@ def test_huge_numbers_in_answers(
 
 
 def test_huge_numbers_in_thresholds_and_survey_settings(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (work / "huge.yaml").write_text(
+    (workdir / "huge.yaml").write_text(
         "thresholds:\n  resident_participation: {warn: 1e309, critical: -1e309}\n"
         f"satisfaction: {{min_sample: {HUGE}, scale: [1, 1e309]}}\n",
         encoding="utf-8",
@@ -752,10 +746,10 @@ def test_huge_numbers_in_thresholds_and_survey_settings(
     ],
 )
 def test_negative_or_fractional_counts_in_a_yaml_profile(
-    work: Path, capsys: pytest.CaptureFixture[str], value: str, shown: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], value: str, shown: str
 ) -> None:
     """Counts are non-negative integers; anything else is an error naming the field."""
-    (work / "bad.yaml").write_text(
+    (workdir / "bad.yaml").write_text(
         "communities:\n  - {id: gongle, residents: 3}\n"
         f"  - {{id: jianguo, residents_capable: {value}}}\n",
         encoding="utf-8",
@@ -766,18 +760,18 @@ def test_negative_or_fractional_counts_in_a_yaml_profile(
 
 @pytest.mark.parametrize("value", ["-5", "2.5", "1e3", "²", "٣.5", "1,000", "0x10"])
 def test_negative_or_fractional_counts_in_a_table_profile(
-    work: Path, capsys: pytest.CaptureFixture[str], value: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
-    (work / "bad.csv").write_text(
+    (workdir / "bad.csv").write_text(
         f'id,residents_capable\ngongle,3\njianguo,"{value}"\n', encoding="utf-8"
     )
     code, _, err = run_cli(["compute", "log.csv", "-p", "bad.csv", "--lang", "en"], capsys)
     assert_input_error(code, err, "bad.csv", "residents_capable", value)
 
 
-def test_negative_user_defined_count(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (work / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
-    (work / "bad.yaml").write_text(
+def test_negative_user_defined_count(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
+    (workdir / "bad.yaml").write_text(
         "communities:\n  - {id: gongle, seniors: 3}\n  - {id: jianguo, seniors: -4}\n",
         encoding="utf-8",
     )
@@ -803,12 +797,12 @@ def test_negative_user_defined_count(work: Path, capsys: pytest.CaptureFixture[s
     ids=["yaml", "table", "user-defined"],
 )
 def test_a_bad_count_names_the_community(
-    work: Path, capsys: pytest.CaptureFixture[str], profile: str, text: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], profile: str, text: str
 ) -> None:
     """Spec 1.1: "anything else is an error naming the community and field" (its id, not
     only its position in the list)."""
-    (work / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
-    (work / profile).write_text(text, encoding="utf-8")
+    (workdir / "seniors.yaml").write_text(SENIORS, encoding="utf-8")
+    (workdir / profile).write_text(text, encoding="utf-8")
     code, _, err = run_cli(
         ["compute", "log.csv", "-c", "seniors.yaml", "-p", profile, "--lang", "en"], capsys
     )
@@ -816,9 +810,11 @@ def test_a_bad_count_names_the_community(
 
 
 @pytest.mark.parametrize("kind", ["yaml", "csv", "config"])
-def test_duplicate_community_ids(work: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+def test_duplicate_community_ids(
+    workdir: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     if kind == "csv":
-        (work / "dup.csv").write_text(
+        (workdir / "dup.csv").write_text(
             "id,residents\njianguo,5\ngongle,3\njianguo,4\n", encoding="utf-8"
         )
         args = ["-p", "dup.csv"]
@@ -826,22 +822,22 @@ def test_duplicate_community_ids(work: Path, capsys: pytest.CaptureFixture[str],
     else:
         data = profile_of("jianguo", "gongle", "jianguo")
         if kind == "yaml":
-            write_yaml(work / "dup.yaml", data)
+            write_yaml(workdir / "dup.yaml", data)
             args, name = ["-p", "dup.yaml"], "dup.yaml"
         else:
-            write_yaml(work / "svcmetrics.yaml", data)
+            write_yaml(workdir / "svcmetrics.yaml", data)
             args, name = ["-c", "svcmetrics.yaml"], "svcmetrics.yaml"
     code, _, err = run_cli(["compute", "log.csv", *args, "--lang", "en"], capsys)
     assert_input_error(code, err, name, "jianguo", "duplicate")
 
 
 def test_a_log_value_that_is_one_id_and_another_name_goes_to_the_id(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`b` is the id of one community and the name of another: the id wins (or the profile is
     refused as ambiguous); the record is never silently credited to the other community."""
     write_yaml(
-        work / "ambiguous.yaml",
+        workdir / "ambiguous.yaml",
         {
             "communities": [
                 {"id": "a", "name": "b", "residents_capable": 10},
@@ -849,7 +845,7 @@ def test_a_log_value_that_is_one_id_and_another_name_goes_to_the_id(
             ]
         },
     )
-    (work / "b.csv").write_text(
+    (workdir / "b.csv").write_text(
         "date,community,event,party,id\n2026-10-03,b,participate,resident,r1\n", encoding="utf-8"
     )
     code, out, err = run_cli(
@@ -865,12 +861,12 @@ def test_a_log_value_that_is_one_id_and_another_name_goes_to_the_id(
 
 
 def test_two_communities_with_the_same_name_are_not_guessed(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A log naming a community by a name two communities share cannot be attributed: an
     error (profile or row), not a silent pick of the first one."""
     write_yaml(
-        work / "twins.yaml",
+        workdir / "twins.yaml",
         {
             "communities": [
                 {"id": "a", "name": "X", "residents_capable": 10},
@@ -878,7 +874,7 @@ def test_two_communities_with_the_same_name_are_not_guessed(
             ]
         },
     )
-    (work / "x.csv").write_text(
+    (workdir / "x.csv").write_text(
         "date,community,event,party,id\n2026-10-03,X,participate,resident,r1\n", encoding="utf-8"
     )
     code, _, err = run_cli(["compute", "x.csv", "-p", "twins.yaml", "--lang", "en"], capsys)
@@ -886,10 +882,10 @@ def test_two_communities_with_the_same_name_are_not_guessed(
 
 
 def test_numerator_above_denominator_is_computed_and_reported(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_yaml(work / "small.yaml", profile_of("jianguo", "gongle", residents_capable=1))
-    (work / "over.csv").write_text(
+    write_yaml(workdir / "small.yaml", profile_of("jianguo", "gongle", residents_capable=1))
+    (workdir / "over.csv").write_text(
         "date,community,event,party,id\n"
         + "".join(f"2026-10-03,jianguo,participate,resident,r{n}\n" for n in range(3)),
         encoding="utf-8",
@@ -913,13 +909,15 @@ def test_numerator_above_denominator_is_computed_and_reported(
     assert row["rate"] == "3.0000"
 
 
-def test_output_folder_that_does_not_exist(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_folder_that_does_not_exist(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli(
         ["compute", "log.csv", "-p", "profile.yaml", "-f", "csv", "-o", "nowhere/out.csv"],
         capsys,
     )
     assert_input_error(code, err, "nowhere")
-    assert not (work / "nowhere").exists()
+    assert not (workdir / "nowhere").exists()
     assert out == ""
 
 
@@ -929,19 +927,19 @@ def test_output_folder_that_does_not_exist(work: Path, capsys: pytest.CaptureFix
     ids=["folder", "file-as-folder", "slash"],
 )
 def test_output_path_that_cannot_be_a_file(
-    work: Path, capsys: pytest.CaptureFixture[str], target: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], target: str
 ) -> None:
     """An output path that is a folder, or lies under a file: a clear message naming it (exit
     3, like a missing output folder), not an internal error; the log is untouched."""
-    (work / "a-folder").mkdir()
-    before = (work / "log.csv").read_bytes()
+    (workdir / "a-folder").mkdir()
+    before = (workdir / "log.csv").read_bytes()
     code, _, err = run_cli(
         ["compute", "log.csv", "-p", "profile.yaml", "-f", "csv", "-o", target, "--lang", "en"],
         capsys,
     )
     assert_input_error(code, err, target.rstrip("/"))
-    assert (work / "log.csv").read_bytes() == before
-    assert list((work / "a-folder").iterdir()) == []
+    assert (workdir / "log.csv").read_bytes() == before
+    assert list((workdir / "a-folder").iterdir()) == []
 
 
 # -- 2. no injection -----------------------------------------------------------------------
@@ -1003,11 +1001,11 @@ def _payload_profile(path: Path, community: str, other: str, parent: str) -> Non
 
 @pytest.mark.parametrize("suffix", [".csv", ".yaml"])
 def test_sql_payloads_in_every_record_field_are_plain_text(
-    work: Path, capsys: pytest.CaptureFixture[str], suffix: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], suffix: str
 ) -> None:
     parent = "p'); DELETE FROM recs; --"
-    _payload_log(work / f"payload{suffix}", NASTY, QUOTY)
-    _payload_profile(work / "payload_profile.yaml", NASTY, QUOTY, parent)
+    _payload_log(workdir / f"payload{suffix}", NASTY, QUOTY)
+    _payload_profile(workdir / "payload_profile.yaml", NASTY, QUOTY, parent)
     code, out, err = run_cli(
         ["compute", f"payload{suffix}", "-p", "payload_profile.yaml", "-f", "json", "--lang", "en"],
         capsys,
@@ -1056,10 +1054,10 @@ def test_sql_payloads_in_every_record_field_are_plain_text(
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_as_survey_answer_is_an_unrecognised_answer(
-    work: Path, capsys: pytest.CaptureFixture[str], payload: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], payload: str
 ) -> None:
     write_csv(
-        work / "survey.csv",
+        workdir / "survey.csv",
         [
             ["date", "community", "event", "party", "id", "status"],
             ["2026-10-21", "jianguo", "survey", "resident", "r1", "满意"],
@@ -1084,7 +1082,7 @@ def test_a_payload_as_survey_answer_is_an_unrecognised_answer(
 
 
 def test_payloads_in_headers_and_in_a_user_defined_indicator(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Mapped headers, extra headers and every string of a user-defined indicator (key,
     names, description, event, status/service conditions, profile field) hold payloads."""
@@ -1107,7 +1105,7 @@ def test_payloads_in_headers_and_in_a_user_defined_indicator(
         ["2026-10-03", "jianguo", event, "unit", "u1", status, service],  # other party
         ["2026-10-05", "jianguo", "participate", "resident", NASTY, "", ""],
     ]
-    write_csv(work / "headers.csv", [header, *[[*row, SQL, NASTY, QUOTY] for row in rows]])
+    write_csv(workdir / "headers.csv", [header, *[[*row, SQL, NASTY, QUOTY] for row in rows]])
     config = {
         "columns": mapped,
         "values": {"status": {"'); DROP TABLE vmap; --": "met"}},
@@ -1129,9 +1127,9 @@ def test_payloads_in_headers_and_in_a_user_defined_indicator(
         ],
         "thresholds": {key: {"warn": 0.9, "critical": 0.1}},
     }
-    write_yaml(work / "config.yaml", config)
+    write_yaml(workdir / "config.yaml", config)
     write_yaml(
-        work / "profile2.yaml",
+        workdir / "profile2.yaml",
         {"communities": [{"id": "jianguo", "residents_capable": 10, profile_field: 4}]},
     )
     args = ["-c", "config.yaml", "-p", "profile2.yaml", "--lang", "en"]
@@ -1155,11 +1153,11 @@ def test_payloads_in_headers_and_in_a_user_defined_indicator(
 
 
 def test_payloads_in_constants_values_and_date_format(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (work / "plain.csv").write_text("when,who\n2026-10-03,r1\n2026-10-04,r2\n", encoding="utf-8")
+    (workdir / "plain.csv").write_text("when,who\n2026-10-03,r1\n2026-10-04,r2\n", encoding="utf-8")
     write_yaml(
-        work / "config.yaml",
+        workdir / "config.yaml",
         {
             "profile": "profile.yaml",
             "logs": [
@@ -1192,7 +1190,7 @@ def test_payloads_in_constants_values_and_date_format(
     ]
     assert sum(r["numerator"] for r in participation) == 2
     # a date_format holding SQL is only a format: the dates do not parse (exit 3)
-    write_yaml(work / "fmt.yaml", {"date_format": f"%Y-%m-%d{SQL}"})
+    write_yaml(workdir / "fmt.yaml", {"date_format": f"%Y-%m-%d{SQL}"})
     code, _, err = run_cli(
         ["compute", "log.csv", "-p", "profile.yaml", "-c", "fmt.yaml", "--lang", "en"], capsys
     )
@@ -1202,11 +1200,11 @@ def test_payloads_in_constants_values_and_date_format(
 @pytest.mark.parametrize("fmt", ["%Q", "%", "%Y-%m-%d %", "%E"])
 @pytest.mark.parametrize("where", ["config", "option"])
 def test_a_malformed_date_format_is_a_clear_error(
-    work: Path, capsys: pytest.CaptureFixture[str], fmt: str, where: str
+    workdir: Path, capsys: pytest.CaptureFixture[str], fmt: str, where: str
 ) -> None:
     """A date_format the engine cannot use is the user's mistake (exit 2 or 3), not exit 4."""
     if where == "config":
-        write_yaml(work / "fmt.yaml", {"date_format": fmt})
+        write_yaml(workdir / "fmt.yaml", {"date_format": fmt})
         args = ["-c", "fmt.yaml"]
     else:
         args = ["--date-format", fmt]
@@ -1219,12 +1217,12 @@ def test_a_malformed_date_format_is_a_clear_error(
 
 
 def test_semicolons_inside_quoted_headers_do_not_change_the_delimiter(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A comma-separated file whose quoted headers hold more semicolons than the line has
     commas is still comma-separated (the sniffer must not count quoted characters)."""
     write_csv(
-        work / "semis.csv",
+        workdir / "semis.csv",
         [
             ["date", "community", "event", "party", "id", "note; a; b; c; d; e; f; g"],
             ["2026-10-03", "jianguo", "participate", "resident", "r1", "x"],
@@ -1280,9 +1278,9 @@ def _cell_log(path: Path, community: str, services: list[str]) -> None:
     )
 
 
-def test_csv_neutralises_formula_cells(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _cell_profile(work / "cells.yaml", FORMULAS)
-    _cell_log(work / "cells.csv", "eq", list(FORMULAS.values()))
+def test_csv_neutralises_formula_cells(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _cell_profile(workdir / "cells.yaml", FORMULAS)
+    _cell_log(workdir / "cells.csv", "eq", list(FORMULAS.values()))
     code, out, err = run_cli(
         ["compute", "cells.csv", "-p", "cells.yaml", "-f", "csv", "--lang", "en"], capsys
     )
@@ -1312,10 +1310,10 @@ def test_csv_neutralises_formula_cells(work: Path, capsys: pytest.CaptureFixture
             assert not cell or cell[0] not in "=+-@\t\r", cell
 
 
-def test_csv_keeps_numbers_as_numbers(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_keeps_numbers_as_numbers(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     names = {f"n{index}": value for index, value in enumerate(NUMBERS)}
-    _cell_profile(work / "numbers.yaml", names)
-    _cell_log(work / "numbers.csv", "n0", list(NUMBERS))
+    _cell_profile(workdir / "numbers.yaml", names)
+    _cell_log(workdir / "numbers.csv", "n0", list(NUMBERS))
     code, out, err = run_cli(
         ["compute", "numbers.csv", "-p", "numbers.yaml", "-f", "csv", "--by", "service"], capsys
     )
@@ -1329,13 +1327,13 @@ def test_csv_keeps_numbers_as_numbers(work: Path, capsys: pytest.CaptureFixture[
 
 
 def test_csv_neutralises_what_only_python_reads_as_a_number(
-    work: Path, capsys: pytest.CaptureFixture[str]
+    workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`-inf`, `+nan`, `-1_000` parse as Python floats but a spreadsheet reads them as
     formulas (`=-inf` is a name lookup): they are text cells and need the apostrophe."""
     names = {f"t{index}": value for index, value in enumerate(NOT_NUMBERS_TO_A_SPREADSHEET)}
-    _cell_profile(work / "odd.yaml", names)
-    _cell_log(work / "odd.csv", "t0", ["x"])
+    _cell_profile(workdir / "odd.yaml", names)
+    _cell_log(workdir / "odd.csv", "t0", ["x"])
     code, out, err = run_cli(["compute", "odd.csv", "-p", "odd.yaml", "-f", "csv"], capsys)
     assert code == 0, err
     shown = {
@@ -1344,12 +1342,14 @@ def test_csv_neutralises_what_only_python_reads_as_a_number(
     assert shown == {key: "'" + value for key, value in names.items()}
 
 
-def test_wide_csv_headers_are_neutralised(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wide_csv_headers_are_neutralised(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A user-defined indicator's key becomes a header of --wide CSV: a formula there runs
     as surely as in a body cell."""
     key = '=HYPERLINK("http://evil.example","x")'
     write_yaml(
-        work / "config.yaml",
+        workdir / "config.yaml",
         {
             "indicators": [
                 {
@@ -1388,10 +1388,10 @@ def test_wide_csv_headers_are_neutralised(work: Path, capsys: pytest.CaptureFixt
     assert mine and all(r["indicator_name"] == "'@SUM(1)" for r in mine)
 
 
-def test_json_keeps_raw_values(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_keeps_raw_values(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     names = {**FORMULAS, **{f"n{i}": v for i, v in enumerate(NUMBERS)}}
-    _cell_profile(work / "cells.yaml", names)
-    _cell_log(work / "cells.csv", "eq", list(FORMULAS.values()))
+    _cell_profile(workdir / "cells.yaml", names)
+    _cell_log(workdir / "cells.csv", "eq", list(FORMULAS.values()))
     code, out, err = run_cli(
         ["compute", "cells.csv", "-p", "cells.yaml", "-f", "json", "--by", "service"], capsys
     )
@@ -1404,7 +1404,9 @@ def test_json_keeps_raw_values(work: Path, capsys: pytest.CaptureFixture[str]) -
     assert {r["parent"] for r in results if r["level"] == "community"} == {"=p"}
 
 
-def test_option_to_turn_neutralisation_off(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_option_to_turn_neutralisation_off(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run_cli(["compute", "--help", "--lang", "en"], capsys)
     assert code == 0
     options = [
@@ -1417,8 +1419,8 @@ def test_option_to_turn_neutralisation_off(work: Path, capsys: pytest.CaptureFix
             "issue 8 (3) asks for an option to turn spreadsheet neutralisation off; "
             "`svcmetrics compute --help` shows none"
         )
-    _cell_profile(work / "cells.yaml", {"eq": FORMULAS["eq"]})
-    _cell_log(work / "cells.csv", "eq", ["x"])
+    _cell_profile(workdir / "cells.yaml", {"eq": FORMULAS["eq"]})
+    _cell_log(workdir / "cells.csv", "eq", ["x"])
     code, out, err = run_cli(
         ["compute", "cells.csv", "-p", "cells.yaml", "-f", "csv", options[0]], capsys
     )
@@ -1426,7 +1428,7 @@ def test_option_to_turn_neutralisation_off(work: Path, capsys: pytest.CaptureFix
     assert {r["community_name"] for r in csv_rows(out)} >= {FORMULAS["eq"]}
 
 
-def test_bom_for_chinese_excel(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bom_for_chinese_excel(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["compute", "log.csv", "-p", "profile.yaml", "-f", "csv"], capsys)
     assert code == 0 and not out.startswith("\ufeff")
     code, out, err = run_cli(
@@ -1440,13 +1442,13 @@ def test_bom_for_chinese_excel(work: Path, capsys: pytest.CaptureFixture[str]) -
         ["compute", "log.csv", "-p", "profile.yaml", "-f", "csv", "--bom", "-o", "bom.csv"], capsys
     )
     assert code == 0, err
-    assert (work / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbfl")
-    (work / "bom.yaml").write_text("csv_bom: true\nprofile: profile.yaml\n", encoding="utf-8")
+    assert (workdir / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbfl")
+    (workdir / "bom.yaml").write_text("csv_bom: true\nprofile: profile.yaml\n", encoding="utf-8")
     code, _, err = run_cli(
         ["compute", "log.csv", "-c", "bom.yaml", "-f", "csv", "-o", "cfg.csv"], capsys
     )
     assert code == 0, err
-    assert (work / "cfg.csv").read_bytes().startswith(b"\xef\xbb\xbfl")
+    assert (workdir / "cfg.csv").read_bytes().startswith(b"\xef\xbb\xbfl")
     # a BOM is for CSV only
     code, out, err = run_cli(["compute", "log.csv", "-c", "bom.yaml", "-f", "json"], capsys)
     assert code == 0 and not out.startswith("\ufeff")
@@ -1455,9 +1457,9 @@ def test_bom_for_chinese_excel(work: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 2
 
 
-def test_ids_stay_text(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ids_stay_text(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_yaml(
-        work / "ids.yaml",
+        workdir / "ids.yaml",
         {
             "communities": [
                 {"id": "0123", "name": "0123", "residents_capable": 10, "households": 10},
@@ -1465,13 +1467,13 @@ def test_ids_stay_text(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
             ]
         },
     )
-    (work / "ids_yaml_number.yaml").write_text(
+    (workdir / "ids_yaml_number.yaml").write_text(
         "communities:\n  - {id: 0123, residents_capable: 10}\n"
         "  - {id: 123, residents_capable: 10}\n",
         encoding="utf-8",
     )
     write_csv(
-        work / "ids.csv",
+        workdir / "ids.csv",
         [
             ["date", "community", "event", "party", "id", "household"],
             ["2026-10-03", "0123", "participate", "resident", "110101199001011234", ""],
@@ -1554,13 +1556,13 @@ def test_no_command_modifies_its_inputs(
     (inputs / "bad.csv").write_text(
         LOG + "2026-02-30,jianguo,participate,resident,x,,,,\n", encoding="utf-8"
     )
-    work = tmp_path / "copy"
-    shutil.copytree(inputs, work)
+    workdir = tmp_path / "copy"
+    shutil.copytree(inputs, workdir)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    monkeypatch.chdir(work)
+    monkeypatch.chdir(workdir)
     monkeypatch.setenv("NO_COLOR", "1")
-    before = _tree(work)
+    before = _tree(workdir)
     assert before == _tree(inputs)
 
     logs = ["log.csv", "log_gb.csv", "log_bom.csv", "log.yaml", "log.xlsx"]
@@ -1596,7 +1598,7 @@ def test_no_command_modifies_its_inputs(
         code, _, err = run_cli(args, capsys)
         assert code in (0, 1, 3), (args, err)
         assert "Traceback" not in err
-        assert _tree(work) == before, f"{args} changed an input or left a file behind"
+        assert _tree(workdir) == before, f"{args} changed an input or left a file behind"
     assert _tree(inputs) == before
     # only the outputs asked for were written, and no temporary file is left
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(

@@ -1,0 +1,19 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelp import LOG, PROFILE
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with the sample log and profile of clihelp, as the working directory; no
+    colour. (Modules needing other files define their own ``workdir``.)"""
+    (tmp_path / "log.csv").write_text(LOG, encoding="utf-8")
+    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return tmp_path
