@@ -5,8 +5,8 @@
 
 For the worked example (``../shared/worked-example``, when present) and
 ``examples/health``: build the three input tables the query reads (``records`` with the
-``seq`` input-order column, ``periods``, ``profile`` in long form) the way
-``tests/test_sql.py`` does, write them as Parquet files in a temporary folder, register
+``seq`` input-order column, ``periods``, ``profile`` in long form) with ``tests/sqlcase.py``,
+as ``tests/test_sql.py`` does, write them as Parquet files in a temporary folder, register
 them as temporary views in a local SparkSession (``local[1]``, no UI), run the printed Spark
 query and compare every (community, period, indicator) numerator and denominator with
 ``svcmetrics compute``'s community results. Prints one line per input; exit status 1 when
@@ -15,31 +15,25 @@ any number differs (the differing rows are printed).
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from svcmetrics.answers import answer_lists
-from svcmetrics.config import load_config, load_profile
-from svcmetrics.indicators import definitions
-from svcmetrics.pipeline import Options, run
-from svcmetrics.sqlexport import Dialect, query
+from svcmetrics.sqlexport import Dialect
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tables are built as the SQL tests build them
+from sqlcase import FIELDS, Key, Numbers, sql_case  # noqa: E402
+
 WORKED = Path(__file__).resolve().parents[2] / "shared" / "worked-example"
 HEALTH = ROOT / "examples" / "health"
-FIELDS = ["date", "community", "event", "party", "id", "household", "status", "ticket",
-          "service", "category"]  # fmt: skip
 
 RECORDS = pa.schema(
     [("date", pa.date32())] + [(name, pa.string()) for name in FIELDS[1:]] + [("seq", pa.int64())]
@@ -49,47 +43,22 @@ PERIODS = pa.schema(
 )
 PROFILE = pa.schema([("community", pa.string()), ("field", pa.string()), ("value", pa.int64())])
 
-Key = tuple[str, str, str]
-Numbers = tuple[Any, Any]
-
 
 def build(
     log: Path, profile: Path, config: Path | None, folder: Path
 ) -> tuple[str, dict[Key, Numbers]]:
     """Write records/periods/profile Parquet files into ``folder``; return (Spark query,
-    compute's community numbers). The tables are built as in tests/test_sql.py::_case."""
-    report = run(Options(logs=(str(log),), profile=profile, config=config))
-    expected = {
-        (r.community, r.period, r.indicator): (r.numerator, r.denominator)
-        for r in report.results
-        if r.level == "community"
-    }
-    loaded, _ = load_config(config)
-    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.SPARK)
-    communities = load_profile(profile, "p").communities
-    names = {c.name: c.id for c in communities if c.name}
-    records: list[dict[str, Any]] = []
-    with open(log, encoding="utf-8") as handle:
-        for seq, row in enumerate(csv.DictReader(handle)):
-            values: list[Any] = [(row.get(f) or "").strip() or None for f in FIELDS]
-            values[1] = names.get(values[1], values[1])
-            values[0] = date.fromisoformat(values[0])
-            records.append(dict(zip([*FIELDS, "seq"], [*values, seq], strict=True)))
-    periods = [
-        {"period": p.label, "period_start": p.start, "period_end": p.end} for p in report.periods
-    ]
-    profile_rows = [
-        {"community": c.id, "field": field, "value": c.count(field, report.periods[0].last_day)}
-        for c in communities
-        for field in c.count_fields()
-    ]
+    compute's community numbers)."""
+    case = sql_case(log, profile, config, Dialect.SPARK)
     for name, rows, schema in (
-        ("records", records, RECORDS),
-        ("periods", periods, PERIODS),
-        ("profile", profile_rows, PROFILE),
+        ("records", case.records, RECORDS),
+        ("periods", case.periods, PERIODS),
+        ("profile", case.profile, PROFILE),
     ):
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / f"{name}.parquet")
-    return sql.strip().rstrip(";"), expected
+        table = pa.Table.from_pylist([dict(zip(schema.names, row, strict=True)) for row in rows],
+                                     schema=schema)  # fmt: skip
+        pq.write_table(table, folder / f"{name}.parquet")
+    return case.sql.strip().rstrip(";"), case.expected
 
 
 def spark_session() -> SparkSession:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import glob
 import os
 import shutil
@@ -16,55 +15,25 @@ from typing import Any
 
 import duckdb
 import pytest
+from sqlcase import SqlCase, sql_case
 
 from svcmetrics.answers import answer_lists
-from svcmetrics.config import load_config, load_profile
+from svcmetrics.config import load_config
 from svcmetrics.indicators import definitions
-from svcmetrics.pipeline import Options, run
 from svcmetrics.sqlexport import Dialect, query
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKED = ROOT.parent / "shared" / "worked-example"
-FIELDS = ["date", "community", "event", "party", "id", "household", "status", "ticket",
-          "service", "category"]  # fmt: skip
-
-Case = tuple[
-    list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], str, dict[Any, Any]
-]
 
 
-def _case(log: Path, profile: Path, config: Path | None) -> Case:
-    """(records, periods, profile rows, query, compute's community numbers) for one input."""
-    report = run(Options(logs=(str(log),), profile=profile, config=config))
-    expected = {
-        (r.community, r.period, r.indicator): (r.numerator, r.denominator)
-        for r in report.results
-        if r.level == "community"
-    }
-    loaded, _ = load_config(config)
-    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.DUCKDB)
-    names = {c.name: c.id for c in load_profile(profile, "p").communities if c.name}
-    records = []
-    with open(log, encoding="utf-8") as handle:
-        for seq, row in enumerate(csv.DictReader(handle)):
-            values = [(row.get(f) or "").strip() or None for f in FIELDS]
-            values[1] = names.get(values[1], values[1])
-            records.append((*values, seq))
-    periods = [(p.label, p.start, p.end) for p in report.periods]
-    profile_rows = [
-        (c.id, field, c.count(field, report.periods[0].last_day))
-        for c in load_profile(profile, "p").communities
-        for field in c.count_fields()
-    ]
-    return records, periods, profile_rows, sql, expected
-
-
-def _cases() -> list[Case]:
+def _cases(dialect: Dialect) -> list[SqlCase]:
     cases = []
     if WORKED.is_dir():
-        cases.append(_case(WORKED / "log.csv", WORKED / "profile.yaml", None))
+        cases.append(sql_case(WORKED / "log.csv", WORKED / "profile.yaml", None, dialect))
     health = ROOT / "examples" / "health"
-    cases.append(_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml"))
+    cases.append(
+        sql_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml", dialect)
+    )
     return cases
 
 
@@ -85,17 +54,17 @@ def _compare(rows: list[tuple[Any, ...]], expected: dict[Any, Any]) -> None:
 @pytest.mark.parametrize("case", range(2))
 def test_exported_query_on_duckdb(case: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    cases = _cases()
+    cases = _cases(Dialect.DUCKDB)
     if case >= len(cases):
         pytest.skip("the worked example is absent")
-    records, periods, profile, sql, expected = cases[case]
+    found = cases[case]
     con = duckdb.connect()
     for statement in DDL:
         con.execute(statement)
-    con.executemany(f"INSERT INTO records VALUES ({', '.join('?' * 11)})", records)
-    con.executemany("INSERT INTO periods VALUES (?, ?, ?)", periods)
-    con.executemany("INSERT INTO profile VALUES (?, ?, ?)", profile)
-    _compare(con.execute(sql).fetchall(), expected)
+    con.executemany(f"INSERT INTO records VALUES ({', '.join('?' * 11)})", found.records)
+    con.executemany("INSERT INTO periods VALUES (?, ?, ?)", found.periods)
+    con.executemany("INSERT INTO profile VALUES (?, ?, ?)", found.profile)
+    _compare(con.execute(found.sql).fetchall(), found.expected)
 
 
 def test_every_dialect_transpiles(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,19 +149,16 @@ def test_exported_query_on_postgres(
     case: int, postgres: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    cases = _cases()
+    cases = _cases(Dialect.POSTGRES)
     if case >= len(cases):
         pytest.skip("the worked example is absent")
-    records, periods, profile, _, expected = cases[case]
-    config = ROOT / "examples" / "health" / "svcmetrics.yaml" if case == len(cases) - 1 else None
-    loaded, _ = load_config(config)
-    sql = query(definitions(loaded), answer_lists(loaded.satisfaction), Dialect.POSTGRES)
+    found = cases[case]
     with postgres.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS records, periods, profile")
         for statement in DDL:
             cursor.execute(statement)
-        cursor.executemany(f"INSERT INTO records VALUES ({', '.join(['%s'] * 11)})", records)
-        cursor.executemany("INSERT INTO periods VALUES (%s, %s, %s)", periods)
-        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s)", profile)
-        cursor.execute(sql)
-        _compare(cursor.fetchall(), expected)
+        cursor.executemany(f"INSERT INTO records VALUES ({', '.join(['%s'] * 11)})", found.records)
+        cursor.executemany("INSERT INTO periods VALUES (%s, %s, %s)", found.periods)
+        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s)", found.profile)
+        cursor.execute(found.sql)
+        _compare(cursor.fetchall(), found.expected)
