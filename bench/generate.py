@@ -174,6 +174,13 @@ class Generator:
     def _unit(self, c: Community) -> str:
         return f"U{c.number:02d}{self._skewed(c.units):03d}"
 
+    def _anyone(self, c: Community, unit_share: float) -> tuple[str, str, str]:
+        """(party, id, household) of a unit (with probability ``unit_share``) or of any
+        resident (capable or not): who raises needs and answers surveys."""
+        if self.rng.random() < unit_share:
+            return "unit", self._unit(c), ""
+        return ("resident", *self._resident(c, capable=False))
+
     def _service(self, party: str) -> tuple[str, str]:
         category = "unit" if party == "unit" else self.rng.choice(("special", "general"))
         if self.rng.random() < 0.03:
@@ -211,11 +218,7 @@ class Generator:
 
     def _need(self, c: Community, day: int) -> list[list[str]]:
         rng = self.rng
-        party = "unit" if rng.random() < 0.1 else "resident"
-        if party == "unit":
-            person, household = self._unit(c), ""
-        else:
-            person, household = self._resident(c, capable=False)
+        party, person, household = self._anyone(c, 0.1)
         if rng.random() < 0.05:
             person = ""
         service, category = self._service(party)
@@ -254,11 +257,7 @@ class Generator:
 
     def _survey(self, c: Community, day: int) -> list[list[str]]:
         rng = self.rng
-        party = "unit" if rng.random() < 0.15 else "resident"
-        if party == "unit":
-            person, household = self._unit(c), ""
-        else:
-            person, household = self._resident(c, capable=False)
+        party, person, household = self._anyone(c, 0.15)
         service, category = self._service(party)
         rows: list[list[str]] = []
         when = day
