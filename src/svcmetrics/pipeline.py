@@ -457,9 +457,10 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     inputs = load_inputs(options)
     options.stage("read")
     sources = read_logs(options, inputs, engine.workdir)
-    _check_value_targets(sources, custom_events(inputs.indicators))
+    events = custom_events(inputs.indicators)
+    _check_value_targets(sources, events)
     config = inputs.config
-    engine.load(sources, custom_events(inputs.indicators))
+    engine.load(sources, events)
     options.stage("check")
     ambiguous = [
         ambiguous_date_problem(engine.sources[src], line, value, first, second)
