@@ -7,13 +7,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, assert_never
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from tabulate import tabulate
+from typing import TYPE_CHECKING, Any, assert_never
 
 from svcmetrics.errors import WARNING_KINDS, Problem
 from svcmetrics.formats import OutputFormat, RenderOptions
@@ -30,6 +24,11 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.judge import Status
 from svcmetrics.report import Report, Result, Unit
+
+if TYPE_CHECKING:
+    # imported where a format needs them: CSV and JSON runs (cron, pipes) skip their
+    # start-up (tens of milliseconds)
+    from rich.console import Console
 
 RESULT_FIELDS: tuple[str, ...] = (
     "level",
@@ -71,6 +70,8 @@ _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _console(options: RenderOptions) -> Console:
+    from rich.console import Console
+
     return Console(
         file=io.StringIO(),
         force_terminal=options.color,
@@ -155,6 +156,10 @@ def _tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
 
 def render_table(report: Report, options: RenderOptions) -> str:
     """Rich tables, one per period, communities grouped under their parents."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     lang = options.lang
     console = _console(options)
     by_key: dict[tuple[str, str], list[Result]] = {}
@@ -352,6 +357,8 @@ def _breakdown_text(result: Result, lang: str) -> str:
 
 def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
     """A tabulate text table of every result, headers in the output language."""
+    from tabulate import tabulate
+
     lang = options.lang
     names = _names(report, lang)
     keys = ["period", "community_name", "indicator_name", "rate", "counts", "change", "status"]
@@ -418,7 +425,6 @@ def render_problems(
     """Problems as a table, or one line each off a terminal (the first 200), with a count
     of each kind (``totals`` counts all, where the list may hold only the first ones)."""
     lang = options.lang
-    console = _console(options)
     if not problems:
         return ""
     more = sum(totals.values()) - min(len(problems), PROBLEMS_SHOWN)
@@ -428,6 +434,11 @@ def render_problems(
             lines.append(label("problems_more", lang, count=more))
         lines.append(summary(totals, lang))
         return "\n".join(lines) + "\n"
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console(options)
     table = Table(title=label("problems_title", lang), box=box.SIMPLE_HEAD, show_lines=False)
     for key in ("where", "column", "value", "message", "hint"):
         table.add_column(label(key, lang), overflow="fold")
@@ -566,6 +577,9 @@ def render_explain(
     indicators: Sequence[Indicator], lang: str, min_sample: int, options: RenderOptions
 ) -> str:
     """Each indicator's formula, what its numbers count, and what it means."""
+    from rich.table import Table
+    from rich.text import Text
+
     console = _console(options)
     for indicator in indicators:
         other = "en" if lang == "zh" else "zh"
