@@ -19,16 +19,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmetrics.engine import SPACES
 from svcmetrics.errors import InputError
 from svcmetrics.models import Mapping
 from svcmetrics.pipeline import Options, check, run
 from svcmetrics.readers import (
+    SPACES,
+    Blanks,
     NativeCsv,
     _lines_by_bytes,
     _lines_by_csv,
+    _long_line,
+    blanks,
     read_log,
-    spaces_only,
 )
 
 HEADER = "date,community,event,party,id,household,status,ticket,service\n"
@@ -118,17 +120,29 @@ def test_lines_on_bytes_equal_lines_of_the_csv_module(
 # -- trimming --------------------------------------------------------------------------------
 
 
-def test_spaces_only_when_no_value_can_hold_a_tab_or_a_line_break(tmp_path: Path) -> None:
+def test_what_is_trimmed_follows_what_the_file_holds(tmp_path: Path) -> None:
+    row = "2026-10-01,c1,participate,resident,r1,,,,助老"
     cases = {
-        "plain.csv": (HEADER + "2026-10-01,c1,participate,resident,r1,,,,助老\r\n", True),
-        "quoted.csv": (HEADER + '2026-10-01,c1,participate,resident,r1,,,,"助老"\n', False),
-        "tab.csv": (HEADER + "2026-10-01,c1,participate,resident,r1\t,,,,助老\n", False),
-        "tabs.tsv": (HEADER.replace(",", "\t") + "2026-10-01\tc1\tparticipate\tresident\n", True),
+        "plain.csv": (HEADER + row + "\r\n", Blanks.NONE),
+        "spaced header.csv": ("date ,community" + HEADER[9:] + row + "\n", Blanks.NONE),
+        "cjk punctuation.csv": (HEADER + row + "、互助。\n", Blanks.NONE),
+        # a byte that begins several spaces (U+2000 to U+205F) is taken as one of them
+        "quotation marks.csv": (HEADER + row + "“互助”\n", Blanks.SPACES),
+        "space.csv": (HEADER + row.replace("r1", "r1 ") + "\n", Blanks.SPACES),
+        "inner space.csv": (HEADER + row.replace("助老", "助 老") + "\n", Blanks.SPACES),
+        "quoted.csv": (HEADER + row.replace("助老", '"助老"') + "\n", Blanks.ALL),
+        "tab.csv": (HEADER + row.replace("r1", "r1\t") + "\n", Blanks.ALL),
+        "tabs.tsv": (HEADER.replace(",", "\t") + row.replace(",", "\t") + "\n", Blanks.NONE),
+        "empty.csv": ("", Blanks.NONE),
     }
+    # every space of several bytes, alone in the file, is found
+    for space in SPACES[1:]:
+        cases[f"U+{ord(space):04X}.csv"] = (HEADER + row + space + "\n", Blanks.SPACES)
     for name, (text, expected) in cases.items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert spaces_only(_native(path)) is expected, name
+        native = NativeCsv(path, "\t" if name.endswith(".tsv") else ",", 9, {})
+        assert blanks(native) is expected, name
 
 
 # Blanks that may surround a value, from spreadsheets and Chinese input methods.
@@ -211,6 +225,50 @@ def test_spaces_are_the_unicode_space_separators() -> None:
     assert sorted(SPACES) == [
         chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"
     ]
+
+
+# -- long lines ------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 300), min_size=1, max_size=12),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    last_ended=st.booleans(),
+)
+def test_a_long_line_is_found_wherever_it_is(
+    lengths: list[int], ending: str, last_ended: bool
+) -> None:
+    """A line of twice the stretch is always found, one shorter than it never."""
+    stretch = 64
+    text = ending.join("x" * n for n in lengths) + (ending if last_ended else "")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "log.csv"
+        path.write_bytes(text.encode())
+        found = _long_line(path, stretch)
+    if max(lengths) >= 2 * stretch:
+        assert found
+    if max(lengths) < stretch:
+        assert not found
+
+
+def test_a_last_line_longer_than_the_engines_buffer_is_counted(tmp_path: Path) -> None:
+    """DuckDB's reader drops a last line longer than its buffer without an error
+    (duckdb/duckdb#25825): such a file is read by Python, and the row counts."""
+    header = HEADER.rstrip("\n") + ",note1,note2,note3\n"
+    rows = [f"2026-10-03,c1,participate,resident,r{n},,,,助老,,,\n" for n in range(1000)]
+    big = "x" * 1_600_000  # six fields under the field limit, a line over twice the buffer
+    rows.append(f"2026-10-04,c1,participate,resident,last,{big},,{big},{big},{big},{big},{big}\n")
+    path = tmp_path / "log.csv"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    report = run(Options(logs=(str(path),), today=TODAY))
+    participation = next(
+        r
+        for r in report.results
+        if r.indicator == "resident_participation" and r.level == "community"
+    )
+    assert participation.numerator == 1001
+    assert check(Options(logs=(str(path),), today=TODAY)).sources[0].native is None
 
 
 # -- logs in other encodings -----------------------------------------------------------------

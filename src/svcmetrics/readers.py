@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -124,21 +125,56 @@ class Source:
         return self._found.get(position)
 
 
-def spaces_only(native: NativeCsv) -> bool:
-    """Whether no value of a native CSV can hold a tab or a line break.
+class Blanks(StrEnum):
+    """What may surround the values of a native CSV, so what the engine must trim."""
 
-    True when the file has no quote (so no field spans lines or hides a separator) and no
-    tab unless tab is the separator (the engine's reader ends records at every CR or LF
-    outside quotes); then the engine trims values of spaces only, which is three times
-    cheaper. The file is searched through a memory map, without a copy.
+    NONE = "none"
+    """The file holds no blank after its header: nothing to trim."""
+    SPACES = "spaces"
+    """No value can hold a tab or a line break: trim the Unicode spaces."""
+    ALL = "all"
+    """Trim every blank: spaces, tabs and line breaks."""
+
+
+def blanks(native: NativeCsv) -> Blanks:
+    """What the values of a native CSV may begin or end with.
+
+    Without a quote (so no field spans lines or hides a separator) and without a tab
+    (unless tab is the separator), no value can hold a tab or a line break: the engine's
+    plain trim() of spaces is three times cheaper than trimming every blank. Without any
+    space after the header either, trimming is skipped (a tenth of a large file's load).
+    The file is searched through a memory map, without a copy, one byte value at a time
+    where it can be: a space of several bytes is looked for whole only when its first
+    byte occurs and it is the only space starting with that byte (else it is assumed).
     """
+    if native.path.stat().st_size == 0:
+        return Blanks.NONE
     with native.path.open("rb") as handle:
-        if native.path.stat().st_size == 0:
-            return True
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if data.find(b'"') >= 0:
-                return False
-            return native.delimiter == "\t" or data.find(b"\t") < 0
+            if data.find(b'"') >= 0 or (native.delimiter != "\t" and data.find(b"\t") >= 0):
+                return Blanks.ALL
+            start = data.find(b"\n") + 1  # (the header's names are not values)
+            if data.find(b" ", start) >= 0:
+                return Blanks.SPACES
+            for lead, encoded in _WIDE_SPACES.items():
+                if data.find(lead, start) >= 0 and (
+                    len(encoded) > 1 or data.find(encoded[0], start) >= 0
+                ):
+                    return Blanks.SPACES
+    return Blanks.NONE
+
+
+SPACES = "\u0020\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+"""The Unicode space separators (category Zs): what DuckDB's trim() takes by itself."""
+
+BLANKS = SPACES + "\t\r\n"
+"""What surrounds a value and is ignored: spaces of every width (the ideographic and the
+no-break space included), tabs and line ends."""
+
+_WIDE_SPACES: dict[bytes, list[bytes]] = {}
+"""The spaces of several bytes in UTF-8, by their first byte."""
+for _space in SPACES[1:]:
+    _WIDE_SPACES.setdefault(_space.encode()[:1], []).append(_space.encode())
 
 
 def _lines_are_records(path: Path, records: int, block: int = 1 << 24) -> bool:
@@ -464,12 +500,39 @@ def _scanned_csv(
             scanned, head = copied[0], (copied[1], copied[2])
     if head is None or not head[0].strip() or '"' in head[0].split("\n", 1)[0]:
         return None
+    if _long_line(scanned):
+        return None
     source = _native_csv(scanned, head[0], name, head[1], mapping)
     if isinstance(source.native, NativeCsv):
         source.native = replace(
             source.native, detected=encoding is None, transcoded=scanned != file
         )
     return source
+
+
+LONG_LINE = 1 << 20
+"""A file with a stretch of this many bytes without a line break is read by Python."""
+
+
+def _long_line(path: Path, stretch: int = LONG_LINE) -> bool:
+    """Whether some ``stretch`` bytes of a file, aligned, hold no line break.
+
+    Otherwise no line is as long as twice ``stretch``, and DuckDB's reader, whose buffers
+    are larger (see :func:`svcmetrics.engine.buffer_size`), reads every line: a last line
+    longer than its buffer is dropped without an error (duckdb/duckdb#25825), and longer
+    lines elsewhere fail one way or another. A file with such a line (a pasted document,
+    a broken export) is left to Python, which reads it whole or names the field. Each
+    stretch is searched until its first line break, tens of bytes in: the cost is that
+    of one search per megabyte.
+    """
+    if path.stat().st_size < stretch:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for start in range(0, len(data) - stretch + 1, stretch):
+            end = start + stretch
+            if data.find(b"\n", start, end) < 0 and data.find(b"\r", start, end) < 0:
+                return True
+    return False
 
 
 def _spool(stream: BinaryIO, folder: Path) -> Path:
