@@ -525,11 +525,14 @@ class Engine:
         ]
         for name in ("id", "household", "ticket"):
             column = ident(name)
+            # (a CASE, not an AND: DuckDB evaluates both sides of an AND in a FILTER,
+            # and the regular expression is the costly one)
             checks.append(
                 (
                     name,
                     "mangled_id",
-                    f"contains({column}, '+') AND regexp_matches({column}, ?)",
+                    f"CASE WHEN contains({column}, '+') THEN regexp_matches({column}, ?) "
+                    "ELSE false END",
                     [mangled],
                 )
             )
@@ -641,15 +644,22 @@ class Engine:
             LEFT JOIN cmap c ON c.key = n.community
             WHERE {" AND ".join(valid)}"""
         )
+        # the span, the communities, the periods' days and the records per period all
+        # come from this table of a few thousand rows, not from scans of the records
+        self.con.execute(
+            "CREATE TABLE daily AS SELECT community, day, count(*) AS n FROM recs GROUP BY ALL"
+        )
         first, last, rows = self.con.execute(
-            "SELECT min(day), max(day), count(*) FROM recs"
+            "SELECT min(day), max(day), COALESCE(sum(n), 0) FROM daily"
         ).fetchone() or (None, None, 0)
         skipped = self.con.execute(
             "SELECT count(*) FROM (SELECT DISTINCT _rec FROM problems)"
         ).fetchone()
         communities = [
             str(row[0])
-            for row in self.con.execute("SELECT DISTINCT community FROM recs ORDER BY 1").fetchall()
+            for row in self.con.execute(
+                "SELECT DISTINCT community FROM daily ORDER BY 1"
+            ).fetchall()
         ]
         return Checked(
             problems,
@@ -681,7 +691,7 @@ class Engine:
         )
         self.con.execute(
             """CREATE OR REPLACE TABLE pdays AS
-            SELECT d.day, p.period FROM (SELECT DISTINCT day FROM recs) d
+            SELECT d.day, p.period FROM (SELECT DISTINCT day FROM daily) d
             JOIN periods p ON d.day BETWEEN p.pstart AND p.pend"""
         )
         brk = "''" if by is None else f"COALESCE(r.{ident(by)}, '')"
@@ -695,7 +705,7 @@ class Engine:
                 SELECT community, min(day) AS first_day, max_by(status, seq) AS state,
                        min_by({brk}, seq) AS brk
                 FROM recs r WHERE event = 'need'
-                GROUP BY community, COALESCE('t' || ticket, 'r' || rec::VARCHAR)
+                GROUP BY community, ticket, CASE WHEN ticket IS NULL THEN rec END
             ) n JOIN pdays p ON p.day = n.first_day"""
         )
         self.con.execute(
@@ -783,7 +793,8 @@ class Engine:
     def records_per_period(self) -> dict[tuple[str, str], int]:
         """(community, period) → number of valid records dated in it."""
         rows = self.con.execute(
-            "SELECT community, period, count(*) FROM rp GROUP BY ALL"
+            "SELECT d.community, p.period, sum(d.n) FROM daily d JOIN pdays p ON p.day = d.day "
+            "GROUP BY ALL"
         ).fetchall()
         return {(str(c), str(p)): int(n) for c, p, n in rows}
 
