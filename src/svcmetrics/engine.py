@@ -60,7 +60,7 @@ MEMORY_LIMIT = "1GB"
 
 
 def buffer_size(size: int) -> int:
-    """The CSV reader's buffer for a file of ``size`` bytes (see bench/README.md).
+    """The CSV reader's buffer for a file of ``size`` bytes (the README's Performance).
 
     DuckDB's default (32 MiB) leaves a file of a few buffers to few threads and makes
     the order-preserving insert merge large batches: about an eighth of the file, between
