@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from benchlib import INDICATORS, profile_rows, run_reference
+from benchlib import INDICATORS, PROFILE_COLUMNS, profile_rows, run_reference
 
 SATISFIED_TEXT = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
 NOT_SATISFIED_TEXT = (
@@ -84,9 +84,7 @@ def classify(status: pd.Series) -> pd.Series:
 
 
 def compute(log: Path, profile_path: Path) -> list[tuple[object, ...]]:
-    profile = pd.DataFrame(
-        profile_rows(profile_path), columns=["community", "name", "field", "as_of", "value"]
-    )
+    profile = pd.DataFrame(profile_rows(profile_path), columns=list(PROFILE_COLUMNS))
     df = read_log(log, profile)
     keys = ["community", "month"]
 
