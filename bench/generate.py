@@ -35,6 +35,7 @@ import datetime as dt
 import os
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -180,8 +181,8 @@ def profile_yaml(communities: list[Community], hierarchy: Hierarchy) -> str:
         lines.append(f"    units: {c.units}")
     lines.append("parents:")
     for street in range(1, hierarchy.streets + 1):
-        district = hierarchy.district_of(street)
-        lines.append(f"  - {{id: s{street}, name: 第{street}街道, parent: {district}}}")
+        parent = hierarchy.district_of(street)
+        lines.append(f"  - {{id: s{street}, name: 第{street}街道, parent: {parent}}}")
     if hierarchy.districts == 1:
         lines.append("  - {id: d1, name: 示范区}")
     else:
@@ -326,7 +327,7 @@ class Generator:
             if when >= self.days:
                 return rows
 
-    def days_of_rows(self):  # type: ignore[no-untyped-def]
+    def days_of_rows(self) -> Iterator[list[list[str]]]:
         """Yield the rows to write, one day at a time, exactly ``self.rows`` in all."""
         rng = self.rng
         weights = [
