@@ -1,4 +1,4 @@
-"""What the benchmark's scripts share: the profile as rows, the result layout, CSV output."""
+"""What the benchmark's scripts share: profile rows, answer lists, result layout, CSV output."""
 
 from __future__ import annotations
 
@@ -23,7 +23,26 @@ INDICATORS: tuple[str, ...] = (
 )
 """The seven built-ins, in the order of the definitions table."""
 
+# The default answer lists of spec 2.4 (svcmetrics' own are not imported: the references
+# are written by hand, independent of the code they check).
+SATISFIED_TEXT: tuple[str, ...] = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
+NOT_SATISFIED_TEXT: tuple[str, ...] = (
+    "基本满意",
+    "一般",
+    "不太满意",
+    "不满意",
+    "非常不满意",
+    "neutral",
+    "dissatisfied",
+    "very dissatisfied",
+)
+EXCLUDED_TEXT: tuple[str, ...] = ("不清楚", "不知道", "说不清", "don't know")
+"""The default lists, compared with the lower-cased answer."""
+TEXT_COLUMNS = ("community", "event", "party", "id", "household", "status", "ticket")
+"""The log's text columns that the references read (besides ``date``)."""
 PROFILE_FIELDS: tuple[str, ...] = ("residents", "residents_capable", "households", "units")
+PROFILE_COLUMNS: tuple[str, ...] = ("community", "name", "field", "as_of", "value")
+"""The columns of ``profile_rows``."""
 RESULT_COLUMNS: tuple[str, ...] = ("community", "period", "indicator", "numerator", "denominator")
 
 ProfileRow = tuple[str, str | None, str, dt.date | None, int]
@@ -32,7 +51,8 @@ ProfileRow = tuple[str, str | None, str, dt.date | None, int]
 
 def profile_rows(path: Path) -> list[ProfileRow]:
     """One row per profile value (a dated list gives one row per date)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a city's profile in 0.1 s
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     rows: list[ProfileRow] = []
     for community in data["communities"]:
         cid = str(community["id"])

@@ -1,14 +1,19 @@
 """Generate a spec-format service log of N rows and its community profile (deterministic).
 
     python bench/generate.py 1000000 --out bench/data/rows-1000000
+    python bench/generate.py 2000000 --communities 5000     # a city
 
 writes ``log.csv`` (canonical English header, UTF-8, comma separated) and ``profile.yaml``:
-50 communities (``c01``..``c50``, named ``社区01``..), 5 street offices and one district,
-every day of 2026, every event kind:
+by default 50 communities (``c01``..``c50``, named ``社区01``..), 5 street offices and one
+district; with ``--communities N`` N communities (``c0001``.. when N needs more digits)
+under N/20 street offices (at least 5), one district, or 10 districts and a city above
+them when N >= 1000; every day of 2026, every event kind:
 
 * ``participate`` / ``benefit`` of residents and units, drawn from per-community pools of
   thousands of residents (ids ``R0100123``), their households (``H01-0456``) and tens of
-  units (``U01007``), skewed so that some people take part often;
+  units (``U01007``), skewed so that some people take part often; the pools keep their
+  sizes whatever the number of communities (a city of 5,000 communities and 2M rows has
+  about 400 rows per community in the year);
 * ``need`` rows: most needs have a ticket (``XQ-000123``; the numbering restarts in every
   community, so only (community, ticket) identifies a need) opened ``pending`` and updated
   0-3 times over the next weeks (sometimes twice on one day), ending ``met``, ``unmet`` or
@@ -30,6 +35,7 @@ import datetime as dt
 import os
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -37,7 +43,14 @@ from pathlib import Path
 HEADER = "date,community,event,party,id,household,status,ticket,service,category"
 YEAR = 2026
 COMMUNITIES = 50
+"""The default number of communities (the output for it must not change)."""
 STREETS = 5
+"""Street offices at least (and for the default 50 communities)."""
+COMMUNITIES_PER_STREET = 20
+"""Beyond 100 communities, one street office per 20 communities."""
+CITY_FROM = 1000
+"""From this many communities on: 10 districts and a city above them."""
+CITY_DISTRICTS = 10
 SEED = 20260101
 GENERATOR_VERSION = "1"
 """Bump when the output changes, so that cached data sets are regenerated."""
@@ -75,6 +88,33 @@ up about 15% of the rows, surveys about 13%)."""
 
 
 @dataclass(frozen=True)
+class Hierarchy:
+    """How many communities, street offices and districts; a city above several districts."""
+
+    communities: int = COMMUNITIES
+
+    @property
+    def streets(self) -> int:
+        wanted = max(STREETS, -(-self.communities // COMMUNITIES_PER_STREET))
+        return min(self.communities, wanted)
+
+    @property
+    def districts(self) -> int:
+        return CITY_DISTRICTS if self.communities >= CITY_FROM else 1
+
+    @property
+    def digits(self) -> int:
+        """Digits of a community's number in its ids (2 up to 99 communities)."""
+        return max(2, len(str(self.communities)))
+
+    def street_of(self, number: int) -> str:
+        return f"s{(number - 1) * self.streets // self.communities + 1}"
+
+    def district_of(self, street: int) -> str:
+        return f"d{(street - 1) * self.districts // self.streets + 1}"
+
+
+@dataclass(frozen=True)
 class Community:
     """One generated community and its pools."""
 
@@ -84,23 +124,22 @@ class Community:
     households: int
     units: int
     households_dated: tuple[tuple[str, int], ...] | None
+    key: str
+    """The number as written in ids (``01``, or ``0001`` in a city)."""
+    street: str
 
     @property
     def id(self) -> str:
-        return f"c{self.number:02d}"
+        return f"c{self.key}"
 
     @property
     def name(self) -> str:
-        return f"社区{self.number:02d}"
-
-    @property
-    def street(self) -> str:
-        return f"s{(self.number - 1) * STREETS // COMMUNITIES + 1}"
+        return f"社区{self.key}"
 
 
-def make_communities(rng: random.Random) -> list[Community]:
+def make_communities(rng: random.Random, hierarchy: Hierarchy) -> list[Community]:
     communities = []
-    for number in range(1, COMMUNITIES + 1):
+    for number in range(1, hierarchy.communities + 1):
         residents = rng.randint(3000, 12000)
         capable = int(residents * rng.uniform(0.5, 0.7))
         households = int(residents / rng.uniform(2.4, 2.9))
@@ -110,14 +149,20 @@ def make_communities(rng: random.Random) -> list[Community]:
             dated = ((f"{YEAR}-01-01", households), (f"{YEAR}-07-01", households + 150))
         elif number % 7 == 0:  # the only value is dated later than the first months
             dated = ((f"{YEAR}-03-01", households),)
-        communities.append(Community(number, residents, capable, households, units, dated))
+        key = f"{number:0{hierarchy.digits}d}"
+        street = hierarchy.street_of(number)
+        communities.append(
+            Community(number, residents, capable, households, units, dated, key, street)
+        )
     return communities
 
 
-def profile_yaml(communities: list[Community]) -> str:
+def profile_yaml(communities: list[Community], hierarchy: Hierarchy) -> str:
+    sizes = f"{hierarchy.communities} communities, {hierarchy.streets} street offices"
+    if hierarchy.districts > 1:
+        sizes += f", {hierarchy.districts} districts and a city"
     lines = [
-        f"# Generated by bench/generate.py (version {GENERATOR_VERSION}): "
-        f"{COMMUNITIES} communities, {STREETS} street offices.",
+        f"# Generated by bench/generate.py (version {GENERATOR_VERSION}): {sizes}.",
         "communities:",
     ]
     for c in communities:
@@ -135,21 +180,28 @@ def profile_yaml(communities: list[Community]) -> str:
             lines += [f"      - {{as_of: {day}, value: {v}}}" for day, v in c.households_dated]
         lines.append(f"    units: {c.units}")
     lines.append("parents:")
-    for street in range(1, STREETS + 1):
-        lines.append(f"  - {{id: s{street}, name: 第{street}街道, parent: d1}}")
-    lines.append("  - {id: d1, name: 示范区}")
+    for street in range(1, hierarchy.streets + 1):
+        parent = hierarchy.district_of(street)
+        lines.append(f"  - {{id: s{street}, name: 第{street}街道, parent: {parent}}}")
+    if hierarchy.districts == 1:
+        lines.append("  - {id: d1, name: 示范区}")
+    else:
+        for district in range(1, hierarchy.districts + 1):
+            lines.append(f"  - {{id: d{district}, name: 第{district}区, parent: city}}")
+        lines.append("  - {id: city, name: 示范市}")
     return "\n".join(lines) + "\n"
 
 
 class Generator:
     """Draws rows day by day; follow-up rows wait in a per-day queue."""
 
-    def __init__(self, rows: int, seed: int) -> None:
+    def __init__(self, rows: int, seed: int, hierarchy: Hierarchy) -> None:
         self.rng = random.Random(seed)
         self.rows = rows
-        self.communities = make_communities(self.rng)
+        self.hierarchy = hierarchy
+        self.communities = make_communities(self.rng, hierarchy)
         self.community_cum = list(accumulate(c.residents for c in self.communities))
-        self.tickets = [0] * COMMUNITIES
+        self.tickets = [0] * hierarchy.communities
         self.start = dt.date(YEAR, 1, 1)
         self.days = (dt.date(YEAR, 12, 31) - self.start).days + 1
         self.day_texts = [(self.start + dt.timedelta(days=d)).isoformat() for d in range(self.days)]
@@ -169,10 +221,10 @@ class Generator:
 
     def _resident(self, c: Community, capable: bool) -> tuple[str, str]:
         n = self._skewed(c.capable if capable else c.residents)
-        return f"R{c.number:02d}{n:05d}", f"H{c.number:02d}-{n % c.households:04d}"
+        return f"R{c.key}{n:05d}", f"H{c.key}-{n % c.households:04d}"
 
     def _unit(self, c: Community) -> str:
-        return f"U{c.number:02d}{self._skewed(c.units):03d}"
+        return f"U{c.key}{self._skewed(c.units):03d}"
 
     def _anyone(self, c: Community, unit_share: float) -> tuple[str, str, str]:
         """(party, id, household) of a unit (with probability ``unit_share``) or of any
@@ -275,7 +327,7 @@ class Generator:
             if when >= self.days:
                 return rows
 
-    def days_of_rows(self):  # type: ignore[no-untyped-def]
+    def days_of_rows(self) -> Iterator[list[list[str]]]:
         """Yield the rows to write, one day at a time, exactly ``self.rows`` in all."""
         rng = self.rng
         weights = [
@@ -306,14 +358,24 @@ class Generator:
             yield out
 
 
-def generate(rows: int, out: Path, seed: int = SEED) -> tuple[Path, Path]:
+def folder_name(rows: int, communities: int = COMMUNITIES) -> str:
+    """The data set's folder: ``rows-N``, or ``rows-N-cC`` for C communities (not 50)."""
+    return f"rows-{rows}" if communities == COMMUNITIES else f"rows-{rows}-c{communities}"
+
+
+def generate(
+    rows: int, out: Path, seed: int = SEED, communities: int = COMMUNITIES
+) -> tuple[Path, Path]:
     """Write ``log.csv`` and ``profile.yaml`` into ``out``; return their paths."""
+    if communities < 1:
+        raise ValueError(f"communities must be at least 1, not {communities}")
     out.mkdir(parents=True, exist_ok=True)
-    generator = Generator(rows, seed)
+    hierarchy = Hierarchy(communities)
+    generator = Generator(rows, seed, hierarchy)
     profile = out / "profile.yaml"
     log = out / "log.csv"
     tmp_profile = out / ".profile.yaml.tmp"
-    tmp_profile.write_text(profile_yaml(generator.communities), encoding="utf-8")
+    tmp_profile.write_text(profile_yaml(generator.communities, hierarchy), encoding="utf-8")
     tmp_log = out / ".log.csv.tmp"
     count = 0
     with open(tmp_log, "w", encoding="utf-8", newline="") as file:
@@ -331,11 +393,22 @@ def generate(rows: int, out: Path, seed: int = SEED) -> tuple[Path, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("rows", type=lambda text: int(text.replace("_", "")))
-    parser.add_argument("--out", type=Path, default=None, help="folder (default bench/data/rows-N)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder (default bench/data/rows-N[-cC])"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--communities",
+        type=int,
+        default=COMMUNITIES,
+        metavar="C",
+        help=f"default {COMMUNITIES}; from {CITY_FROM} on: {CITY_DISTRICTS} districts and a city",
+    )
     args = parser.parse_args()
-    out = args.out or Path(__file__).parent / "data" / f"rows-{args.rows}"
-    log, profile = generate(args.rows, out, args.seed)
+    if args.communities < 1:
+        parser.error("--communities must be at least 1")
+    out = args.out or Path(__file__).parent / "data" / folder_name(args.rows, args.communities)
+    log, profile = generate(args.rows, out, args.seed, args.communities)
     print(f"{log} ({args.rows} rows)\n{profile}")
 
 

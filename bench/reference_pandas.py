@@ -14,21 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from benchlib import INDICATORS, profile_rows, run_reference
-
-SATISFIED_TEXT = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
-NOT_SATISFIED_TEXT = (
-    "基本满意",
-    "一般",
-    "不太满意",
-    "不满意",
-    "非常不满意",
-    "neutral",
-    "dissatisfied",
-    "very dissatisfied",
+from benchlib import (
+    EXCLUDED_TEXT,
+    INDICATORS,
+    NOT_SATISFIED_TEXT,
+    PROFILE_COLUMNS,
+    SATISFIED_TEXT,
+    TEXT_COLUMNS,
+    profile_rows,
+    run_reference,
 )
-EXCLUDED_TEXT = ("不清楚", "不知道", "说不清", "don't know")
-TEXT_COLUMNS = ("community", "event", "party", "id", "household", "status", "ticket")
 
 
 def read_log(log: Path, profile: pd.DataFrame) -> pd.DataFrame:
@@ -84,9 +79,7 @@ def classify(status: pd.Series) -> pd.Series:
 
 
 def compute(log: Path, profile_path: Path) -> list[tuple[object, ...]]:
-    profile = pd.DataFrame(
-        profile_rows(profile_path), columns=["community", "name", "field", "as_of", "value"]
-    )
+    profile = pd.DataFrame(profile_rows(profile_path), columns=list(PROFILE_COLUMNS))
     df = read_log(log, profile)
     keys = ["community", "month"]
 
@@ -140,37 +133,44 @@ def compute(log: Path, profile_path: Path) -> list[tuple[object, ...]]:
         "resident_benefit": "households",
         "unit_benefit": "units",
     }
-    values = profile_values(profile, communities, months)
+    values = profile_values(profile, months)
+    # plain dicts: a Series lookup by (community, month) costs ~0.1 ms, a city has 420,000
+    numbers = {key: series.to_dict() for key, series in numerators.items()}
+    totals = {key: series.to_dict() for key, series in denominators.items()}
     out: list[tuple[object, ...]] = []
     for month in months:
+        period = str(month)
         for community in communities:
+            cell = (community, month)
             for key in INDICATORS:
                 if key in fields:
                     denominator = values.get((community, month, fields[key]))
                 else:
-                    denominator = int(denominators[key][(community, month)])
-                numerator = int(numerators[key][(community, month)])
-                out.append((community, str(month), key, numerator, denominator))
+                    denominator = int(totals[key][cell])
+                out.append((community, period, key, int(numbers[key][cell]), denominator))
     return out
 
 
 def profile_values(
-    profile: pd.DataFrame, communities: list[str], months: pd.PeriodIndex
+    profile: pd.DataFrame, months: pd.PeriodIndex
 ) -> dict[tuple[str, pd.Period, str], int]:
     """(community, month, field) → the latest value dated on or before the month's last
     day, else the earliest one (undated values count as dated long ago)."""
+    series: dict[tuple[str, str], list[tuple[dt.date, int]]] = {}
+    for community, field, as_of, value in profile[
+        ["community", "field", "as_of", "value"]
+    ].itertuples(index=False):
+        series.setdefault((str(community), str(field)), []).append((as_of or dt.date.min, value))
+    last_days = [(month, month.end_time.date()) for month in months]
     values: dict[tuple[str, pd.Period, str], int] = {}
-    for (community, field), group in profile.groupby(["community", "field"], sort=False):
-        dated = sorted(
-            zip(group["as_of"].map(lambda d: d or dt.date.min), group["value"], strict=True)
-        )
-        for month in months:
-            last_day = month.end_time.date()
+    for (community, field), dated in series.items():
+        dated.sort()
+        for month, last_day in last_days:
             current = dated[0][1]
             for as_of, value in dated:
                 if as_of <= last_day:
                     current = value
-            values[(str(community), month, str(field))] = int(current)
+            values[(community, month, field)] = int(current)
     return values
 
 

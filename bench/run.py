@@ -1,19 +1,21 @@
-"""Benchmark ``svcmetrics compute`` against hand-written DuckDB SQL and a pandas script.
+"""Benchmark ``svcmetrics compute`` against hand-written DuckDB SQL, pandas and polars scripts.
 
     python bench/run.py --rows 1000000 --rows 10000000 --repeat 3 --skip-pandas-above 5000000
+    python bench/run.py --rows 2000000 --communities 5000 --repeat 1     # a city
 
-For each size: generate the log (cached in bench/data/), check that the three tools give
-the same community-level numerators and denominators for every community, month and
+For each size: generate the log (cached in bench/data/), check that the tools give the
+same community-level numerators and denominators for every community, month and
 indicator, then time them alternating, each run a separate process under
 ``/usr/bin/time -v`` (wall time, peak RSS). Prints markdown tables: median wall time, the
-ratios to the SQL and to pandas, peak memory; and the start-up time of ``svcmetrics
---help`` / ``--version`` against a bare ``python -c "import typer, rich.console"``.
+ratios to the SQL, to pandas and to polars, peak memory; and the start-up time of
+``svcmetrics --help`` / ``--version`` against a bare ``python -c "import typer, rich.console"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import os
 import platform
 import re
@@ -30,7 +32,17 @@ import generate
 
 BENCH = Path(__file__).resolve().parent
 TIME = Path("/usr/bin/time")
-TOOLS = ("svcmetrics", "svcmetrics-gb18030", "duckdb-sql", "pandas")
+TOOLS = ("svcmetrics", "svcmetrics-gb18030", "duckdb-sql", "pandas", "polars")
+SCRIPTS = {
+    "duckdb-sql": "reference_sql.py",
+    "pandas": "reference_pandas.py",
+    "polars": "reference_polars.py",
+}
+"""The hand-written peers: tool → script in bench/ (LOG PROFILE, results on stdout)."""
+PEERS = tuple(SCRIPTS)
+"""The tools every other one is compared with (a ratio column each)."""
+NEEDS = {"pandas": "pandas", "polars": "polars"}
+"""The peers that need a package svcmetrics does not depend on: tool → module."""
 Key = tuple[str, str, str]
 Numbers = tuple[str, str]
 
@@ -90,13 +102,12 @@ def commands(tool: str, log: Path, profile: Path, args: argparse.Namespace) -> l
             "--format",
             "csv",
         ]
-    script = "reference_sql.py" if tool == "duckdb-sql" else "reference_pandas.py"
-    return [sys.executable, str(BENCH / script), str(log), str(profile)]
+    return [sys.executable, str(BENCH / SCRIPTS[tool]), str(log), str(profile)]
 
 
-def dataset(rows: int, data: Path) -> tuple[Path, Path]:
+def dataset(rows: int, data: Path, communities: int) -> tuple[Path, Path]:
     """The cached log and profile of ``rows`` rows, generated when missing or outdated."""
-    folder = data / f"rows-{rows}"
+    folder = data / generate.folder_name(rows, communities)
     stamp = folder / ".generator"
     wanted = f"version={generate.GENERATOR_VERSION} seed={generate.SEED}\n"
     log, profile = folder / "log.csv", folder / "profile.yaml"
@@ -104,7 +115,7 @@ def dataset(rows: int, data: Path) -> tuple[Path, Path]:
         return log, profile
     print(f"generating {rows:,} rows into {folder} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    generate.generate(rows, folder)
+    generate.generate(rows, folder, communities=communities)
     stamp.write_text(wanted)
     print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return log, profile
@@ -205,7 +216,7 @@ def versions(args: argparse.Namespace) -> str:
         [*svcmetrics_command(args), "--version"], capture_output=True, text=True, check=False
     )
     parts.append(done.stdout.strip() or "svcmetrics ?")
-    for module in ("duckdb", "pandas", "pyarrow"):
+    for module in ("duckdb", "pandas", "polars", "pyarrow"):
         try:
             parts.append(f"{module} {__import__(module).__version__}")
         except ImportError:
@@ -227,6 +238,13 @@ def versions(args: argparse.Namespace) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=parse_rows, action="append", help="default: 1000000")
+    parser.add_argument(
+        "--communities",
+        type=parse_rows,
+        default=generate.COMMUNITIES,
+        metavar="C",
+        help=f"communities in the generated data (default {generate.COMMUNITIES}; a city: 5000)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -259,6 +277,14 @@ def main() -> int:
     unknown = set(tools) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    if args.communities < 1:
+        parser.error("--communities must be at least 1")
+    for tool in tools:
+        if tool in NEEDS and importlib.util.find_spec(NEEDS[tool]) is None:
+            parser.error(
+                f"{tool} needs `pip install {NEEDS[tool]}` (a benchmark-only package); "
+                f"or leave it out with --tools"
+            )
     if not TIME.exists():
         raise SystemExit(
             "/usr/bin/time is missing (GNU time is needed for peak memory): apt-get install -y time"
@@ -268,13 +294,15 @@ def main() -> int:
     failed = False
     checks: list[str] = []
     table = [
-        "| tool | rows | median wall s | ratio to duckdb-sql | ratio to pandas | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| tool | rows | communities | median wall s | "
+        + " | ".join(f"ratio to {peer}" for peer in PEERS)
+        + " | peak RSS MB |",
+        "|---|---:|---:|---:|" + "---:|" * len(PEERS) + "---:|",
     ]
     with tempfile.TemporaryDirectory(prefix="svcmetrics-bench-") as tmp:
         workdir = Path(tmp)
         for rows in sizes:
-            log, profile = dataset(rows, args.data)
+            log, profile = dataset(rows, args.data, args.communities)
             active = [
                 tool
                 for tool in tools
@@ -301,7 +329,7 @@ def main() -> int:
                 )
             if len(outputs) > 1:
                 equal, summary = check(outputs)
-                checks.append(f"- {rows:,} rows: {summary}")
+                checks.append(f"- {rows:,} rows, {args.communities:,} communities: {summary}")
                 if not equal:
                     failed = True
                     if not args.ignore_mismatch:
@@ -321,10 +349,10 @@ def main() -> int:
             for tool in active:
                 if not runs[tool].walls:
                     continue
-                median = runs[tool].median
+                ratios = " | ".join(ratio(runs, tool, peer) for peer in PEERS)
                 table.append(
-                    f"| {tool} | {rows:,} | {median:.2f} | {ratio(runs, tool, 'duckdb-sql')} | "
-                    f"{ratio(runs, tool, 'pandas')} | {max(runs[tool].rss_kb) / 1024:.0f} |"
+                    f"| {tool} | {rows:,} | {args.communities:,} | {runs[tool].median:.2f} | "
+                    f"{ratios} | {max(runs[tool].rss_kb) / 1024:.0f} |"
                 )
         how = (
             f"Median of {args.repeat} run(s) per tool, alternating"
