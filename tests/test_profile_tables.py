@@ -182,6 +182,24 @@ def test_a_missing_id_column_is_one_error_listing_the_headers(
     assert "columns: {id: 社区代码}" in err  # the mapping to paste
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_row_without_an_id_is_named_by_its_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    """Today: "communities[2].id: 值无效:Field required" (a list position, pydantic's words)."""
+    (workdir / "p.csv").write_text(
+        "社区编号,名称,户数\nc1,一,4\n,二,6\nc2,三,5\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_profile(Path("p.csv"), "p.csv")
+    assert [(p.kind, p.line, p.column) for p in raised.value.problems] == [
+        ("profile_missing_id", 3, "社区编号")
+    ]
+    code, out, err = run_cli(["compute", "log.csv", "-p", "p.csv", "--lang", lang], capsys)
+    assert code == 3 and "p.csv:3:" in out + err
+    assert "Field required" not in out + err
+
+
 # ---------------------------------------------------------------------------
 # total rows
 # ---------------------------------------------------------------------------
@@ -444,7 +462,7 @@ def test_every_new_kind_has_both_languages() -> None:
     from svcmetrics.i18n import KIND_NAMES, MESSAGES
     from svcmetrics.models import MODEL_ERRORS
 
-    for kind in sorted(MODEL_ERRORS | {"profile_total_row"}):
+    for kind in sorted(MODEL_ERRORS | {"profile_total_row", "profile_missing_id"}):
         assert kind in MESSAGES and kind in KIND_NAMES, kind
         for lang in ("zh", "en"):
             text, hint = problem_text(Problem(kind, value="x", params={"id": "c1"}), lang)

@@ -290,8 +290,10 @@ def _table_profile(
     resolved = _profile_columns(headers, columns, fields, name)
     id_index = resolved["id"]
     mangled = re.compile(MANGLED_ID)
+    id_header = headers[id_index].strip()
     communities = []
     notes: list[Problem] = []
+    missing: list[Problem] = []
     for row, line in zip(rows, lines, strict=True):
         cells = [cell.strip() if cell is not None and cell.strip() else None for cell in row]
         total = _total_cell(cells, id_index)
@@ -301,8 +303,11 @@ def _table_profile(
             )
             continue
         own = cells[id_index] if id_index < len(cells) else None
-        if own is not None and mangled.match(own):
-            notes.append(Problem("mangled_id", name, line, headers[id_index].strip(), own))
+        if own is None:
+            missing.append(Problem("profile_missing_id", name, line, id_header))
+            continue
+        if mangled.match(own):
+            notes.append(Problem("mangled_id", name, line, id_header, own))
         community: dict[str, Any] = {}
         for key, index in resolved.items():
             text = cells[index] if index < len(cells) else None
@@ -311,6 +316,8 @@ def _table_profile(
             whole = key not in PROFILE_TEXT_FIELDS and text.isascii() and text.isdigit()
             community[key] = int(text) if whole else text
         communities.append(community)
+    if missing:
+        raise ConfigError("profile_errors", problems=missing, file=name)
     return {"communities": communities}, notes
 
 

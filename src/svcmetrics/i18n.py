@@ -828,6 +828,13 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "if it really is a community, give it another id",
         ),
     ),
+    "profile_missing_id": (
+        ("这一行没有社区编号", "填写社区编号;如果这一行不是社区(说明、签名等),请删除它"),
+        (
+            "this row has no community id",
+            "fill in the id; if the row is no community (a note, a signature…), delete it",
+        ),
+    ),
     "profile_no_id_column": (
         (
             "社区概况 {file} 中没有社区编号列,找到的列:{headers}。",
@@ -886,6 +893,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "profile_level_cycle": ("汇总层级循环", "roll-up cycle"),
     "profile_bad_count": ("数量无效", "invalid count"),
     "profile_total_row": ("合计行", "total row"),
+    "profile_missing_id": ("缺少社区编号", "missing community id"),
     "config_profile_and_communities": ("社区概况给了两处", "profile given twice"),
 }
 
