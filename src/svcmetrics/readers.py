@@ -749,7 +749,7 @@ def _excel_number(cell: float) -> str:
     """A whole number cell as Excel shows it: its digits when it has at most 15 significant
     digits (all Excel keeps), else the scientific form Excel displays (``1.10101199001011E+17``):
     its last digits are already lost, and reading them from the float would invent them."""
-    shortest = repr(cell)
+    shortest = repr(cell + 0.0)  # (-0.0 + 0.0 is 0.0: no "-0")
     significant = shortest.split("e")[0].lstrip("-").replace(".", "").strip("0")
     if len(significant) <= 15:
         return f"{Decimal(shortest).to_integral_value():f}"
