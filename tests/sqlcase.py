@@ -44,7 +44,7 @@ def sql_case(log: Path, profile: Path, config: Path | None, dialect: Dialect) ->
     }
     loaded, _ = load_config(config)
     sql = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
-    communities = load_profile(profile, "p").communities
+    communities = load_profile(profile, "p")[0].communities
     names = {c.name: c.id for c in communities if c.name}
     records = []
     with open(log, encoding="utf-8") as handle:

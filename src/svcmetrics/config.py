@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import reprlib
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,23 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from svcmetrics.errors import ConfigError, Problem
-from svcmetrics.models import Config, Profile
-from svcmetrics.readers import SAFE_LOADER, parse_yaml
+from svcmetrics.models import (
+    MANGLED_ID,
+    MODEL_ERRORS,
+    PROFILE_COUNT_FIELDS,
+    TOTAL_WORDS,
+    Config,
+    Profile,
+    unknown_key_params,
+)
+from svcmetrics.readers import (
+    EXCEL_SUFFIXES,
+    SAFE_LOADER,
+    match_headers,
+    parse_yaml,
+    read_table,
+    split_sheet,
+)
 
 DEFAULT_CONFIG = "svcmetrics.yaml"
 
@@ -86,6 +101,17 @@ def place(loc: tuple[int | str, ...], data: Any) -> str:
     return "".join(parts)
 
 
+def unknown_key_problem(key: str, valid: Sequence[str], file: str, where: str) -> Problem:
+    """An unknown key at ``where``, named with the closest valid key (spec 1.1, 1.3)."""
+    return Problem(
+        kind="config_unknown_key",
+        file=file,
+        column=where,
+        value=key,
+        params=unknown_key_params(key, valid),
+    )
+
+
 def validation_problems(
     error: ValidationError, model: type[BaseModel], file: str, data: Any = None
 ) -> list[Problem]:
@@ -105,26 +131,26 @@ def validation_problems(
             continue
         seen.add(where)
         if item["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            valid = _valid_keys(model, loc)
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-            problems.append(
-                Problem(
-                    kind="config_unknown_key",
-                    file=file,
-                    column=where,
-                    value=key,
-                    params={"closest": close[0] if close else "", "valid": ", ".join(valid)},
-                )
-            )
+            problems.append(unknown_key_problem(str(loc[-1]), _valid_keys(model, loc), file, where))
             continue
         value = item.get("input")
+        shown = None if isinstance(value, dict | list) else str(value)
+        if item["type"] in MODEL_ERRORS:  # our validators: a catalogue kind and its params
+            params = dict(item.get("ctx") or {})
+            if "value" in params:  # the error names what it is about (an unknown key)
+                shown = str(params.pop("value"))
+            elif shown is None and loc:  # a field's value, never a whole profile
+                shown = _SHORT.repr(value)
+            problems.append(
+                Problem(kind=item["type"], file=file, column=where, value=shown, params=params)
+            )
+            continue
         problems.append(
             Problem(
                 kind="config_invalid",
                 file=file,
                 column=where,
-                value=None if isinstance(value, dict | list) else str(value),
+                value=shown,
                 params={"detail": item["msg"]},
             )
         )
@@ -197,34 +223,120 @@ PROFILE_ALIASES: dict[str, str] = {
     "有服务能力居民数": "residents_capable",
     "户数": "households",
     "单位数": "units",
+    "社區編號": "id",
+    "社區": "id",
+    "名稱": "name",
+    "上級": "parent",
+    "居民數": "residents",
+    "有服務能力居民數": "residents_capable",
+    "戶數": "households",
+    "單位數": "units",
 }
-"""Chinese headers of a profile kept as a table (spec 1.1)."""
+"""Chinese headers, simplified and traditional, of a profile kept as a table (spec 1.1, 1.4)."""
+
+PROFILE_TEXT_FIELDS: tuple[str, ...] = ("id", "name", "parent")
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", *EXCEL_SUFFIXES)
+"""Profiles with these suffixes are tables (one row per community), the others YAML."""
 
 
-def _table_profile(path: Path, name: str) -> dict[str, Any]:
-    """A profile kept as a CSV or Excel table: one row per community."""
-    from svcmetrics.readers import read_table
+def _profile_columns(
+    headers: list[str], columns: dict[str, str], fields: Sequence[str], name: str
+) -> dict[str, int]:
+    """Profile field → index of its column: the header ``columns:`` maps it to, else its
+    name or alias; columns of no field are ignored (spec 1.4)."""
+    valid = [*PROFILE_TEXT_FIELDS, *fields]
+    for key in columns:
+        if key not in valid:
+            raise ConfigError(
+                "profile_errors",
+                problems=[unknown_key_problem(key, valid, name, "columns")],
+                file=name,
+            )
+    aliases = {key.lower(): key for key in valid} | PROFILE_ALIASES
+    resolved = match_headers(headers, columns, aliases, name)
+    if "id" not in resolved:
+        found = [header.strip() for header in headers if header.strip()]
+        raise ConfigError(
+            "profile_no_id_column",
+            file=name,
+            headers=", ".join(found) or "—",
+            first=found[0] if found else "社区编号",
+        )
+    return resolved
 
-    headers, rows = read_table(path, name)
-    keys = [PROFILE_ALIASES.get(header.strip(), header.strip()) for header in headers]
+
+def _total_cell(cells: list[str | None], id_index: int) -> int | None:
+    """The cell that makes a row a total row (spec 1.4): the id cell or the first non-empty
+    cell holding a total word; None for a row of data."""
+    first = next((index for index, cell in enumerate(cells) if cell is not None), None)
+    for index in (id_index, first):
+        cell = cells[index] if index is not None and index < len(cells) else None
+        if cell is not None and cell.lower() in TOTAL_WORDS:
+            return index
+    return None
+
+
+def _table_profile(
+    path: Path,
+    name: str,
+    sheet: str | None,
+    columns: dict[str, str],
+    fields: Sequence[str],
+) -> tuple[dict[str, Any], list[Problem]]:
+    """A profile kept as a CSV or Excel table: one row per community, total rows left out
+    and ids that Excel turned into scientific notation warned (spec 1.4)."""
+    headers, rows, lines = read_table(path, name, sheet)
+    resolved = _profile_columns(headers, columns, fields, name)
+    id_index = resolved["id"]
+    mangled = re.compile(MANGLED_ID)
+    id_header = headers[id_index].strip()
     communities = []
-    for row in rows:
+    notes: list[Problem] = []
+    missing: list[Problem] = []
+    for row, line in zip(rows, lines, strict=True):
+        cells = [cell.strip() if cell is not None and cell.strip() else None for cell in row]
+        total = _total_cell(cells, id_index)
+        if total is not None:
+            notes.append(
+                Problem("profile_total_row", name, line, headers[total].strip(), cells[total])
+            )
+            continue
+        own = cells[id_index] if id_index < len(cells) else None
+        if own is None:
+            missing.append(Problem("profile_missing_id", name, line, id_header))
+            continue
+        if mangled.match(own):
+            notes.append(Problem("mangled_id", name, line, id_header, own))
         community: dict[str, Any] = {}
-        for key, cell in zip(keys, row, strict=False):
-            if not key or cell is None or not cell.strip():
+        for key, index in resolved.items():
+            text = cells[index] if index < len(cells) else None
+            if text is None:
                 continue
-            text = cell.strip()
-            is_count = key not in ("id", "name", "parent")
-            whole = text.isascii() and text.isdigit()
-            community[key] = int(text) if is_count and whole else text
+            whole = key not in PROFILE_TEXT_FIELDS and text.isascii() and text.isdigit()
+            community[key] = int(text) if whole else text
         communities.append(community)
-    return {"communities": communities}
+    if missing:
+        raise ConfigError("profile_errors", problems=missing, file=name)
+    return {"communities": communities}, notes
 
 
-def load_profile(path: Path, name: str) -> Profile:
-    """A profile: YAML with ``communities:`` (and ``parents:``), or a CSV or Excel table."""
-    if path.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm", ".ods"):
-        data: Any = _table_profile(path, name)
+def load_profile(
+    path: Path,
+    name: str,
+    columns: dict[str, str] | None = None,
+    fields: Sequence[str] = PROFILE_COUNT_FIELDS,
+) -> tuple[Profile, list[Problem]]:
+    """A profile and the warnings about it: YAML with ``communities:`` (and ``parents:``),
+    or a CSV or Excel table (``book.xlsx#sheet``) whose ``columns`` map profile fields to
+    headers; of a table only the columns of ``fields`` (the counts indicators read) and of
+    id, name and parent are read."""
+    file, sheet = split_sheet(str(path))
+    notes: list[Problem] = []
+    if Path(file).suffix.lower() in TABLE_SUFFIXES:
+        data, notes = _table_profile(Path(file), name, sheet, columns or {}, fields)
+    elif columns:
+        raise ConfigError("profile_columns_not_table", file=name)
     else:
         data = read_yaml(path, name)
     if isinstance(data, list):
@@ -232,7 +344,7 @@ def load_profile(path: Path, name: str) -> Profile:
     if not isinstance(data, dict):
         raise ConfigError("profile_not_mapping", file=name)
     try:
-        return Profile.model_validate(data)
+        return Profile.model_validate(data), notes
     except ValidationError as exc:
         raise ConfigError(
             "profile_errors", problems=validation_problems(exc, Profile, name, data), file=name
@@ -245,27 +357,19 @@ def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> Non
     for community in profile.communities:
         for key, value in (community.model_extra or {}).items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
                 problems.append(
-                    Problem(
-                        kind="config_unknown_key",
-                        file=file,
-                        column=f"communities[{community.id}].{key}",
-                        value=key,
-                        params={"closest": close[0] if close else "", "valid": ", ".join(allowed)},
-                    )
+                    unknown_key_problem(key, allowed, file, f"communities[{community.id}].{key}")
                 )
                 continue
             try:
                 community.count_field_value(key, value)
-            except ValueError:
+            except ValidationError:
                 problems.append(
                     Problem(
-                        kind="config_invalid",
+                        kind="profile_bad_count",
                         file=file,
                         column=f"communities[{community.id}].{key}",
                         value=_SHORT.repr(value),
-                        params={"detail": "a non-negative integer, or a list of {as_of, value}"},
                     )
                 )
     if problems:

@@ -29,7 +29,13 @@ from svcmetrics.indicators import (
     Rule,
     SatisfiedRespondents,
 )
-from svcmetrics.models import RECORD_FIELDS, Required, canonical_values, record_columns
+from svcmetrics.models import (
+    MANGLED_ID,
+    RECORD_FIELDS,
+    Required,
+    canonical_values,
+    record_columns,
+)
 from svcmetrics.periods import Period
 from svcmetrics.readers import (
     BLANKS,
@@ -519,7 +525,6 @@ class Engine:
                 )
             ) WHERE _rec <> first"""
         )
-        mangled = r"^\d+(\.\d+)?[eE]\+\d+$"
         checks: list[tuple[str, str, str, list[Any]]] = [
             ("date", "future_date", "day > ?", [today])
         ]
@@ -533,7 +538,7 @@ class Engine:
                     "mangled_id",
                     f"CASE WHEN contains({column}, '+') THEN regexp_matches({column}, ?) "
                     "ELSE false END",
-                    [mangled],
+                    [MANGLED_ID],
                 )
             )
         counted = self.con.execute(

@@ -755,6 +755,118 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("--from {start} 晚于 --to {end}。", "交换两个日期"),
         ("--from {start} is after --to {end}.", "swap the two days"),
     ),
+    # profile and config (spec 1.1, 1.3, 1.4): our own validators and profile tables
+    "profile_empty": (
+        ("社区概况中没有任何社区", "在 communities: 下至少列出一个社区"),
+        ("the profile lists no community", "list at least one community under communities:"),
+    ),
+    "profile_duplicate_id": (
+        ("社区编号 “{id}” 出现了不止一次", "每个社区的编号必须唯一:删除重复的一行,或改正其编号"),
+        (
+            "the community id '{id}' is listed more than once",
+            "each community needs an id of its own: delete the repeated one or correct its id",
+        ),
+    ),
+    "profile_duplicate_name": (
+        (
+            "社区 “{first}” 和 “{id}” 同名 “{name}”",
+            "台账写这个名称时无法判断是哪个社区:给其中一个改名",
+        ),
+        (
+            "'{first}' and '{id}' share the name '{name}'",
+            "a log naming it could mean either: rename one of them",
+        ),
+    ),
+    "profile_parent_is_community": (
+        (
+            "“{id}” 的上级 “{parent}” 是一个社区",
+            "上级是汇总层级(街道、区),列在 parents: 下;社区不能作为上级",
+        ),
+        (
+            "the parent of '{id}' is the community '{parent}'",
+            "parents are roll-up levels (street offices, districts) under parents:, "
+            "not communities",
+        ),
+    ),
+    "profile_level_is_community": (
+        (
+            "“{id}” 既是社区又是汇总层级",
+            "从 parents: 或 communities: 中删去其一,或给它们不同的编号",
+        ),
+        (
+            "'{id}' is both a community and a roll-up level",
+            "remove it from parents: or from communities:, or give them different ids",
+        ),
+    ),
+    "profile_level_cycle": (
+        ("汇总层级首尾相连:{chain}", "改正其中一个层级的 parent,使层级逐级向上,不回到自身"),
+        (
+            "roll-up levels form a cycle: {chain}",
+            "correct the parent of one of them so that the levels lead upwards, never back",
+        ),
+    ),
+    "profile_bad_count": (
+        (
+            "“{value}” 不是非负整数",
+            "人数、户数、单位数写成非负整数(例如 4500),"
+            "或写成按日期的列表:[{{as_of: 2026-01-01, value: 4500}}]",
+        ),
+        (
+            "'{value}' is not a non-negative whole number",
+            "write a count as a whole number (for example 4500), "
+            "or as a dated list: [{{as_of: 2026-01-01, value: 4500}}]",
+        ),
+    ),
+    "profile_total_row": (
+        (
+            "“{value}” 所在的行是合计行,未计为社区",
+            "合计行会使汇总的分母翻倍,已跳过;如果它确实是一个社区,请给它换一个编号",
+        ),
+        (
+            "the row of '{value}' is a total row, not counted as a community",
+            "a total row would double the denominators of the totals, so it is left out; "
+            "if it really is a community, give it another id",
+        ),
+    ),
+    "profile_missing_id": (
+        ("这一行没有社区编号", "填写社区编号;如果这一行不是社区(说明、签名等),请删除它"),
+        (
+            "this row has no community id",
+            "fill in the id; if the row is no community (a note, a signature…), delete it",
+        ),
+    ),
+    "profile_no_id_column": (
+        (
+            "社区概况 {file} 中没有社区编号列,找到的列:{headers}。",
+            "把社区编号所在的列命名为“社区编号”或 id,或在配置中映射它:"
+            "profile: {{path: {file}, columns: {{id: {first}}}}}",
+        ),
+        (
+            "The profile {file} has no column of community ids; its columns are: {headers}.",
+            "name that column 社区编号 or id, or map it in the config: "
+            "profile: {{path: {file}, columns: {{id: {first}}}}}",
+        ),
+    ),
+    "profile_columns_not_table": (
+        (
+            "{file} 是 YAML 社区概况,columns: 只适用于 CSV 或 Excel 表格。",
+            "去掉 profile: 下的 columns:;YAML 社区概况直接写 id、households 等字段",
+        ),
+        (
+            "{file} is a YAML profile; columns: applies to CSV and Excel tables only.",
+            "drop columns: under profile:; a YAML profile names its fields (id, households…)",
+        ),
+    ),
+    "config_profile_and_communities": (
+        (
+            "配置中同时有 profile: 和 communities:",
+            "只保留其中一个:社区概况文件用 profile:,或把社区直接写在 communities: 下",
+        ),
+        (
+            "the config has both profile: and communities:",
+            "keep one: profile: for a profile file, or the communities inline under communities:",
+        ),
+    ),
 }
 
 KIND_NAMES: dict[str, tuple[str, str]] = {
@@ -772,6 +884,17 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "mangled_id": ("编号被 Excel 改写", "id mangled by Excel"),
     "config_unknown_key": ("未知的键", "unknown key"),
     "config_invalid": ("配置值无效", "invalid config value"),
+    # profile and config (spec 1.1, 1.3, 1.4)
+    "profile_empty": ("没有社区", "no community"),
+    "profile_duplicate_id": ("社区编号重复", "duplicate community id"),
+    "profile_duplicate_name": ("社区重名", "shared community name"),
+    "profile_parent_is_community": ("上级是社区", "parent is a community"),
+    "profile_level_is_community": ("层级与社区同编号", "level is also a community"),
+    "profile_level_cycle": ("汇总层级循环", "roll-up cycle"),
+    "profile_bad_count": ("数量无效", "invalid count"),
+    "profile_total_row": ("合计行", "total row"),
+    "profile_missing_id": ("缺少社区编号", "missing community id"),
+    "config_profile_and_communities": ("社区概况给了两处", "profile given twice"),
 }
 
 

@@ -19,9 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 Lang = Literal["zh", "en"]
 
@@ -38,6 +42,31 @@ def _to_text(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_to_text)]
 
 
+MODEL_ERRORS: frozenset[str] = frozenset(
+    {
+        "config_profile_and_communities",
+        "config_unknown_key",
+        "profile_bad_count",
+        "profile_duplicate_id",
+        "profile_duplicate_name",
+        "profile_empty",
+        "profile_level_cycle",
+        "profile_level_is_community",
+        "profile_parent_is_community",
+    }
+)
+"""The errors our own validators raise: catalogue kinds whose params are the error's context,
+so that a message is a sentence in each language, never pydantic's English."""
+
+
+def invalid(kind: str, **params: Any) -> PydanticCustomError:
+    """A validation error that the catalogue renders in each language: ``kind`` (one of
+    :data:`MODEL_ERRORS`) with ``params``."""
+    if kind not in MODEL_ERRORS:
+        raise KeyError(kind)
+    return PydanticCustomError(kind, kind, params)
+
+
 class Strict(BaseModel):
     """Base for config models: unknown keys are errors (reported with the closest key)."""
 
@@ -51,6 +80,15 @@ class Strict(BaseModel):
 Count = Annotated[int, Field(strict=True, ge=0)]
 
 
+def _one_count_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A count that is not a count is one error saying what a count is (spec 1.1), not
+    pydantic's list of what each member of the union expected."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise invalid("profile_bad_count") from None
+
+
 class DatedValue(Strict):
     """A denominator value valid from ``as_of`` on."""
 
@@ -58,12 +96,20 @@ class DatedValue(Strict):
     value: Count
 
 
-CountValue = Count | list[DatedValue]
+CountValue = Annotated[Count | list[DatedValue], WrapValidator(_one_count_error)]
 
 _COUNT_VALUE: TypeAdapter[CountValue] = TypeAdapter(CountValue)
 
 PROFILE_COUNT_FIELDS: tuple[str, ...] = ("residents", "residents_capable", "households", "units")
 """The profile's built-in denominator fields (spec 1.1)."""
+
+TOTAL_WORDS: frozenset[str] = frozenset(
+    {"合计", "总计", "小计", "合計", "總計", "小計", "total", "subtotal", "sum"}
+)
+"""Words (lower case) that mark a total row of a table, not data (spec 1.4)."""
+
+MANGLED_ID = r"^\d+(\.\d+)?[eE]\+\d+$"
+"""An identifier Excel turned into scientific notation (``1.10101E+17``): digits are lost."""
 
 
 class Community(BaseModel):
@@ -126,37 +172,38 @@ class Profile(Strict):
     def _one_hierarchy(self) -> Profile:
         """Unique ids; parents are roll-up levels, not communities; no parent cycles."""
         if not self.communities:
-            raise ValueError("the profile lists no community")
+            raise invalid("profile_empty")
         seen: set[str] = set()
         names: dict[str, str] = {}
         for community in self.communities:
             if community.id in seen:
-                raise ValueError(f"duplicate community id {community.id!r}")
+                raise invalid("profile_duplicate_id", id=community.id)
             seen.add(community.id)
             if community.name:
                 if community.name in names:
-                    raise ValueError(
-                        f"{names[community.name]!r} and {community.id!r} share the name "
-                        f"{community.name!r}: a log naming it could mean either"
+                    raise invalid(
+                        "profile_duplicate_name",
+                        first=names[community.name],
+                        id=community.id,
+                        name=community.name,
                     )
                 names[community.name] = community.id
         levels = {parent.id: parent.parent for parent in self.parents}
         for community in self.communities:
             if community.parent in seen:
-                raise ValueError(
-                    f"the parent of {community.id!r} is the community {community.parent!r}; "
-                    "parents are roll-up levels (street offices, districts) under `parents:`"
+                raise invalid(
+                    "profile_parent_is_community", id=community.id, parent=community.parent
                 )
         for level in levels:
             if level in seen:
-                raise ValueError(f"{level!r} is both a community and a roll-up level")
+                raise invalid("profile_level_is_community", id=level)
             chain = [level]
             while levels.get(chain[-1]) is not None:
                 following = levels[chain[-1]]
                 if following in chain:
-                    raise ValueError(f"roll-up levels form a cycle: {' → '.join(chain)}")
+                    raise invalid("profile_level_cycle", chain=" → ".join([*chain, following]))
                 if following in seen:
-                    raise ValueError(f"the parent of {chain[-1]!r} is the community {following!r}")
+                    raise invalid("profile_parent_is_community", id=chain[-1], parent=following)
                 chain.append(str(following))
         return self
 
@@ -294,7 +341,7 @@ class Mapping(Strict):
     def _known_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
             if key not in RECORD_FIELDS:
-                raise ValueError(unknown_key_message(key, RECORD_FIELDS))
+                raise unknown_key(key, RECORD_FIELDS)
         return value
 
 
@@ -375,10 +422,24 @@ class IndicatorConfig(Strict):
     thresholds: Threshold | None = None
 
 
+class ProfileSpec(Strict):
+    """Where the profile is and, for a table, the headers of its columns (spec 1.3, 1.4):
+    ``{path: 人口.xlsx#2026, columns: {id: 社区代码, households: 户籍户数}}``."""
+
+    path: str
+    columns: dict[str, Text] = {}
+    """Profile field (``id``, ``households``, a user-defined count…) → header in the table."""
+
+
+def _path_alone(value: Any) -> Any:
+    """``profile: communities.yaml`` is ``profile: {path: communities.yaml}``."""
+    return {"path": value} if isinstance(value, str) else value
+
+
 class Config(Mapping):
     """The whole ``svcmetrics.yaml``."""
 
-    profile: str | None = None
+    profile: Annotated[ProfileSpec, BeforeValidator(_path_alone)] | None = None
     communities: list[Community] | None = None
     parents: list[Parent] = []
     logs: list[str | LogSpec] = []
@@ -392,12 +453,17 @@ class Config(Mapping):
     @model_validator(mode="after")
     def _one_profile(self) -> Config:
         if self.profile is not None and self.communities is not None:
-            raise ValueError("give either `profile:` or `communities:`, not both")
+            raise invalid("config_profile_and_communities")
         return self
 
 
-def unknown_key_message(key: str, valid: tuple[str, ...] | list[str]) -> str:
-    """Name an unknown key and, when there is one, the closest valid key."""
+def unknown_key_params(key: str, valid: Sequence[str]) -> dict[str, str]:
+    """What the message of an unknown key shows: the closest valid key ("" when none is
+    close) and every valid key."""
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
-    hint = f"; did you mean `{close[0]}`?" if close else ""
-    return f"unknown key `{key}`{hint} (valid: {', '.join(valid)})"
+    return {"closest": close[0] if close else "", "valid": ", ".join(valid)}
+
+
+def unknown_key(key: str, valid: Sequence[str]) -> PydanticCustomError:
+    """An unknown key, with the closest valid key when there is one."""
+    return invalid("config_unknown_key", value=key, **unknown_key_params(key, valid))

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import glob
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,8 @@ class Inputs:
     indicators: list[Indicator]
     profile: Profile | None
     profile_name: str | None
+    problems: list[Problem]
+    """Warnings about the profile (total rows left out, ids Excel mangled)."""
 
 
 def load_inputs(options: Options) -> Inputs:
@@ -109,23 +112,25 @@ def load_inputs(options: Options) -> Inputs:
     if options.date_format is not None:
         config = config.model_copy(update={"date_format": options.date_format})
     indicators = definitions(config)
+    fields = profile_fields(indicators)
     profile: Profile | None = None
     name: str | None = None
+    notes: list[Problem] = []
     if options.profile is not None:
         if config.communities is not None:
             raise ConfigError("profile_twice", file=str(options.profile))
         name = str(options.profile)
-        profile = load_profile(options.profile, name)
+        profile, notes = load_profile(options.profile, name, fields=fields)
     elif config.profile is not None:
-        name = config.profile
-        profile = load_profile(base / config.profile, name)
+        name = config.profile.path
+        profile, notes = load_profile(base / name, name, config.profile.columns, fields)
     elif config.communities is not None:
         name = str(options.config or DEFAULT_CONFIG)
     if config.communities is not None or (profile is not None and config.parents):
         profile = with_parents(profile, config, name or DEFAULT_CONFIG)
     if profile is not None:
-        check_profile_fields(profile, profile_fields(indicators), name or "")
-    return Inputs(config, base, indicators, profile, name)
+        check_profile_fields(profile, fields, name or "")
+    return Inputs(config, base, indicators, profile, name, notes)
 
 
 def with_parents(profile: Profile | None, config: Config, name: str) -> Profile:
@@ -489,11 +494,11 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
         inputs,
         engine.sources,
         communities,
-        problems,
+        inputs.problems + problems,
         checked.rows,
         checked.first,
         checked.last,
-        checked.totals,
+        dict(Counter(checked.totals) + Counter(tally(inputs.problems))),
         checked.skipped,
     )
 

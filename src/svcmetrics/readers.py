@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -347,11 +348,14 @@ def _aliases() -> dict[str, str]:
     return aliases
 
 
-def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str, int]:
-    """Canonical field → index of the header it is read from; unknown headers are ignored."""
+def match_headers(
+    headers: list[str], columns: dict[str, str], aliases: dict[str, str], name: str
+) -> dict[str, int]:
+    """Field → index of its header: the header ``columns`` maps it to, else a header that is
+    one of its ``aliases`` (lower case → field); headers of no field are ignored."""
     by_header = {header.strip().lower(): index for index, header in enumerate(headers)}
     resolved: dict[str, int] = {}
-    for canonical, header in mapping.columns.items():
+    for canonical, header in columns.items():
         index = by_header.get(header.strip().lower())
         if index is None:
             raise ConfigError(
@@ -362,10 +366,9 @@ def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str
                 headers=", ".join(h for h in headers if h.strip()),
             )
         resolved[canonical] = index
-    aliases = _aliases()
     for index, header in enumerate(headers):
         alias = aliases.get(header.strip().lower())
-        if alias is None or alias in mapping.columns:
+        if alias is None or alias in columns:
             continue
         canonical = alias
         if canonical in resolved and resolved[canonical] != index:
@@ -377,6 +380,12 @@ def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str
                 second=header,
             )
         resolved[canonical] = index
+    return resolved
+
+
+def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str, int]:
+    """Canonical field → index of the header it is read from; unknown headers are ignored."""
+    resolved = match_headers(headers, mapping.columns, _aliases(), name)
     for canonical in mapping.constants:
         if canonical in resolved:
             raise ConfigError(
@@ -736,6 +745,18 @@ def split_sheet(path: str) -> tuple[str, str | None]:
     return path, None
 
 
+def _excel_number(cell: float) -> str:
+    """A whole number cell as Excel shows it: its digits when it has at most 15 significant
+    digits (all Excel keeps), else the scientific form Excel displays (``1.10101199001011E+17``):
+    its last digits are already lost, and reading them from the float would invent them."""
+    shortest = repr(cell + 0.0)  # (-0.0 + 0.0 is 0.0: no "-0")
+    significant = shortest.split("e")[0].lstrip("-").replace(".", "").strip("0")
+    if len(significant) <= 15:
+        return f"{Decimal(shortest).to_integral_value():f}"
+    mantissa, exponent = f"{cell:.14E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+
+
 def _excel_text(cell: object) -> str | None:
     """An Excel cell as text: date cells as ISO dates, whole numbers without ``.0``."""
     if cell is None or cell == "":
@@ -747,7 +768,7 @@ def _excel_text(cell: object) -> str | None:
     if isinstance(cell, dt.date):
         return cell.isoformat()
     if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
+        return _excel_number(cell) if cell.is_integer() else repr(cell)
     return str(cell)
 
 
@@ -830,14 +851,15 @@ def _read_bytes(file: Path, name: str) -> bytes:
         raise InputError("unreadable", file=name, detail=exc.strerror or str(exc)) from exc
 
 
-def read_table(path: Path, name: str) -> tuple[list[str], list[list[str | None]]]:
-    """Headers and rows of a small CSV or Excel table as text (a profile kept in Excel)."""
+def read_table(
+    path: Path, name: str, sheet: str | None = None
+) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """Headers, rows as text and their lines (or sheet rows) of a small CSV or Excel table
+    (a profile kept in Excel)."""
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        headers, rows, _ = _excel_rows(path, name, None)
-    else:
-        text, _ = decode(_read_bytes(path, name), name)
-        headers, rows, _ = _csv_rows(text, name)
-    return headers, rows
+        return _excel_rows(path, name, sheet)
+    text, _ = decode(_read_bytes(path, name), name)
+    return _csv_rows(text, name)
 
 
 def _is_yaml(name: str, text: str) -> bool:
