@@ -597,6 +597,7 @@ def run(options: Options) -> Report:
     report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
     report.by = options.by
     report.csv_bom = inputs.config.csv_bom
+    report.office = inputs.config.report
     report.totals = {**checked.totals}
     for kind, count in tally(issues).items():
         report.totals[kind] = report.totals.get(kind, 0) + count
