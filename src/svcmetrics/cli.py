@@ -114,10 +114,15 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise UsageError("bad_day_option", option=option, value=value) from None
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
     from svcmetrics.files import write_atomic
 
     if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -338,6 +343,8 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             raise UsageError("csv_only_option", option=option)
         if chart and fmt is not OutputFormat.TABLE:
             raise UsageError("chart_needs_table")
+        if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
+            raise UsageError("xlsx_to_terminal")
         with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
             report = run(replace(options, progress=progress))
         color = output is None and _stdout_is_terminal()
@@ -354,7 +361,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         if chart:
             from svcmetrics.charts import render_chart
 
-            text = render_chart(report, render_options)
+            text: str | bytes = render_chart(report, render_options)
         else:
             text = render(report, fmt, render_options)
         _emit(

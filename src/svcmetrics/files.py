@@ -38,8 +38,9 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~mask
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder.
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` through a temporary file in the
+    same folder.
 
     The temporary file is renamed into place only once it is complete, so an interrupted
     or failed run leaves the previous file untouched and no temporary file behind.
@@ -50,8 +51,8 @@ def write_atomic(path: Path, text: str) -> None:
         # mkstemp makes the file private; a report keeps the previous file's mode, or gets
         # the mode any new file would get (so colleagues and web servers can read it).
         os.chmod(temporary, _mode_for(path))
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -304,6 +304,38 @@ LABELS: dict[str, tuple[str, str]] = {
     "html_small_none": ("没有样本过少的调查比率。", "No survey rate has a small sample."),
     "html_problems_none": ("没有数据问题。", "No data problems."),
     "html_footer": ("由 svcmetrics {version} 生成。", "Made by svcmetrics {version}."),
+    # xlsx report (统计报表) and ledger template
+    "xlsx_title": ("社区服务指标统计报表", "Community service indicators"),
+    "xlsx_by": ("(按{field})", " by {field}"),
+    "xlsx_sheet_report": ("报表", "Report"),
+    "xlsx_sheet_data": ("数据", "Data"),
+    "xlsx_sheet_problems": ("问题", "Problems"),
+    "xlsx_unit": ("单位名称", "Community / office"),
+    "xlsx_previous": ("上期", "Previous"),
+    "xlsx_change": ("环比\n(百分点)", "Change\n(pp)"),
+    "xlsx_span": ("{first}至{last}", "{first} to {last}"),
+    "xlsx_unit_line": ("填报单位:{unit}", "Reporting office: {unit}"),
+    "xlsx_span_line": ("报告期:{span}", "Period: {span}"),
+    "xlsx_end_line": ("数据截至:{day}", "Data as of: {day}"),
+    "xlsx_note": (
+        "注:比率 = 分子 ÷ 分母;— 表示分母为 0 或未知,无法计算。上期为前一期间的比率;"
+        "环比 = 本期比率 − 上期比率,单位为百分点。",
+        "Note: rate = numerator ÷ denominator; — means the denominator is 0 or unknown. "
+        "Previous: the rate of the period before; change = rate − previous rate, in "
+        "percentage points.",
+    ),
+    "xlsx_head": ("单位负责人:{name}", "Head of office: {name}"),
+    "xlsx_statistician": ("统计负责人:{name}", "Head of statistics: {name}"),
+    "xlsx_preparer": ("填表人:{name}", "Prepared by: {name}"),
+    "xlsx_date": ("报出日期:{day}", "Date: {day}"),
+    "xlsx_blank_date": ("____年__月__日", "__________"),
+    "xlsx_page": ("第 &P 页,共 &N 页", "Page &P of &N"),
+    "xlsx_file": ("文件", "File"),
+    "xlsx_line": ("行", "Line"),
+    "xlsx_kind": ("类别", "Kind"),
+    "xlsx_severity": ("级别", "Severity"),
+    "xlsx_severity_error": ("错误", "error"),
+    "xlsx_severity_warning": ("警告", "warning"),
 }
 
 # Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).
@@ -754,6 +786,16 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "range_reversed": (
         ("--from {start} 晚于 --to {end}。", "交换两个日期"),
         ("--from {start} is after --to {end}.", "swap the two days"),
+    ),
+    "xlsx_to_terminal": (
+        (
+            "xlsx 是 Excel 工作簿(二进制文件),不能直接显示在终端上。",
+            "用 --output 报表.xlsx 写入文件,或重定向到文件:> 报表.xlsx",
+        ),
+        (
+            "xlsx is an Excel workbook (a binary file) and cannot be shown on a terminal.",
+            "write it to a file with --output report.xlsx, or redirect: > report.xlsx",
+        ),
     ),
 }
 
