@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ HEADER_FILL = "#D9E1F2"
 BAND_FILL = "#F2F2F2"
 MAX_OUTLINE = 7
 """Excel's deepest outline level."""
+MAX_WIDTH = 48
+"""The widest a label column grows (longer names wrap)."""
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,29 @@ def render_xlsx(report: Report, options: RenderOptions) -> bytes:
     return buffer.getvalue()
 
 
-def _lead_headers(report: Report) -> list[tuple[str, float]]:
-    """The label columns of the report sheet: unit, indicator and the breakdown field."""
-    lead = [("xlsx_unit", 24.0), ("indicator", 22.0)]
+def text_width(text: str) -> int:
+    """How many character widths a text takes in a cell (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _fit(base: float, texts: Iterable[str]) -> float:
+    """A column width that holds the longest line of ``texts`` (within reason)."""
+    longest = max((text_width(line) for text in texts for line in text.split("\n")), default=0)
+    return min(max(base, longest * 1.1 + 2), MAX_WIDTH)
+
+
+def _lead_columns(
+    report: Report, tree: Sequence[tuple[Unit, int]], lang: str
+) -> list[tuple[str, float]]:
+    """The label columns of the report sheet (unit, indicator, breakdown) and their widths."""
+    names = ["  " * depth + unit_name(unit.id, unit.name, unit.level, lang) for unit, depth in tree]
+    lead = [
+        ("xlsx_unit", _fit(16, [label("xlsx_unit", lang), *names])),
+        ("indicator", _fit(16, [indicator.name(lang) for indicator in report.indicators])),
+    ]
     if report.by is not None:
-        lead.append((report.by, 16.0))
+        values = {_breakdown_text(result, lang) for result in report.results}
+        lead.append((report.by, _fit(10, [label(report.by, lang), *values])))
     return lead
 
 
@@ -231,17 +252,17 @@ def _print_setup(sheet: Any, header_row: int) -> None:
 
 def _report_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None:
     """The sheet to hand in: header block, one block per period, notes and signatures."""
-    lead = _lead_headers(report)
-    width = len(lead) + len(REPORT_COLUMNS)
-    last = width - 1
+    tree = shown_units(report.units)
+    lead = _lead_columns(report, tree, lang)
+    last = len(lead) + len(REPORT_COLUMNS) - 1
     for number, (_, chars) in enumerate(lead):
         sheet.set_column(number, number, chars)
     for number, column in enumerate(REPORT_COLUMNS, start=len(lead)):
-        sheet.set_column(number, number, column.width)
+        sheet.set_column(number, number, _fit(column.width, [label(column.header, lang)]))
 
     title = label("xlsx_title", lang)
     if report.by is not None:
-        title += label("xlsx_by", lang, field=label(report.by, lang))
+        title += label("xlsx_by", lang, field=label(report.by, lang).lower())
     sheet.set_row(0, 30)
     sheet.merge_range(0, 0, 0, last, title, styles.get(bold=True, font_size=16, align="center"))
     office = report.office.unit or ""
@@ -281,7 +302,6 @@ def _report_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None
         by_unit.setdefault((result.period, result.community), []).append(result)
     names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
     band = styles.get(bold=True, border=1, bg_color=BAND_FILL)
-    tree = shown_units(report.units)
     for period in report.periods:
         sheet.merge_range(row, 0, row, last, period_name(period.label, lang), band)
         row += 1
