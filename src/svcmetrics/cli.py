@@ -452,10 +452,28 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
     ) -> None:
         from svcmetrics.files import write_starter
 
-        written = write_starter(folder)
+        written = write_starter(folder, lang)
         for path in written:
             sys.stdout.write(f"{path}\n")
         _err(label("init_done", lang, folder=folder))
+
+    @app.command(help=label("help_template", lang))
+    @guard
+    def template(
+        file: Annotated[
+            Path | None, typer.Argument(help=label("help_template_file", lang), show_default=False)
+        ] = None,
+        config: ConfigOpt = None,
+        profile: ProfileOpt = None,
+        lang_option: LangOpt = None,
+    ) -> None:
+        from svcmetrics.template import ledger_template
+
+        target = file or Path(label("template_default_name", lang))
+        if target.exists():  # never over a ledger that is already filled in
+            raise InputError("template_exists", file=str(target))
+        _emit(ledger_template(config, profile, lang, dt.date.today(), target.name), target)
+        _err(label("template_written", lang, file=target))
 
     @app.command(help=label("help_sql", lang))
     @guard

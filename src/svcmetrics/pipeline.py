@@ -225,7 +225,9 @@ def selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
     return options.date_from, options.date_to
 
 
-def _date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+def date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The plausible window of record dates: ``date_range``, else 1990-01-01 to a year
+    after ``today`` (spec 1.2)."""
     start = config.date_range.from_ or dt.date(1990, 1, 1)
     try:
         default_end = today.replace(year=today.year + 1)
@@ -477,7 +479,7 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
         communities = [Community(id=NO_COMMUNITY)]
         single = NO_COMMUNITY
     checked = engine.validate(
-        _date_window(config, today),
+        date_window(config, today),
         community_required=len(communities) > 1,
         single=single,
         as_of=options.as_of,

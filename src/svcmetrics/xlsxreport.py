@@ -47,6 +47,8 @@ HEADER_FILL = "#D9E1F2"
 BAND_FILL = "#F2F2F2"
 MAX_OUTLINE = 7
 """Excel's deepest outline level."""
+EXCEL_DIGITS = 10**15
+"""Excel keeps 15 significant digits: integers from here on are not exact in a number cell."""
 MAX_WIDTH = 48
 """The widest a label column grows (longer names wrap)."""
 
@@ -154,21 +156,25 @@ def _data_end(report: Report) -> str:
     return str(report.meta.get("as_of") or report.meta.get("last_record") or "")
 
 
-def render_xlsx(report: Report, options: RenderOptions) -> bytes:
-    """The report as an xlsx workbook: 报表, 数据 and (when there are any) 问题 sheets."""
+def new_workbook(buffer: io.BytesIO) -> Any:
+    """An XlsxWriter workbook built in memory that keeps every text a text (never turned
+    into a number, a formula or a link)."""
     import xlsxwriter
 
+    options = {
+        "in_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    return xlsxwriter.Workbook(buffer, options)
+
+
+def render_xlsx(report: Report, options: RenderOptions) -> bytes:
+    """The report as an xlsx workbook: 报表, 数据 and (when there are any) 问题 sheets."""
     lang = options.lang
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
+    workbook = new_workbook(buffer)
     end = _data_end(report)
     created = dt.datetime.fromisoformat(end) if end else dt.datetime(2000, 1, 1)
     workbook.set_properties(
@@ -240,7 +246,7 @@ def shown_units(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
     return shown
 
 
-def _print_setup(sheet: Any, header_row: int) -> None:
+def print_setup(sheet: Any, header_row: int) -> None:
     """A4 landscape, one page wide, the header row on every page, page numbers below."""
     sheet.set_paper(9)
     sheet.set_landscape()
@@ -344,7 +350,7 @@ def _report_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None
 
     sheet.freeze_panes(header_row + 1, len(lead))
     sheet.hide_gridlines(2)
-    _print_setup(sheet, header_row)
+    print_setup(sheet, header_row)
     sheet.set_footer("&C" + label("xlsx_page", lang))
 
 
@@ -369,8 +375,16 @@ def _figure(
         sheet.write_string(*where, str(value), cell)
     elif column.style == "note":
         sheet.write_string(*where, str(value), style(bold=False, font_size=9, text_wrap=True))
+    elif not exact_in_excel(value):
+        sheet.write_string(*where, str(value), style(align="right"))
     else:
         sheet.write_number(*where, value, style(num_format=NUMBER_FORMATS[column.style]))
+
+
+def exact_in_excel(value: str | int | float) -> bool:
+    """False for an integer Excel cannot hold exactly (more than 15 digits): such a count
+    is written as text, so that its digits are the computed ones (never rounded)."""
+    return not isinstance(value, int) or abs(value) < EXCEL_DIGITS
 
 
 def _data_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None:
@@ -390,7 +404,7 @@ def _data_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None:
             _data_cell(sheet, row, number, key, record[key], styles, text)
     sheet.autofilter(0, 0, len(report.results), len(fields) - 1)
     sheet.freeze_panes(1, 0)
-    _print_setup(sheet, 0)
+    print_setup(sheet, 0)
 
 
 def _data_cell(
@@ -398,7 +412,7 @@ def _data_cell(
 ) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not exact_in_excel(value):
         sheet.write_string(row, column, str(value), text)
         return
     if isinstance(value, int):
@@ -440,4 +454,4 @@ def _problems_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> No
                 sheet.write_string(row, number, str(value), wrap)
     sheet.autofilter(0, 0, len(report.problems), len(PROBLEM_COLUMNS) - 1)
     sheet.freeze_panes(1, 0)
-    _print_setup(sheet, 0)
+    print_setup(sheet, 0)
