@@ -434,3 +434,15 @@ def test_wide_and_bom_stay_csv_only(workdir: Path, capsys: pytest.CaptureFixture
 )
 def test_period_names(period: str, lang: str, name: str) -> None:
     assert period_name(period, lang) == name
+
+
+def test_a_typo_in_the_report_block_is_named(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = (workdir / "svcmetrics.yaml").read_text(encoding="utf-8")
+    (workdir / "svcmetrics.yaml").write_text(
+        config.replace("signatures: {head:", "signatures: {haed:"), encoding="utf-8"
+    )
+    code, _, err = run_cli(["compute", "-f", "xlsx", "-o", "r.xlsx", "--lang", "en"], capsys)
+    assert code == 3 and "report.signatures.haed" in err and "'head'" in err
+    assert not (workdir / "r.xlsx").exists()
