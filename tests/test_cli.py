@@ -18,18 +18,31 @@ from svcmetrics.render import OutputFormat
 BASE = ["compute", "log.csv", "--profile", "profile.yaml"]
 
 
+def workbook_text(path: Path) -> str:
+    """Every cell of an xlsx workbook, one per line (its numbers: tests/test_xlsx.py)."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    sheets = [book.get_sheet_by_name(name).to_python() for name in book.sheet_names]
+    return "\n".join(str(cell) for rows in sheets for row in rows for cell in row)
+
+
 @pytest.mark.parametrize("fmt", list(OutputFormat))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_format_renders_in_both_languages(
     workdir: Path, capsys: pytest.CaptureFixture[str], fmt: OutputFormat, lang: str
 ) -> None:
-    code, out, err = run_cli([*BASE, "--format", fmt.value, "--lang", lang], capsys)
+    if fmt is OutputFormat.XLSX:  # a binary workbook: its text, as a spreadsheet reads it
+        code, out, err = run_cli([*BASE, "-f", "xlsx", "--lang", lang, "-o", "r.xlsx"], capsys)
+        out = workbook_text(workdir / "r.xlsx")
+    else:
+        code, out, err = run_cli([*BASE, "--format", fmt.value, "--lang", lang], capsys)
     assert code == 0, err
     assert "\x1b[" not in out
     name = "居民参与率" if lang == "zh" else "Resident participation rate"
     assert name in out
     assert "2026-10" in out and "2026-11" in out
-    if fmt is not OutputFormat.JSON and fmt is not OutputFormat.CSV:
+    if fmt not in (OutputFormat.JSON, OutputFormat.CSV, OutputFormat.XLSX):
         # percent with numerator/denominator: jianguo October participation 2 of 10
         assert "20.0%" in out and "2/10" in out
 

@@ -673,7 +673,11 @@ def test_huge_profile_counts(
             encoding="utf-8",
         )
         profile = "huge.csv"
-    extra = {"csv-wide": ["-f", "csv", "--wide"], "chart": ["--chart", "--month", "2026-10"]}
+    extra = {
+        "csv-wide": ["-f", "csv", "--wide"],
+        "chart": ["--chart", "--month", "2026-10"],
+        "xlsx": ["-f", "xlsx", "-o", "huge.xlsx"],
+    }
     extra = extra.get(fmt, ["-f", fmt])
     code, out, err = run_cli(["compute", "log.csv", "-p", profile, "--lang", "en", *extra], capsys)
     assert_no_crash(code, err)
@@ -687,6 +691,14 @@ def test_huge_profile_counts(
     elif fmt == "csv":
         row = by_key(csv_rows(out))[("jianguo", "2026-10", "resident_participation")]
         assert row["denominator"] == str(HUGE)
+    elif fmt == "xlsx":  # Excel holds 15 digits: the exact count is a text cell
+        from python_calamine import CalamineWorkbook
+
+        data = CalamineWorkbook.from_path(str(workdir / "huge.xlsx")).get_sheet_by_name("Data")
+        header, *rows = data.to_python()
+        found = by_key([dict(zip(header, row, strict=True)) for row in rows])
+        assert found[("jianguo", "2026-10", "resident_participation")]["denominator"] == str(HUGE)
+        assert found[("*", "2026-10", "resident_participation")]["denominator"] == str(HUGE + 10)
 
 
 @pytest.mark.parametrize("answer", ["1e309", "-1e309", "1e-400", "nan", "inf", "9" * 400])
@@ -1569,7 +1581,8 @@ def test_no_command_modifies_its_inputs(
     base = ["compute", *logs, "-c", "svcmetrics.yaml"]
     commands: list[list[str]] = []
     for fmt in OutputFormat:
-        commands.append([*base, "-f", fmt.value])
+        if fmt is not OutputFormat.XLSX:  # bytes: not to a captured text stdout
+            commands.append([*base, "-f", fmt.value])
         commands.append([*base, "-f", fmt.value, "-o", str(out_dir / f"r.{fmt.value}")])
         # overwrite an existing output: still no change to any input
         commands.append([*base, "-f", fmt.value, "-o", str(out_dir / f"r.{fmt.value}")])
@@ -1593,6 +1606,7 @@ def test_no_command_modifies_its_inputs(
         ["sql", "-c", "svcmetrics.yaml"],
         *(["sql", "--dialect", dialect] for dialect in ("duckdb", "postgres", "spark", "trino")),
         ["init", str(tmp_path / "starter")],
+        ["template", str(out_dir / "t.xlsx"), "-c", "svcmetrics.yaml"],
     ]
     for args in commands:
         code, _, err = run_cli(args, capsys)
@@ -1602,5 +1616,5 @@ def test_no_command_modifies_its_inputs(
     assert _tree(inputs) == before
     # only the outputs asked for were written, and no temporary file is left
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        [f"r.{fmt.value}" for fmt in OutputFormat] + ["s"]
+        [f"r.{fmt.value}" for fmt in OutputFormat] + ["s", "t.xlsx"]
     )

@@ -171,6 +171,7 @@ def test_init_writes_a_starter_that_computes(
     code, out, _ = run_cli(["init", "start", "--lang", "en"], capsys)
     assert code == 0
     assert sorted(out.split()) == [
+        "start/ledger.xlsx",  # the ledger template (tests/test_template.py)
         "start/logs/2026-11.csv",
         "start/profile.yaml",
         "start/svcmetrics.yaml",

@@ -114,10 +114,15 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise UsageError("bad_day_option", option=option, value=value) from None
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
     from svcmetrics.files import write_atomic
 
     if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -338,6 +343,8 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             raise UsageError("csv_only_option", option=option)
         if chart and fmt is not OutputFormat.TABLE:
             raise UsageError("chart_needs_table")
+        if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
+            raise UsageError("xlsx_to_terminal")
         with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
             report = run(replace(options, progress=progress))
         color = output is None and _stdout_is_terminal()
@@ -354,7 +361,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         if chart:
             from svcmetrics.charts import render_chart
 
-            text = render_chart(report, render_options)
+            text: str | bytes = render_chart(report, render_options)
         else:
             text = render(report, fmt, render_options)
         _emit(
@@ -445,10 +452,28 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
     ) -> None:
         from svcmetrics.files import write_starter
 
-        written = write_starter(folder)
+        written = write_starter(folder, lang)
         for path in written:
             sys.stdout.write(f"{path}\n")
         _err(label("init_done", lang, folder=folder))
+
+    @app.command(help=label("help_template", lang))
+    @guard
+    def template(
+        file: Annotated[
+            Path | None, typer.Argument(help=label("help_template_file", lang), show_default=False)
+        ] = None,
+        config: ConfigOpt = None,
+        profile: ProfileOpt = None,
+        lang_option: LangOpt = None,
+    ) -> None:
+        from svcmetrics.template import ledger_template
+
+        target = file or Path(label("template_default_name", lang))
+        if target.exists():  # never over a ledger that is already filled in
+            raise InputError("template_exists", file=str(target))
+        _emit(ledger_template(config, profile, lang, dt.date.today(), target.name), target)
+        _err(label("template_written", lang, file=target))
 
     @app.command(help=label("help_sql", lang))
     @guard

@@ -14,19 +14,27 @@ STARTER = ("svcmetrics.yaml", "profile.yaml", "logs/2026-11.csv")
 """The files ``svcmetrics init`` writes: a config, a profile and a month of a log."""
 
 
-def write_starter(folder: Path) -> list[Path]:
-    """Write the starter config, profile and log into ``folder``; never overwrite a file."""
+def write_starter(folder: Path, lang: str = "zh") -> list[Path]:
+    """Write the starter config, profile and log into ``folder``, and a ledger template
+    (``台账.xlsx``, ``ledger.xlsx`` in English) for them; never overwrite a file."""
+    import datetime as dt
     from importlib.resources import files
 
+    from svcmetrics.i18n import label
+    from svcmetrics.template import ledger_template
+
+    ledger = folder / label("template_default_name", lang)
     targets = [folder / name for name in STARTER]
-    existing = [str(path) for path in targets if path.exists()]
+    existing = [str(path) for path in [*targets, ledger] if path.exists()]
     if existing:
         raise InputError("init_would_overwrite", files=", ".join(existing))
     source = files("svcmetrics") / "starter"
     for name, target in zip(STARTER, targets, strict=True):
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, (source / name).read_text(encoding="utf-8"))
-    return targets
+    config = folder / STARTER[0]
+    write_atomic(ledger, ledger_template(config, None, lang, dt.date.today(), ledger.name))
+    return [*targets, ledger]
 
 
 def _mode_for(path: Path) -> int:
@@ -38,8 +46,9 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~mask
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder.
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` through a temporary file in the
+    same folder.
 
     The temporary file is renamed into place only once it is complete, so an interrupted
     or failed run leaves the previous file untouched and no temporary file behind.
@@ -50,8 +59,8 @@ def write_atomic(path: Path, text: str) -> None:
         # mkstemp makes the file private; a report keeps the previous file's mode, or gets
         # the mode any new file would get (so colleagues and web servers can read it).
         os.chmod(temporary, _mode_for(path))
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

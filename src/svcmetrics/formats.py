@@ -19,6 +19,8 @@ class OutputFormat(StrEnum):
     GRID = "grid"
     RST = "rst"
     HTML = "html"
+    XLSX = "xlsx"
+    """An Excel workbook (bytes): the 统计报表 to hand in, the data and the problems."""
 
 
 class SqlDialect(StrEnum):

@@ -304,6 +304,122 @@ LABELS: dict[str, tuple[str, str]] = {
     "html_small_none": ("没有样本过少的调查比率。", "No survey rate has a small sample."),
     "html_problems_none": ("没有数据问题。", "No data problems."),
     "html_footer": ("由 svcmetrics {version} 生成。", "Made by svcmetrics {version}."),
+    # xlsx report (统计报表) and ledger template
+    "xlsx_title": ("社区服务指标统计报表", "Community service indicators"),
+    "xlsx_by": ("(按{field})", " by {field}"),
+    "xlsx_sheet_report": ("报表", "Report"),
+    "xlsx_sheet_data": ("数据", "Data"),
+    "xlsx_sheet_problems": ("问题", "Problems"),
+    "xlsx_unit": ("单位名称", "Community / office"),
+    "xlsx_previous": ("上期", "Previous"),
+    "xlsx_change": ("环比\n(百分点)", "Change\n(pp)"),
+    "xlsx_span": ("{first}至{last}", "{first} to {last}"),
+    "xlsx_unit_line": ("填报单位:{unit}", "Reporting office: {unit}"),
+    "xlsx_span_line": ("报告期:{span}", "Period: {span}"),
+    "xlsx_end_line": ("数据截至:{day}", "Data as of: {day}"),
+    "xlsx_note": (
+        "注:比率 = 分子 ÷ 分母;— 表示分母为 0 或未知,无法计算。上期为前一期间的比率;"
+        "环比 = 本期比率 − 上期比率,单位为百分点。",
+        "Note: rate = numerator ÷ denominator; — means the denominator is 0 or unknown. "
+        "Previous: the rate of the period before; change = rate − previous rate, in "
+        "percentage points.",
+    ),
+    "xlsx_head": ("单位负责人:{name}", "Head of office: {name}"),
+    "xlsx_statistician": ("统计负责人:{name}", "Head of statistics: {name}"),
+    "xlsx_preparer": ("填表人:{name}", "Prepared by: {name}"),
+    "xlsx_date": ("报出日期:{day}", "Date: {day}"),
+    "xlsx_blank_date": ("____年__月__日", "__________"),
+    "xlsx_page": ("第 &P 页,共 &N 页", "Page &P of &N"),
+    "xlsx_file": ("文件", "File"),
+    "xlsx_line": ("行", "Line"),
+    "xlsx_kind": ("类别", "Kind"),
+    "xlsx_severity": ("级别", "Severity"),
+    "xlsx_severity_error": ("错误", "error"),
+    "xlsx_severity_warning": ("警告", "warning"),
+    "help_template": (
+        "生成带下拉列表的台账模板(Excel),填好后可以直接检查和计算。",
+        "Write a ledger template (Excel) with drop-down lists, to fill in, check and compute.",
+    ),
+    "help_template_file": ("写入的文件(默认 台账.xlsx)。", "File to write (default ledger.xlsx)."),
+    "template_default_name": ("台账.xlsx", "ledger.xlsx"),
+    "template_written": (
+        "已写入台账模板 {file}。填好后用 svcmetrics validate {file} 检查。",
+        "Ledger template written to {file}. Fill it in, then check it: svcmetrics validate {file}",
+    ),
+    "template_title": ("社区服务台账", "Community service ledger"),
+    "template_sheet_ledger": ("台账", "Ledger"),
+    "template_sheet_notes": ("说明", "Notes"),
+    "template_sheet_lists": ("列表", "Lists"),
+    "template_notes_title": ("台账填写说明", "How to fill in the ledger"),
+    "template_how_1": (
+        "每行记录一件事:一次参与、一次受益、一条需求或一份调查回答。第一行表头不要改动;"
+        "可以在右边加自己的列(计算时忽略)。",
+        "One row per event: a volunteer's participation, a service received, a need raised "
+        "or a survey answer. Keep the header row as it is; columns of your own may go on the "
+        "right (they are ignored).",
+    ),
+    "template_how_2": (
+        "有下拉列表的列请从列表中选择;编号、户号、单号按文本保存,前导零和 18 位身份证号不会丢失。",
+        "Pick from the drop-down list where a column has one; ids, households and tickets are "
+        "kept as text, so leading zeros and 18-digit numbers stay as typed.",
+    ),
+    "template_how_3": (
+        "填好后检查:svcmetrics validate {file};出报表:svcmetrics compute {file} "
+        "--format xlsx --output 报表.xlsx",
+        "When it is filled in, check it: svcmetrics validate {file}; make the report: "
+        "svcmetrics compute {file} --format xlsx --output report.xlsx",
+    ),
+    "template_meaning": ("填写说明", "What to enter"),
+    "template_values": ("可选值", "Allowed values"),
+    "template_bad_date": (
+        "请输入 {first} 至 {last} 之间的日期,例如 2026-11-03。",
+        "Enter a day between {first} and {last}, such as 2026-11-03.",
+    ),
+    "template_not_in_list": ("请从下拉列表中选择{column}。", "Pick the {column} from the list."),
+    "template_date": (
+        "服务或登记的日期,例如 2026-11-03。必填。",
+        "The day of the service or entry, such as 2026-11-03. Required.",
+    ),
+    "template_community": (
+        "社区,从下拉列表中选择。只有一个社区时可以不填。",
+        "The community, from the list. May stay empty when there is only one.",
+    ),
+    "template_event": (
+        "参与(参与提供服务)、受益(得到服务)、需求(提出需求)、调查(满意度调查的回答),"
+        "以及配置中自定义的事件。必填。",
+        "participate (took part in providing a service), benefit (received one), need (raised "
+        "a need), survey (a satisfaction answer), and the config's own events. Required.",
+    ),
+    "template_party": (
+        "居民或单位(辖区单位)。必填。",
+        "resident, or unit (an organisation of the jurisdiction). Required.",
+    ),
+    "template_id": (
+        "居民或单位的编号,按文本保存。需求行可以不填。",
+        "The resident's or organisation's identifier, kept as text. May stay empty on need rows.",
+    ),
+    "template_household": (
+        "户号,按文本保存(0103 不会变成 103)。居民受益行必填。",
+        "The household, kept as text (0103 stays 0103). Required on resident benefit rows.",
+    ),
+    "template_status": (
+        "需求行:已满足、未满足或处理中;调查行:满意度回答(满意、不满意、1—5 分等)。",
+        "Need rows: met, unmet or pending. Survey rows: the answer (satisfied, dissatisfied, "
+        "a score from 1 to 5…).",
+    ),
+    "template_ticket": (
+        "需求单号:同一单号的多行是同一需求的更新。可不填。",
+        "The need's reference: rows with the same ticket are updates of one need. Optional.",
+    ),
+    "template_service": (
+        "服务项目,如 助老服务、义诊。可不填;用于按项目分列(--by service)。",
+        "The service item, such as meals for the elderly. Optional; for --by service.",
+    ),
+    "template_category": (
+        "服务类别:特殊群体服务、一般居民服务或单位后勤服务。可不填。",
+        "The service category: special (groups), general (residents) or unit (organisations). "
+        "Optional.",
+    ),
 }
 
 # Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).
@@ -865,6 +981,23 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         (
             "the config has both profile: and communities:",
             "keep one: profile: for a profile file, or the communities inline under communities:",
+        ),
+    ),
+    "xlsx_to_terminal": (
+        (
+            "xlsx 是 Excel 工作簿(二进制文件),不能直接显示在终端上。",
+            "用 --output 报表.xlsx 写入文件,或重定向到文件:> 报表.xlsx",
+        ),
+        (
+            "xlsx is an Excel workbook (a binary file) and cannot be shown on a terminal.",
+            "write it to a file with --output report.xlsx, or redirect: > report.xlsx",
+        ),
+    ),
+    "template_exists": (
+        ("{file} 已存在,未覆盖。", "换一个文件名,或先把原文件移走"),
+        (
+            "{file} exists already and was left alone.",
+            "give another file name, or move the old file away first",
         ),
     ),
 }

@@ -436,6 +436,27 @@ def _path_alone(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
+class Signatures(Strict):
+    """The names in the footer of a 统计报表 (blank lines to sign where none is given)."""
+
+    head: Text | None = None
+    """单位负责人: the head of the reporting office."""
+    statistician: Text | None = None
+    """统计负责人: who answers for the statistics."""
+    preparer: Text | None = None
+    """填表人: who filled in the form."""
+    date: Text | None = None
+    """报出日期: the day the report goes out, as it should be printed."""
+
+
+class ReportConfig(Strict):
+    """How the handed-in report (``--format xlsx``) is headed and signed (spec 3.4)."""
+
+    unit: Text | None = None
+    """填报单位: the office that hands the report in."""
+    signatures: Signatures = Signatures()
+
+
 class Config(Mapping):
     """The whole ``svcmetrics.yaml``."""
 
@@ -449,6 +470,7 @@ class Config(Mapping):
     thresholds: dict[str, Threshold] = {}
     satisfaction: SatisfactionConfig = SatisfactionConfig()
     indicators: list[IndicatorConfig] = []
+    report: ReportConfig = ReportConfig()
 
     @model_validator(mode="after")
     def _one_profile(self) -> Config:

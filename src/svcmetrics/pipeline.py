@@ -230,7 +230,9 @@ def selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
     return options.date_from, options.date_to
 
 
-def _date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+def date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The plausible window of record dates: ``date_range``, else 1990-01-01 to a year
+    after ``today`` (spec 1.2)."""
     start = config.date_range.from_ or dt.date(1990, 1, 1)
     try:
         default_end = today.replace(year=today.year + 1)
@@ -482,7 +484,7 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
         communities = [Community(id=NO_COMMUNITY)]
         single = NO_COMMUNITY
     checked = engine.validate(
-        _date_window(config, today),
+        date_window(config, today),
         community_required=len(communities) > 1,
         single=single,
         as_of=options.as_of,
@@ -602,6 +604,7 @@ def run(options: Options) -> Report:
     report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
     report.by = options.by
     report.csv_bom = inputs.config.csv_bom
+    report.office = inputs.config.report
     report.totals = {**checked.totals}
     for kind, count in tally(issues).items():
         report.totals[kind] = report.totals.get(kind, 0) + count

@@ -387,8 +387,9 @@ def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> st
     return table + "\n"
 
 
-def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
-    """The report in ``fmt``: every member of :class:`OutputFormat` is handled here."""
+def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str | bytes:
+    """The report in ``fmt``: every member of :class:`OutputFormat` is handled here (text,
+    but bytes for the xlsx workbook)."""
     match fmt:
         case OutputFormat.TABLE:
             return render_table(report, options)
@@ -409,6 +410,10 @@ def render(report: Report, fmt: OutputFormat, options: RenderOptions) -> str:
             from svcmetrics.html import render_html
 
             return render_html(report, options)
+        case OutputFormat.XLSX:
+            from svcmetrics.xlsxreport import render_xlsx
+
+            return render_xlsx(report, options)
         case _:
             assert_never(fmt)
 

@@ -9,6 +9,7 @@ from typing import Any
 from svcmetrics.errors import Problem
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, judge
+from svcmetrics.models import ReportConfig
 from svcmetrics.periods import Period
 from svcmetrics.stats import wilson_interval
 
@@ -59,6 +60,8 @@ class Result:
     ci_low: float | None = None
     ci_high: float | None = None
     change: float | None = None
+    previous_rate: float | None = None
+    """The previous period's rate (上期), when that period was counted; None when undefined."""
     status: Status | None = None
     flags: list[str] = field(default_factory=list)
     limit: float | None = None
@@ -93,6 +96,8 @@ class Report:
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
     csv_bom: bool = False
     """The config asks for CSV output to start with a BOM."""
+    office: ReportConfig = field(default_factory=ReportConfig)
+    """The config's ``report:``: who hands the xlsx report in, and who signs it."""
 
     @property
     def period_label(self) -> str:
@@ -216,7 +221,7 @@ def build_results(
                 rate = result.rate
                 key = (unit.id, indicator.key, value)
                 if key in previous:
-                    before = previous[key]
+                    before = result.previous_rate = previous[key]
                     if rate is not None and before is not None:
                         result.change = (rate - before) * 100
                 previous[key] = rate
