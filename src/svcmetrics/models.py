@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 Lang = Literal["zh", "en"]
 
@@ -126,37 +127,59 @@ class Profile(Strict):
     def _one_hierarchy(self) -> Profile:
         """Unique ids; parents are roll-up levels, not communities; no parent cycles."""
         if not self.communities:
-            raise ValueError("the profile lists no community")
+            raise PydanticCustomError("profile_empty", "the profile lists no community")
         seen: set[str] = set()
         names: dict[str, str] = {}
         for community in self.communities:
             if community.id in seen:
-                raise ValueError(f"duplicate community id {community.id!r}")
+                raise PydanticCustomError(
+                    "profile_duplicate_id", "duplicate community id '{id}'", {"id": community.id}
+                )
             seen.add(community.id)
             if community.name:
                 if community.name in names:
-                    raise ValueError(
-                        f"{names[community.name]!r} and {community.id!r} share the name "
-                        f"{community.name!r}: a log naming it could mean either"
+                    raise PydanticCustomError(
+                        "profile_duplicate_name",
+                        "'{first}' and '{second}' share the name '{name}': a log naming it "
+                        "could mean either",
+                        {
+                            "first": names[community.name],
+                            "second": community.id,
+                            "name": community.name,
+                        },
                     )
                 names[community.name] = community.id
         levels = {parent.id: parent.parent for parent in self.parents}
         for community in self.communities:
             if community.parent in seen:
-                raise ValueError(
-                    f"the parent of {community.id!r} is the community {community.parent!r}; "
-                    "parents are roll-up levels (street offices, districts) under `parents:`"
+                raise PydanticCustomError(
+                    "profile_parent_is_community",
+                    "the parent of '{child}' is the community '{parent}'; parents are roll-up "
+                    "levels (street offices, districts) under `parents:`",
+                    {"child": community.id, "parent": community.parent},
                 )
         for level in levels:
             if level in seen:
-                raise ValueError(f"{level!r} is both a community and a roll-up level")
+                raise PydanticCustomError(
+                    "profile_level_is_community",
+                    "'{level}' is both a community and a roll-up level",
+                    {"level": level},
+                )
             chain = [level]
             while levels.get(chain[-1]) is not None:
                 following = levels[chain[-1]]
                 if following in chain:
-                    raise ValueError(f"roll-up levels form a cycle: {' → '.join(chain)}")
+                    raise PydanticCustomError(
+                        "profile_cycle",
+                        "roll-up levels form a cycle: {chain}",
+                        {"chain": " → ".join(chain)},
+                    )
                 if following in seen:
-                    raise ValueError(f"the parent of {chain[-1]!r} is the community {following!r}")
+                    raise PydanticCustomError(
+                        "profile_parent_is_community",
+                        "the parent of '{child}' is the community '{parent}'",
+                        {"child": chain[-1], "parent": following},
+                    )
                 chain.append(str(following))
         return self
 
@@ -294,7 +317,16 @@ class Mapping(Strict):
     def _known_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
             if key not in RECORD_FIELDS:
-                raise ValueError(unknown_key_message(key, RECORD_FIELDS))
+                close = difflib.get_close_matches(key, list(RECORD_FIELDS), n=1, cutoff=0.5)
+                raise PydanticCustomError(
+                    "config_unknown_field",
+                    unknown_key_message(key, RECORD_FIELDS),
+                    {
+                        "key": key,
+                        "closest": close[0] if close else "",
+                        "valid": ", ".join(RECORD_FIELDS),
+                    },
+                )
         return value
 
 
@@ -392,7 +424,10 @@ class Config(Mapping):
     @model_validator(mode="after")
     def _one_profile(self) -> Config:
         if self.profile is not None and self.communities is not None:
-            raise ValueError("give either `profile:` or `communities:`, not both")
+            raise PydanticCustomError(
+                "config_profile_and_communities",
+                "give either `profile:` or `communities:`, not both",
+            )
         return self
 
 
