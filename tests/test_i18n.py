@@ -158,22 +158,25 @@ def test_plurals() -> None:
 
 
 def test_strict_mode_makes_gaps_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    i18n.set_strict(True)
-    try:
-        with pytest.raises(CatalogueError):
-            label("no_such_key", "zh")
-        with pytest.raises(CatalogueError):
-            label("validate_ok", "en")  # {rows} is not given
-    finally:
-        i18n.set_strict(False)
+    monkeypatch.setattr(i18n, "_strict", True)
+    with pytest.raises(CatalogueError):
+        label("no_such_key", "zh")
+    with pytest.raises(CatalogueError):
+        label("validate_ok", "en")  # {rows} is not given
     # users never see a crash: the key, or the placeholder, stays visible
+    monkeypatch.setattr(i18n, "_strict", False)
     assert label("no_such_key", "zh") == "no_such_key"
     assert label("html_rows_count", "en") == "{rows} rows"
 
 
 def test_a_missing_text_falls_back_to_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_strict", False)
     monkeypatch.delitem(i18n.zh.CATALOGUE, "interrupted")
     assert label("interrupted", "zh") == "Interrupted."
+
+
+def test_the_tests_run_strict() -> None:
+    assert i18n._strict
 
 
 # -- pydantic's errors in the user's language -------------------------------------------------
