@@ -28,13 +28,21 @@ from svcmetrics.clicktext import (
     current_lang,
     is_usage_error,
     lazy,
+    resolve_run_lang,
     set_lang,
     usage_error_lines,
 )
-from svcmetrics.console import console_notice, protect_console, write_bytes, write_text
+from svcmetrics.console import (
+    UTF8_FORMATS,
+    console_notice,
+    emit,
+    protect_console,
+    write_bytes,
+    write_text,
+)
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
 from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
-from svcmetrics.i18n import LANGS, error_text, label, resolve_lang
+from svcmetrics.i18n import error_text, label
 from svcmetrics.periods import PeriodKind
 
 if TYPE_CHECKING:
@@ -122,32 +130,6 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError("bad_day_option", option=option, value=value) from None
-
-
-UTF8_FORMATS = frozenset({OutputFormat.CSV, OutputFormat.JSON, OutputFormat.HTML})
-"""Formats that are files (spec 3.5): UTF-8 bytes on stdout whatever the console's encoding."""
-
-
-def _emit(text: str, output: Path | None, utf8: bool = False) -> None:
-    """Results to ``output``, else to stdout: as UTF-8 bytes (a file format) or as text."""
-    from svcmetrics.files import write_atomic
-
-    if output is None:
-        if utf8:
-            write_bytes(text.encode("utf-8"))
-        else:
-            write_text(text)
-        return
-    if not output.parent.exists() and str(output.parent):
-        raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
-    if output.is_dir():
-        raise InputError("output_unwritable", file=str(output), detail="a folder")
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        raise InputError(
-            "output_unwritable", file=str(output), detail=exc.strerror or str(exc)
-        ) from exc
 
 
 def _guarded(command: Callable[P, None]) -> Callable[P, None]:
@@ -376,7 +358,7 @@ def compute(
         text = render_chart(report, render_options)
     else:
         text = render(report, fmt, render_options)
-    _emit(
+    emit(
         text,
         None if output is None else Path(str(output).replace("{period}", report.period_label)),
         utf8=fmt in UTF8_FORMATS,
@@ -504,42 +486,6 @@ def sql(
     loaded, _ = load_config(config)
     text = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
     write_text(text)
-
-
-def _option_values(argv: Sequence[str], name: str) -> list[str]:
-    """The values of ``--name VALUE`` and ``--name=VALUE`` in raw arguments, in order."""
-    values: list[str] = []
-    for index, arg in enumerate(argv):
-        if arg == name and index + 1 < len(argv):
-            values.append(argv[index + 1])
-        elif arg.startswith(name + "="):
-            values.append(arg.split("=", 1)[1])
-    return values
-
-
-def _config_lang(argv: Sequence[str]) -> str | None:
-    """The ``lang`` of the config the run will use, read by the config loader.
-
-    A config that cannot be loaded gives no language here; the command reports it in full.
-    """
-    from svcmetrics.config import load_config
-
-    names = _option_values(argv, "--config") + _option_values(argv, "-c")
-    name = names[-1] if names else None
-    try:
-        config, _ = load_config(None if name is None else Path(name))
-    except SvcmetricsError:
-        return None
-    return config.lang
-
-
-def resolve_run_lang(argv: Sequence[str]) -> str:
-    """The language of a run (spec 3.2), decided once before anything is parsed or shown:
-    ``--lang``, else the config's ``lang``, else the locale."""
-    chosen = [value for value in _option_values(argv, "--lang") if value in LANGS]
-    if chosen:  # an invalid --lang is reported, in the language of the rest
-        return resolve_lang(chosen[-1], None)
-    return resolve_lang(None, _config_lang(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

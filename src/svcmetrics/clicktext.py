@@ -6,19 +6,24 @@ give the parser's English (``Usage:``, ``Options:``, ``[default: …]``, ``Show 
 and exit.``) its catalogue text. Usage errors are raised by the parser in English; they are
 recognised by their class and attributes (and, for the few raised as plain text, by their
 fixed wording) and written again from the catalogue by :func:`usage_error_lines`.
+
+The language in force is decided once per run, before parsing, by :func:`resolve_run_lang`.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
 from svcmetrics.console import shown
-from svcmetrics.i18n import label, locale_lang
+from svcmetrics.errors import SvcmetricsError
+from svcmetrics.i18n import LANGS, label, locale_lang, resolve_lang
 
 _LANG: ContextVar[str | None] = ContextVar("svcmetrics_lang", default=None)
 
@@ -189,3 +194,39 @@ def usage_error_lines(error: Any, lang: str) -> list[str]:
         lines.append("")
     lines.append(label("click.error", lang, message=usage_message(error, lang)))
     return lines
+
+
+def _option_values(argv: Sequence[str], name: str) -> list[str]:
+    """The values of ``--name VALUE`` and ``--name=VALUE`` in raw arguments, in order."""
+    values: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif arg.startswith(name + "="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def _config_lang(argv: Sequence[str]) -> str | None:
+    """The ``lang`` of the config the run will use, read by the config loader.
+
+    A config that cannot be loaded gives no language here; the command reports it in full.
+    """
+    from svcmetrics.config import load_config
+
+    names = _option_values(argv, "--config") + _option_values(argv, "-c")
+    name = names[-1] if names else None
+    try:
+        config, _ = load_config(None if name is None else Path(name))
+    except SvcmetricsError:
+        return None
+    return config.lang
+
+
+def resolve_run_lang(argv: Sequence[str]) -> str:
+    """The language of a run (spec 3.2), decided once before anything is parsed or shown:
+    ``--lang``, else the config's ``lang``, else the locale."""
+    chosen = [value for value in _option_values(argv, "--lang") if value in LANGS]
+    if chosen:  # an invalid --lang is reported, in the language of the rest
+        return resolve_lang(chosen[-1], None)
+    return resolve_lang(None, _config_lang(argv))

@@ -3,14 +3,18 @@
 Spec 3.5: CSV, JSON and HTML are UTF-8 whatever the console (a Chinese Windows console is
 GBK, a Western one cp1252, cron may have ASCII); tables and messages use the console's
 encoding, a character it cannot show is replaced (never a crash), and one notice at the end
-of the run says how to get every character.
+of the run says how to get every character. :func:`emit` sends results to stdout or to
+``--output``.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
+from svcmetrics.errors import InputError
+from svcmetrics.formats import OutputFormat
 from svcmetrics.i18n import label
 
 _replaced: list[str] = []
@@ -69,7 +73,6 @@ def console_notice(lang: str) -> None:
     if not _replaced:
         return
     encoding = _replaced[0]
-    _replaced.clear()
     notice = label("console_replaced", lang, encoding=encoding)
     try:
         notice.encode(_encoding(sys.stderr))
@@ -80,3 +83,29 @@ def console_notice(lang: str) -> None:
     sys.stderr.write(shown(notice, sys.stderr) + "\n")
     _replaced.clear()
     sys.stderr.flush()
+
+
+UTF8_FORMATS = frozenset({OutputFormat.CSV, OutputFormat.JSON, OutputFormat.HTML})
+"""Formats that are files (spec 3.5): UTF-8 bytes on stdout whatever the console's encoding."""
+
+
+def emit(text: str, output: Path | None, utf8: bool = False) -> None:
+    """Results to ``output``, else to stdout: as UTF-8 bytes (a file format) or as text."""
+    from svcmetrics.files import write_atomic
+
+    if output is None:
+        if utf8:
+            write_bytes(text.encode("utf-8"))
+        else:
+            write_text(text)
+        return
+    if not output.parent.exists() and str(output.parent):
+        raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
+    if output.is_dir():
+        raise InputError("output_unwritable", file=str(output), detail="a folder")
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise InputError(
+            "output_unwritable", file=str(output), detail=exc.strerror or str(exc)
+        ) from exc
