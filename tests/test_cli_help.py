@@ -76,6 +76,25 @@ def test_usage_errors_under_en(
     assert not re.search(r"[\u4e00-\u9fff]", err)
 
 
+def test_help_columns_align_by_display_width(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Chinese metavars take two columns a character: the help texts still start in line."""
+    from wcwidth import wcswidth
+
+    _, out, _ = run_cli(["--lang", "zh", "compute", "--help"], capsys)
+    starts = set()
+    for line in out.splitlines():
+        if line.startswith(("  -c, --config", "  -p, --profile", "  --month", "  --encoding")):
+            name = re.match(r"\s*\S.*?\S(?=\s{2,})", line)
+            assert name is not None, line
+            starts.add(
+                wcswidth(name.group(0)) + len(line[name.end() :]) - len(line[name.end() :].lstrip())
+            )
+    assert len(starts) == 1, out
+    assert "\u200b" not in out
+
+
 def test_help_follows_the_config_language(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,8 +95,41 @@ def click_words(text: str, lang: str) -> str:
     return _REQUIRED.sub(lambda m: label("click.required", lang), text)
 
 
+_ZERO_WIDTH = "\u200b"
+
+_BaseContext: Any = TyperCommand.context_class
+
+
+class _Formatter(_BaseContext.formatter_class):  # type: ignore[misc]
+    """Click's formatter, aligning columns by display width (a Chinese character is two).
+
+    Click pads by ``len``; each name in the first column gets as many zero-width spaces as
+    its wide characters, so that ``len`` is its width, and they are taken out at the end.
+    """
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        padded = [(_widened(first), *rest) for first, *rest in rows]
+        super().write_dl(padded, col_max, col_spacing)
+
+    def getvalue(self) -> str:
+        return str(super().getvalue()).replace(_ZERO_WIDTH, "")
+
+
+def _widened(text: str) -> str:
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return text + _ZERO_WIDTH * (width - len(text)) if width > len(text) else text
+
+
+class _Context(_BaseContext):  # type: ignore[misc]
+    formatter_class = _Formatter
+
+
 class _Localised:
-    """Help and usage drawn in the language in force."""
+    """Help and usage drawn in the language in force, columns aligned by display width."""
+
+    context_class: Any = _Context
 
     def get_usage(self, ctx: Any) -> str:
         localise(self, ctx)

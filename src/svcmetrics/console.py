@@ -102,7 +102,7 @@ def emit(text: str, output: Path | None, utf8: bool = False) -> None:
     if not output.parent.exists() and str(output.parent):
         raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
     if output.is_dir():
-        raise InputError("output_unwritable", file=str(output), detail="a folder")
+        raise InputError("output_is_folder", file=str(output))
     try:
         write_atomic(output, text)
     except OSError as exc:

@@ -425,4 +425,6 @@ CATALOGUE: dict[str, str | Plural] = {
     "kind.profile_cycle": "roll-up cycle",
     "kind.config_unknown_field": "unknown field",
     "kind.config_profile_and_communities": "profile given twice",
+    "message.output_is_folder": "Cannot write {file}: it is a folder.",
+    "hint.output_is_folder": "give a file path, for example reports/2026-11.csv",
 }

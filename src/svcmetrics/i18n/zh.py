@@ -413,4 +413,6 @@ CATALOGUE: dict[str, str | Plural] = {
     "kind.profile_cycle": "汇总层级循环",
     "kind.config_unknown_field": "未知的字段",
     "kind.config_profile_and_communities": "概况给了两次",
+    "message.output_is_folder": "{file} 是一个目录,无法写入。",
+    "hint.output_is_folder": "给出一个文件路径,例如 reports/2026-11.csv",
 }
