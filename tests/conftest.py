@@ -17,3 +17,14 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     return tmp_path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Texts strict in every test (and the subprocesses they start): a missing catalogue key
+    or placeholder is an error, not a silent fallback."""
+    import os
+
+    from svcmetrics import i18n
+
+    os.environ["SVCMETRICS_STRICT_I18N"] = "1"
+    i18n.set_strict(True)

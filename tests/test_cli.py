@@ -136,7 +136,7 @@ def test_skip_invalid_computes_and_reports(
     args = ["compute", "bad.csv", "--profile", "profile.yaml", "--skip-invalid", "--lang", "en"]
     code, out, err = run_cli([*args, "--format", "csv"], capsys)
     assert code == 0
-    assert "Skipped 1 invalid rows" in err and "missing value: 1" in err
+    assert "Skipped 1 invalid row (" in err and "missing value: 1" in err
     row = next(
         r for r in csv.DictReader(io.StringIO(out)) if r["indicator"] == "resident_participation"
     )

@@ -255,7 +255,7 @@ def test_validate_clean_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     log = tmp_path / "log.csv"
     log.write_text("date,event,party,id\n2026-10-03,participate,resident,r1\n")
     code, out, _ = run_cli(["validate", str(log), "--lang", "en"], capsys)
-    assert code == 0 and "All 1 rows are valid." in out
+    assert code == 0 and "The 1 row is valid." in out
 
 
 # -- the same records in every format -------------------------------------------------------------

@@ -459,11 +459,14 @@ def test_config_validators_give_catalogue_messages(
 
 def test_every_new_kind_has_both_languages() -> None:
     """Each kind our validators raise renders a sentence, not its key, in zh and en."""
-    from svcmetrics.i18n import KIND_NAMES, MESSAGES
+    from svcmetrics.i18n import LANGS, catalogue, placeholders
     from svcmetrics.models import MODEL_ERRORS
 
     for kind in sorted(MODEL_ERRORS | {"profile_total_row", "profile_missing_id"}):
-        assert kind in MESSAGES and kind in KIND_NAMES, kind
-        for lang in ("zh", "en"):
-            text, hint = problem_text(Problem(kind, value="x", params={"id": "c1"}), lang)
+        for lang in LANGS:
+            texts = catalogue(lang)
+            assert {f"message.{kind}", f"hint.{kind}", f"kind.{kind}"} <= set(texts), kind
+            names = placeholders(texts[f"message.{kind}"]) | placeholders(texts[f"hint.{kind}"])
+            params = dict.fromkeys(names - {"value", "file", "column", "line"}, "c1")
+            text, hint = problem_text(Problem(kind, value="x", params=params), lang)
             assert text != kind and hint

@@ -1,6 +1,7 @@
 """The command line: parses options, runs the pipe, writes stdout/stderr, maps errors to exits.
 
-The language is resolved before the app is built, so that help texts are in it too.
+The language is resolved once, before parsing (spec 3.2); help texts are catalogue keys
+translated when shown (:mod:`svcmetrics.clicktext`), so the commands live at module level.
 """
 
 import contextlib
@@ -21,9 +22,27 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 import typer
 
 from svcmetrics import __version__
+from svcmetrics.clicktext import (
+    Command,
+    Group,
+    current_lang,
+    is_usage_error,
+    lazy,
+    resolve_run_lang,
+    set_lang,
+    usage_error_lines,
+)
+from svcmetrics.console import (
+    UTF8_FORMATS,
+    console_notice,
+    emit,
+    protect_console,
+    write_bytes,
+    write_text,
+)
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
 from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
-from svcmetrics.i18n import error_text, label, resolve_lang
+from svcmetrics.i18n import error_text, label
 from svcmetrics.periods import PeriodKind
 
 if TYPE_CHECKING:
@@ -89,8 +108,7 @@ def _stderr_options(lang: str) -> RenderOptions:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") or not text else text + "\n")
-    sys.stderr.flush()
+    write_text(text if text.endswith("\n") or not text else text + "\n", sys.stderr)
 
 
 def _report_error(error: SvcmetricsError, lang: str) -> None:
@@ -114,61 +132,40 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise UsageError("bad_day_option", option=option, value=value) from None
 
 
-def _emit(text: str | bytes, output: Path | None) -> None:
-    from svcmetrics.files import write_atomic
+def _guarded(command: Callable[P, None]) -> Callable[P, None]:
+    """Turn what a command raises into the exit codes of spec 3.3 (never a traceback).
 
-    if output is None:
-        if isinstance(text, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
-            return
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    if not output.parent.exists() and str(output.parent):
-        raise InputError("output_folder_missing", file=str(output), folder=str(output.parent))
-    if output.is_dir():
-        raise InputError("output_unwritable", file=str(output), detail="a folder")
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        raise InputError(
-            "output_unwritable", file=str(output), detail=exc.strerror or str(exc)
-        ) from exc
+    Messages are in the command's ``--lang`` (else the run's language); its ``--debug``
+    shows the traceback of an internal error.
+    """
 
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        option = kwargs.get("lang_option")
+        lang = _lang(option if isinstance(option, LangChoice) else None)
+        try:
+            command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except SvcmetricsError as exc:
+            _report_error(exc, lang)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err(label("interrupted", lang))
+            raise typer.Exit(EXIT_SIGINT) from None
+        except Terminated:
+            _err(label("interrupted", lang))
+            raise typer.Exit(EXIT_SIGTERM) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise typer.Exit(EXIT_OK) from None
+        except Exception as exc:  # the one place where a bug becomes exit 4
+            if kwargs.get("debug"):
+                traceback.print_exc()
+            _err(label("internal_error", lang, detail=type(exc).__name__))
+            raise typer.Exit(EXIT_INTERNAL) from None
 
-def _guarded(lang: str, debug: bool) -> Callable[[Callable[P, None]], Callable[P, None]]:
-    """Turn what a command raises into the exit codes of spec 3.3 (never a traceback)."""
-
-    def decorate(command: Callable[P, None]) -> Callable[P, None]:
-        @functools.wraps(command)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-            try:
-                command(*args, **kwargs)
-            except typer.Exit:
-                raise
-            except SvcmetricsError as exc:
-                _report_error(exc, lang)
-                raise typer.Exit(exc.exit_code) from None
-            except KeyboardInterrupt:
-                _err(label("interrupted", lang))
-                raise typer.Exit(EXIT_SIGINT) from None
-            except Terminated:
-                _err(label("interrupted", lang))
-                raise typer.Exit(EXIT_SIGTERM) from None
-            except BrokenPipeError:
-                _quiet_broken_pipe()
-                raise typer.Exit(EXIT_OK) from None
-            except Exception as exc:  # the one place where a bug becomes exit 4
-                if debug:
-                    traceback.print_exc()
-                _err(label("internal_error", lang, detail=type(exc).__name__))
-                raise typer.Exit(EXIT_INTERNAL) from None
-
-        return wrapper
-
-    return decorate
+    return wrapper
 
 
 @contextlib.contextmanager
@@ -217,324 +214,320 @@ def _notices(report: "Report", lang: str) -> None:
         _err(breaches)
 
 
-def build_app(lang: str, debug: bool = False) -> typer.Typer:
-    """The Typer app with every help text in ``lang``."""
-    app = typer.Typer(
-        name="svcmetrics",
-        help=label("help_app", lang),
-        add_completion=False,
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
+app = typer.Typer(
+    name="svcmetrics",
+    help=lazy("help_app"),
+    cls=Group,
+    add_completion=False,
+    no_args_is_help=True,
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+Logs = Annotated[
+    list[str] | None,
+    typer.Argument(help=lazy("help_logs"), metavar=lazy("metavar_logs"), show_default=False),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help=lazy("help_config"), metavar=lazy("metavar_file")),
+]
+ProfileOpt = Annotated[
+    Path | None,
+    typer.Option("--profile", "-p", help=lazy("help_profile"), metavar=lazy("metavar_file")),
+]
+LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=lazy("help_lang"))]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option("--date-format", help=lazy("help_date_format"), metavar=lazy("metavar_format")),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help=lazy("help_encoding"), metavar=lazy("metavar_encoding")),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help=lazy("help_debug"))]
+Day = "YYYY-MM-DD"
+
+
+def _lang(option: LangChoice | None) -> str:
+    """The language of the run: ``--lang`` as parsed, else the one resolved at start."""
+    return current_lang() if option is None else option.value
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help=lazy("help_version"))] = False,
+    lang_option: LangOpt = None,
+) -> None:
+    """Language and version options shared by every command."""
+    if version:
+        write_text(f"svcmetrics {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        ctx.fail(label("click.missing_command", _lang(lang_option)))
+
+
+@app.command(cls=Command, help=lazy("help_compute"))
+@_guarded
+def compute(
+    logs: Logs = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    period: Annotated[
+        PeriodKind | None,
+        typer.Option("--period", help=lazy("help_period"), show_default="month"),
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help=lazy("help_month"), metavar="YYYY-MM")
+    ] = None,
+    last: Annotated[LastPeriod | None, typer.Option("--last", help=lazy("help_last"))] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help=lazy("help_from"), metavar=Day)
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help=lazy("help_to"), metavar=Day)] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help=lazy("help_as_of"), metavar=Day)
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help=lazy("help_format"))
+    ] = OutputFormat.TABLE,
+    wide: Annotated[bool, typer.Option("--wide", help=lazy("help_wide"))] = False,
+    chart: Annotated[bool, typer.Option("--chart", help=lazy("help_chart"))] = False,
+    raw_cells: Annotated[bool, typer.Option("--raw-cells", help=lazy("help_raw_cells"))] = False,
+    bom: Annotated[bool, typer.Option("--bom", help=lazy("help_bom"))] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help=lazy("help_output"), metavar=lazy("metavar_file")),
+    ] = None,
+    lang_option: LangOpt = None,
+    by: Annotated[By | None, typer.Option("--by", help=lazy("help_by"))] = None,
+    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help=lazy("help_fail_on"))] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help=lazy("help_skip_invalid"))
+    ] = False,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=lazy("help_quiet"))] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=lazy("help_verbose"))] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compute every indicator per community and period."""
+    from svcmetrics.judge import Status, at_or_beyond
+    from svcmetrics.pipeline import Options, run
+    from svcmetrics.render import render
+
+    lang = _lang(lang_option)
+    options = Options(
+        logs=tuple(logs or ()),
+        config=config,
+        profile=profile,
+        period=period,
+        month=month,
+        last=None if last is None else PeriodKind(last.value),
+        by=None if by is None else by.value,
+        date_from=_parse_day(date_from, "--from"),
+        date_to=_parse_day(date_to, "--to"),
+        as_of=_parse_day(as_of, "--as-of"),
+        skip_invalid=skip_invalid,
+        encoding=encoding,
+        date_format=date_format,
     )
+    if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
+        option = "--wide" if wide else "--bom" if bom else "--raw-cells"
+        raise UsageError("csv_only_option", option=option)
+    if chart and fmt is not OutputFormat.TABLE:
+        raise UsageError("chart_needs_table")
+    if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
+        raise UsageError("xlsx_to_terminal")
+    with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
+        report = run(replace(options, progress=progress))
+    color = output is None and _stdout_is_terminal()
+    width = shutil.get_terminal_size().columns if color else 120
+    csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
+    render_options = RenderOptions(
+        lang=lang,
+        wide=wide,
+        bom=csv_bom,
+        color=color,
+        width=width,
+        neutralise=not raw_cells,
+    )
+    if chart:
+        from svcmetrics.charts import render_chart
 
-    def show_version(value: bool) -> None:
-        if value:
-            sys.stdout.write(f"svcmetrics {__version__}\n")
-            raise typer.Exit(EXIT_OK)
+        text: str | bytes = render_chart(report, render_options)
+    else:
+        text = render(report, fmt, render_options)
+    emit(
+        text,
+        None if output is None else Path(str(output).replace("{period}", report.period_label)),
+        utf8=fmt in UTF8_FORMATS,
+    )
+    if verbose and not quiet:
+        for source, encoding_used in report.meta.get("encodings", {}).items():
+            _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
+    failed = fail_on is not None and any(
+        at_or_beyond(result.status, Status(fail_on.value)) for result in report.results
+    )
+    if not quiet:
+        _notices(report, lang)
+    if failed:
+        raise typer.Exit(EXIT_BREACH)
 
-    @app.callback()
-    def root(
-        version: Annotated[
-            bool,
-            typer.Option(
-                "--version", help=label("help_version", lang), callback=show_version, is_eager=True
-            ),
-        ] = False,
-        lang_option: Annotated[
-            LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))
-        ] = None,
-    ) -> None:
-        """Language and version options shared by every command."""
 
-    Logs = Annotated[
-        list[str] | None, typer.Argument(help=label("help_logs", lang), show_default=False)
-    ]
-    ConfigOpt = Annotated[
-        Path | None, typer.Option("--config", "-c", help=label("help_config", lang))
-    ]
-    ProfileOpt = Annotated[
-        Path | None, typer.Option("--profile", "-p", help=label("help_profile", lang))
-    ]
-    LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))]
-    DateFormatOpt = Annotated[
-        str | None, typer.Option("--date-format", help=label("help_date_format", lang))
-    ]
-    EncodingOpt = Annotated[
-        str | None, typer.Option("--encoding", help=label("help_encoding", lang))
-    ]
+@app.command(cls=Command, help=lazy("help_validate"))
+@_guarded
+def validate(
+    logs: Logs = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    fmt: Annotated[
+        ProblemFormat, typer.Option("--format", "-f", help=lazy("help_format"))
+    ] = ProblemFormat.TABLE,
+    lang_option: LangOpt = None,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check logs and list every problem."""
+    lang = _lang(lang_option)
+    from svcmetrics.pipeline import Options, check
+    from svcmetrics.render import render_problems, render_problems_json
 
-    guard = _guarded(lang, debug)
-
-    @app.command(help=label("help_compute", lang))
-    @guard
-    def compute(
-        logs: Logs = None,
-        config: ConfigOpt = None,
-        profile: ProfileOpt = None,
-        period: Annotated[
-            PeriodKind | None,
-            typer.Option("--period", help=label("help_period", lang), show_default="month"),
-        ] = None,
-        month: Annotated[
-            str | None, typer.Option("--month", help=label("help_month", lang))
-        ] = None,
-        last: Annotated[
-            LastPeriod | None, typer.Option("--last", help=label("help_last", lang))
-        ] = None,
-        date_from: Annotated[
-            str | None, typer.Option("--from", help=label("help_from", lang))
-        ] = None,
-        date_to: Annotated[str | None, typer.Option("--to", help=label("help_to", lang))] = None,
-        as_of: Annotated[
-            str | None, typer.Option("--as-of", help=label("help_as_of", lang))
-        ] = None,
-        fmt: Annotated[
-            OutputFormat, typer.Option("--format", "-f", help=label("help_format", lang))
-        ] = OutputFormat.TABLE,
-        wide: Annotated[bool, typer.Option("--wide", help=label("help_wide", lang))] = False,
-        chart: Annotated[bool, typer.Option("--chart", help=label("help_chart", lang))] = False,
-        raw_cells: Annotated[
-            bool, typer.Option("--raw-cells", help=label("help_raw_cells", lang))
-        ] = False,
-        bom: Annotated[bool, typer.Option("--bom", help=label("help_bom", lang))] = False,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help=label("help_output", lang))
-        ] = None,
-        lang_option: LangOpt = None,
-        by: Annotated[By | None, typer.Option("--by", help=label("help_by", lang))] = None,
-        fail_on: Annotated[
-            FailOn | None, typer.Option("--fail-on", help=label("help_fail_on", lang))
-        ] = None,
-        skip_invalid: Annotated[
-            bool, typer.Option("--skip-invalid", help=label("help_skip_invalid", lang))
-        ] = False,
-        encoding: EncodingOpt = None,
-        date_format: DateFormatOpt = None,
-        quiet: Annotated[
-            bool, typer.Option("--quiet", "-q", help=label("help_quiet", lang))
-        ] = False,
-        verbose: Annotated[
-            bool, typer.Option("--verbose", "-v", help=label("help_verbose", lang))
-        ] = False,
-        debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
-    ) -> None:
-        from svcmetrics.judge import Status, at_or_beyond
-        from svcmetrics.pipeline import Options, run
-        from svcmetrics.render import render
-
-        options = Options(
+    checked = check(
+        Options(
             logs=tuple(logs or ()),
             config=config,
             profile=profile,
-            period=period,
-            month=month,
-            last=None if last is None else PeriodKind(last.value),
-            by=None if by is None else by.value,
-            date_from=_parse_day(date_from, "--from"),
-            date_to=_parse_day(date_to, "--to"),
-            as_of=_parse_day(as_of, "--as-of"),
-            skip_invalid=skip_invalid,
             encoding=encoding,
             date_format=date_format,
         )
-        if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
-            option = "--wide" if wide else "--bom" if bom else "--raw-cells"
-            raise UsageError("csv_only_option", option=option)
-        if chart and fmt is not OutputFormat.TABLE:
-            raise UsageError("chart_needs_table")
-        if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
-            raise UsageError("xlsx_to_terminal")
-        with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
-            report = run(replace(options, progress=progress))
-        color = output is None and _stdout_is_terminal()
-        width = shutil.get_terminal_size().columns if color else 120
-        csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
-        render_options = RenderOptions(
-            lang=lang,
-            wide=wide,
-            bom=csv_bom,
-            color=color,
-            width=width,
-            neutralise=not raw_cells,
+    )
+    if fmt is ProblemFormat.JSON:
+        write_bytes(
+            render_problems_json(checked.problems, checked.rows, lang, checked.totals).encode()
         )
-        if chart:
-            from svcmetrics.charts import render_chart
-
-            text: str | bytes = render_chart(report, render_options)
-        else:
-            text = render(report, fmt, render_options)
-        _emit(
-            text,
-            None if output is None else Path(str(output).replace("{period}", report.period_label)),
+    elif checked.problems:
+        options = RenderOptions(
+            lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
         )
-        if verbose and not quiet:
-            for source, encoding_used in report.meta.get("encodings", {}).items():
-                _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
-        failed = fail_on is not None and any(
-            at_or_beyond(result.status, Status(fail_on.value)) for result in report.results
-        )
-        if not quiet:
-            _notices(report, lang)
-        if failed:
-            raise typer.Exit(EXIT_BREACH)
-
-    @app.command(help=label("help_validate", lang))
-    @guard
-    def validate(
-        logs: Logs = None,
-        config: ConfigOpt = None,
-        profile: ProfileOpt = None,
-        fmt: Annotated[
-            ProblemFormat, typer.Option("--format", "-f", help=label("help_format", lang))
-        ] = ProblemFormat.TABLE,
-        lang_option: LangOpt = None,
-        encoding: EncodingOpt = None,
-        date_format: DateFormatOpt = None,
-        debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
-    ) -> None:
-        from svcmetrics.pipeline import Options, check
-        from svcmetrics.render import render_problems, render_problems_json
-
-        checked = check(
-            Options(
-                logs=tuple(logs or ()),
-                config=config,
-                profile=profile,
-                encoding=encoding,
-                date_format=date_format,
-            )
-        )
-        if fmt is ProblemFormat.JSON:
-            sys.stdout.write(
-                render_problems_json(checked.problems, checked.rows, lang, checked.totals)
-            )
-        elif checked.problems:
-            options = RenderOptions(
-                lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
-            )
-            sys.stdout.write(render_problems(checked.problems, options, checked.totals))
-        else:
-            sys.stdout.write(label("validate_ok", lang, rows=checked.rows) + "\n")
-        if checked.error_count:
-            raise typer.Exit(EXIT_INPUT)
-
-    @app.command(help=label("help_explain", lang))
-    @guard
-    def explain(
-        indicator: Annotated[
-            str | None, typer.Argument(help=label("help_indicator", lang), show_default=False)
-        ] = None,
-        config: ConfigOpt = None,
-        lang_option: LangOpt = None,
-    ) -> None:
-        from svcmetrics.config import load_config
-        from svcmetrics.indicators import definitions
-        from svcmetrics.render import render_explain
-
-        loaded, _ = load_config(config)
-        table = definitions(loaded)
-        if indicator is not None:
-            table = [entry for entry in table if entry.key == indicator]
-            if not table:
-                valid = ", ".join(entry.key for entry in definitions(loaded))
-                raise UsageError("unknown_indicator", key=indicator, valid=valid)
-        options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=100)
-        sys.stdout.write(render_explain(table, lang, loaded.satisfaction.min_sample, options))
-
-    @app.command(help=label("help_init", lang))
-    @guard
-    def init(
-        folder: Annotated[
-            Path, typer.Argument(help=label("help_init_folder", lang), show_default=False)
-        ] = Path("."),
-        lang_option: LangOpt = None,
-    ) -> None:
-        from svcmetrics.files import write_starter
-
-        written = write_starter(folder, lang)
-        for path in written:
-            sys.stdout.write(f"{path}\n")
-        _err(label("init_done", lang, folder=folder))
-
-    @app.command(help=label("help_template", lang))
-    @guard
-    def template(
-        file: Annotated[
-            Path | None, typer.Argument(help=label("help_template_file", lang), show_default=False)
-        ] = None,
-        config: ConfigOpt = None,
-        profile: ProfileOpt = None,
-        lang_option: LangOpt = None,
-    ) -> None:
-        from svcmetrics.template import ledger_template
-
-        target = file or Path(label("template_default_name", lang))
-        if target.exists():  # never over a ledger that is already filled in
-            raise InputError("template_exists", file=str(target))
-        _emit(ledger_template(config, profile, lang, dt.date.today(), target.name), target)
-        _err(label("template_written", lang, file=target))
-
-    @app.command(help=label("help_sql", lang))
-    @guard
-    def sql(
-        dialect: Annotated[
-            SqlDialect, typer.Option("--dialect", help=label("help_dialect", lang))
-        ] = SqlDialect.DUCKDB,
-        config: ConfigOpt = None,
-        lang_option: LangOpt = None,
-    ) -> None:
-        from svcmetrics.answers import answer_lists
-        from svcmetrics.config import load_config
-        from svcmetrics.indicators import definitions
-        from svcmetrics.sqlexport import query
-
-        loaded, _ = load_config(config)
-        text = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
-        sys.stdout.write(text)
-
-    return app
+        write_text(render_problems(checked.problems, options, checked.totals))
+    else:
+        write_text(label("validate_ok", lang, rows=checked.rows) + "\n")
+    if checked.error_count:
+        raise typer.Exit(EXIT_INPUT)
 
 
-def _option_value(argv: Sequence[str], name: str) -> str | None:
-    """The value of ``--name VALUE`` or ``--name=VALUE`` in raw arguments (last wins)."""
-    value: str | None = None
-    for index, arg in enumerate(argv):
-        if arg == name and index + 1 < len(argv):
-            value = argv[index + 1]
-        elif arg.startswith(name + "="):
-            value = arg.split("=", 1)[1]
-    return value
+@app.command(cls=Command, help=lazy("help_explain"))
+@_guarded
+def explain(
+    indicator: Annotated[
+        str | None,
+        typer.Argument(
+            help=lazy("help_indicator"), metavar=lazy("metavar_indicator"), show_default=False
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    lang_option: LangOpt = None,
+) -> None:
+    """Explain an indicator's formula and meaning."""
+    lang = _lang(lang_option)
+    from svcmetrics.config import load_config
+    from svcmetrics.indicators import definitions
+    from svcmetrics.render import render_explain
+
+    loaded, _ = load_config(config)
+    table = definitions(loaded)
+    if indicator is not None:
+        table = [entry for entry in table if entry.key == indicator]
+        if not table:
+            valid = ", ".join(entry.key for entry in definitions(loaded))
+            raise UsageError("unknown_indicator", key=indicator, valid=valid)
+    options = RenderOptions(lang=lang, color=_stdout_is_terminal(), width=100)
+    write_text(render_explain(table, lang, loaded.satisfaction.min_sample, options))
 
 
-def _config_lang(argv: Sequence[str]) -> str | None:
-    """The ``lang`` of the config the run will use, read leniently (errors come later)."""
-    path = Path(_option_value(argv, "--config") or _option_value(argv, "-c") or "svcmetrics.yaml")
-    if not path.is_file():
-        return None
-    import yaml
+@app.command(cls=Command, help=lazy("help_init"))
+@_guarded
+def init(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help=lazy("help_init_folder"), metavar=lazy("metavar_folder"), show_default=False
+        ),
+    ] = Path("."),
+    lang_option: LangOpt = None,
+) -> None:
+    """Write a working starter config, profile and log."""
+    lang = _lang(lang_option)
+    from svcmetrics.files import write_starter
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except Exception:  # a config that cannot be read is reported, in full, by the run
-        return None
-    value = data.get("lang") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+    written = write_starter(folder, lang)
+    for path in written:
+        write_text(f"{path}\n")
+    _err(label("init_done", lang, folder=folder))
+
+
+@app.command(cls=Command, help=lazy("help_template"))
+@_guarded
+def template(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help=lazy("help_template_file"), metavar=lazy("metavar_file"), show_default=False
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    profile: ProfileOpt = None,
+    lang_option: LangOpt = None,
+) -> None:
+    """Write a ledger workbook to fill in, with drop-down lists (spec 3.4)."""
+    lang = _lang(lang_option)
+    from svcmetrics.template import ledger_template
+
+    target = file or Path(label("template_default_name", lang))
+    if target.exists():  # never over a ledger that is already filled in
+        raise InputError("template_exists", file=str(target))
+    emit(ledger_template(config, profile, lang, dt.date.today(), target.name), target)
+    _err(label("template_written", lang, file=target))
+
+
+@app.command(cls=Command, help=lazy("help_sql"))
+@_guarded
+def sql(
+    dialect: Annotated[
+        SqlDialect, typer.Option("--dialect", help=lazy("help_dialect"))
+    ] = SqlDialect.DUCKDB,
+    config: ConfigOpt = None,
+    lang_option: LangOpt = None,
+) -> None:
+    """Print the indicators as one SQL query for a warehouse."""
+    from svcmetrics.answers import answer_lists
+    from svcmetrics.config import load_config
+    from svcmetrics.indicators import definitions
+    from svcmetrics.sqlexport import query
+
+    loaded, _ = load_config(config)
+    text = query(definitions(loaded), answer_lists(loaded.satisfaction), dialect)
+    write_text(text)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with the code of spec 3.3."""
     args = list(sys.argv[1:] if argv is None else argv)
-    option = _option_value(args, "--lang")
-    lang = resolve_lang(option, None if option in ("zh", "en") else _config_lang(args))
+    protect_console()
+    lang = resolve_run_lang(args)
+    set_lang(lang)
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
     # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    app = build_app(lang, debug="--debug" in args)
     code: int | str | None = EXIT_OK
     try:
-        app(args=args, prog_name="svcmetrics")
+        returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
+        code = returned if isinstance(returned, int) else EXIT_OK
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt:
@@ -543,6 +536,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except Terminated:
         _err(label("interrupted", lang))
         code = EXIT_SIGTERM
+    except Exception as exc:
+        if not is_usage_error(exc):
+            raise
+        _err("\n".join(usage_error_lines(exc, lang)))
+        code = EXIT_USAGE
+    console_notice(lang)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
