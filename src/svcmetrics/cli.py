@@ -22,7 +22,7 @@ import typer
 
 from svcmetrics import __version__
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
+from svcmetrics.formats import Lang, OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.i18n import error_text, label, resolve_lang
 from svcmetrics.periods import PeriodKind
 
@@ -39,13 +39,6 @@ EXIT_SIGTERM = 143
 
 
 P = ParamSpec("P")
-
-
-class LangChoice(StrEnum):
-    """The languages of ``--lang``."""
-
-    ZH = "zh"
-    EN = "en"
 
 
 class LastPeriod(StrEnum):
@@ -201,8 +194,8 @@ def _notices(report: "Report", lang: str) -> None:
 
     errors = {k: n for k, n in report.totals.items() if k not in WARNING_KINDS}
     if errors:
-        _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
-        _err(summary(errors, lang))
+        _err(label("skipped_rows", lang, count=report.facts.skipped_rows))
+        _err(summary(report.totals, lang))
     warnings = [p for p in report.problems if p.severity == "warning"]
     if warnings:
         counts = {k: n for k, n in report.totals.items() if k in WARNING_KINDS}
@@ -237,7 +230,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             ),
         ] = False,
         lang_option: Annotated[
-            LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))
+            Lang | None, typer.Option("--lang", help=label("help_lang", lang))
         ] = None,
     ) -> None:
         """Language and version options shared by every command."""
@@ -251,7 +244,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
     ProfileOpt = Annotated[
         Path | None, typer.Option("--profile", "-p", help=label("help_profile", lang))
     ]
-    LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=label("help_lang", lang))]
+    LangOpt = Annotated[Lang | None, typer.Option("--lang", help=label("help_lang", lang))]
     DateFormatOpt = Annotated[
         str | None, typer.Option("--date-format", help=label("help_date_format", lang))
     ]
@@ -315,9 +308,10 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
     ) -> None:
         from svcmetrics.judge import Status, at_or_beyond
-        from svcmetrics.pipeline import Options, run
+        from svcmetrics.pipeline import Options, Output, compute
         from svcmetrics.render import render
 
+        color = output is None and _stdout_is_terminal()
         options = Options(
             logs=tuple(logs or ()),
             config=config,
@@ -332,25 +326,20 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             skip_invalid=skip_invalid,
             encoding=encoding,
             date_format=date_format,
+            output=Output(
+                fmt=fmt,
+                lang=lang,
+                wide=wide,
+                bom=bom,
+                raw_cells=raw_cells,
+                color=color,
+                width=shutil.get_terminal_size().columns if color else 120,
+            ),
         )
-        if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
-            option = "--wide" if wide else "--bom" if bom else "--raw-cells"
-            raise UsageError("csv_only_option", option=option)
         if chart and fmt is not OutputFormat.TABLE:
             raise UsageError("chart_needs_table")
         with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
-            report = run(replace(options, progress=progress))
-        color = output is None and _stdout_is_terminal()
-        width = shutil.get_terminal_size().columns if color else 120
-        csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
-        render_options = RenderOptions(
-            lang=lang,
-            wide=wide,
-            bom=csv_bom,
-            color=color,
-            width=width,
-            neutralise=not raw_cells,
-        )
+            report, render_options = compute(replace(options, progress=progress))
         if chart:
             from svcmetrics.charts import render_chart
 
@@ -362,7 +351,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             None if output is None else Path(str(output).replace("{period}", report.period_label)),
         )
         if verbose and not quiet:
-            for source, encoding_used in report.meta.get("encodings", {}).items():
+            for source, encoding_used in report.facts.encodings:
                 _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
         failed = fail_on is not None and any(
             at_or_beyond(result.status, Status(fail_on.value)) for result in report.results
@@ -400,7 +389,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         )
         if fmt is ProblemFormat.JSON:
             sys.stdout.write(
-                render_problems_json(checked.problems, checked.rows, lang, checked.totals)
+                render_problems_json(checked.problems, checked.read, lang, checked.totals)
             )
         elif checked.problems:
             options = RenderOptions(
@@ -501,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with the code of spec 3.3."""
     args = list(sys.argv[1:] if argv is None else argv)
     option = _option_value(args, "--lang")
-    lang = resolve_lang(option, None if option in ("zh", "en") else _config_lang(args))
+    lang = resolve_lang(option, None if option in tuple(Lang) else _config_lang(args))
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
     # `kill -INT` end the run the same way: one line, exit 130, no file half-written.

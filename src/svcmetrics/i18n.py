@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from svcmetrics.errors import Problem, SvcmetricsError
+from svcmetrics.formats import Lang
 
-LANGS: tuple[str, ...] = ("zh", "en")
+LANGS: tuple[str, ...] = tuple(Lang)
 
 # key → (zh, en); ``{name}`` placeholders are filled by str.format.
 LABELS: dict[str, tuple[str, str]] = {
