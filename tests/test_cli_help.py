@@ -139,6 +139,7 @@ def test_every_parameter_is_read() -> None:
 
 
 def test_languages_of_the_option_are_the_catalogues() -> None:
+    from svcmetrics.formats import Lang
     from svcmetrics.i18n import LANGS
 
-    assert tuple(choice.value for choice in cli.LangChoice) == LANGS
+    assert tuple(choice.value for choice in Lang) == LANGS

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from svcmetrics.config import load_config, load_profile
 from svcmetrics.errors import SvcmetricsError
-from svcmetrics.models import Mapping
+from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, check
 from svcmetrics.readers import read_log
 
@@ -93,7 +93,7 @@ def only_typed_errors(suffix: str, data: bytes, call: Callable[[Path], object]) 
 
 
 def _read_log(path: Path) -> None:
-    source = read_log(str(path), Mapping())
+    source = read_log(str(path), ColumnMapping())
     # a CSV left for the engine is read again by Python when the engine refuses it
     source.line_at(0)
     source.read_in_python()

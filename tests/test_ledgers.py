@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from strategies import community_data, write_profile
 
 from svcmetrics.errors import InputError
-from svcmetrics.models import Mapping
+from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, run
 from svcmetrics.readers import decode, read_csv_text
 
@@ -86,7 +86,7 @@ def test_separators_crlf_and_quoted_line_breaks(separator: str) -> None:
     ]
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=separator, lineterminator="\r\n").writerows(rows)
-    source = read_csv_text(buffer.getvalue(), "f.csv", "utf-8", Mapping())
+    source = read_csv_text(buffer.getvalue(), "f.csv", "utf-8", ColumnMapping())
     assert source.columns["id"] == ["r1", "r2"]
     assert source.columns["service"][0] == "助老\n服务"
     assert source.lines == [2, 4]  # the quoted line break moves the next record down

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from svcmetrics.errors import InputError
-from svcmetrics.models import Mapping
+from svcmetrics.models import ColumnMapping
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, run
 from svcmetrics.readers import read_log
@@ -173,7 +173,7 @@ def test_kansas_city_satisfaction_by_council_district(tmp_path: Path) -> None:
 def test_legacy_xls_survey_export() -> None:
     source = read_log(
         str(REALDATA / "wjx" / "wjx_survey_800_gbk.xls"),
-        Mapping(
+        ColumnMapping(
             columns={"id": "序号", "status": "3、性别"},
             constants={"date": "2026-10-20", "event": "survey", "party": "resident"},
         ),

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from svcmetrics.errors import InputError
-from svcmetrics.models import Mapping
+from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, check, run
 from svcmetrics.readers import (
     SPACES,
@@ -38,7 +38,7 @@ TODAY = dt.date(2026, 12, 31)
 
 
 def _native(path: Path) -> NativeCsv:
-    source = read_log(str(path), Mapping())
+    source = read_log(str(path), ColumnMapping())
     assert isinstance(source.native, NativeCsv)
     return source.native
 
@@ -293,7 +293,7 @@ def test_logs_in_other_encodings_are_read_from_a_utf8_copy(
         before = path.read_bytes()
         spill = Path(folder) / "spill"
         spill.mkdir()
-        source = read_log(str(path), Mapping(), spill=spill)
+        source = read_log(str(path), ColumnMapping(), spill=spill)
         assert source.encoding == encoding
         assert isinstance(source.native, NativeCsv) and source.native.transcoded
         checked = check(Options(logs=(str(path),), today=TODAY))
@@ -308,7 +308,7 @@ def test_no_copy_is_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     path = tmp_path / "log.csv"
     path.write_bytes((HEADER + "2026-10-03,c1,participate,resident,r1,,,,助老\n").encode("utf-16"))
     report = run(Options(logs=(str(path),), today=TODAY))
-    assert report.meta["encodings"] == {str(path): "utf-16"}
+    assert report.facts.meta()["encodings"] == {str(path): "utf-16"}
     assert list(temporary.iterdir()) == []
 
 

@@ -352,7 +352,7 @@ def test_worked_example_api_problems(
     assert above[0].params["community"] == "gongle"
     assert above[0].params["period"] == "2026-10"
     assert above[0].params["indicator"] == "resident_participation"
-    assert report.meta["span"] == ["2026-10", "2026-11"]
+    assert report.facts.meta()["span"] == ["2026-10", "2026-11"]
 
 
 def test_worked_example_cli_csv(

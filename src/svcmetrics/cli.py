@@ -41,7 +41,7 @@ from svcmetrics.console import (
     write_text,
 )
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
+from svcmetrics.formats import Lang, OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.i18n import error_text, label
 from svcmetrics.periods import PeriodKind
 
@@ -58,13 +58,6 @@ EXIT_SIGTERM = 143
 
 
 P = ParamSpec("P")
-
-
-class LangChoice(StrEnum):
-    """The languages of ``--lang``."""
-
-    ZH = "zh"
-    EN = "en"
 
 
 class LastPeriod(StrEnum):
@@ -142,7 +135,7 @@ def _guarded(command: Callable[P, None]) -> Callable[P, None]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         option = kwargs.get("lang_option")
-        lang = _lang(option if isinstance(option, LangChoice) else None)
+        lang = _lang(option if isinstance(option, Lang) else None)
         try:
             command(*args, **kwargs)
         except typer.Exit:
@@ -203,8 +196,8 @@ def _notices(report: "Report", lang: str) -> None:
 
     errors = {k: n for k, n in report.totals.items() if k not in WARNING_KINDS}
     if errors:
-        _err(label("skipped_rows", lang, count=report.meta.get("skipped_rows", 0)))
-        _err(summary(errors, lang))
+        _err(label("skipped_rows", lang, count=report.facts.skipped_rows))
+        _err(summary(report.totals, lang))
     warnings = [p for p in report.problems if p.severity == "warning"]
     if warnings:
         counts = {k: n for k, n in report.totals.items() if k in WARNING_KINDS}
@@ -237,7 +230,7 @@ ProfileOpt = Annotated[
     Path | None,
     typer.Option("--profile", "-p", help=lazy("help_profile"), metavar=lazy("metavar_file")),
 ]
-LangOpt = Annotated[LangChoice | None, typer.Option("--lang", help=lazy("help_lang"))]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help=lazy("help_lang"))]
 DateFormatOpt = Annotated[
     str | None,
     typer.Option("--date-format", help=lazy("help_date_format"), metavar=lazy("metavar_format")),
@@ -250,7 +243,7 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help=lazy("help_debug"))]
 Day = "YYYY-MM-DD"
 
 
-def _lang(option: LangChoice | None) -> str:
+def _lang(option: Lang | None) -> str:
     """The language of the run: ``--lang`` as parsed, else the one resolved at start."""
     return current_lang() if option is None else option.value
 
@@ -315,10 +308,11 @@ def compute(
 ) -> None:
     """Compute every indicator per community and period."""
     from svcmetrics.judge import Status, at_or_beyond
-    from svcmetrics.pipeline import Options, run
+    from svcmetrics.pipeline import Options, Output, compute
     from svcmetrics.render import render
 
     lang = _lang(lang_option)
+    color = output is None and _stdout_is_terminal()
     options = Options(
         logs=tuple(logs or ()),
         config=config,
@@ -333,27 +327,22 @@ def compute(
         skip_invalid=skip_invalid,
         encoding=encoding,
         date_format=date_format,
+        output=Output(
+            fmt=fmt,
+            lang=lang,
+            wide=wide,
+            bom=bom,
+            raw_cells=raw_cells,
+            color=color,
+            width=shutil.get_terminal_size().columns if color else 120,
+        ),
     )
-    if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
-        option = "--wide" if wide else "--bom" if bom else "--raw-cells"
-        raise UsageError("csv_only_option", option=option)
     if chart and fmt is not OutputFormat.TABLE:
         raise UsageError("chart_needs_table")
     if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
         raise UsageError("xlsx_to_terminal")
     with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
-        report = run(replace(options, progress=progress))
-    color = output is None and _stdout_is_terminal()
-    width = shutil.get_terminal_size().columns if color else 120
-    csv_bom = bom or (report.csv_bom and fmt is OutputFormat.CSV)
-    render_options = RenderOptions(
-        lang=lang,
-        wide=wide,
-        bom=csv_bom,
-        color=color,
-        width=width,
-        neutralise=not raw_cells,
-    )
+        report, render_options = compute(replace(options, progress=progress))
     if chart:
         from svcmetrics.charts import render_chart
 
@@ -366,7 +355,7 @@ def compute(
         utf8=fmt in UTF8_FORMATS,
     )
     if verbose and not quiet:
-        for source, encoding_used in report.meta.get("encodings", {}).items():
+        for source, encoding_used in report.facts.encodings:
             _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))
     failed = fail_on is not None and any(
         at_or_beyond(result.status, Status(fail_on.value)) for result in report.results
@@ -407,7 +396,7 @@ def validate(
     )
     if fmt is ProblemFormat.JSON:
         write_bytes(
-            render_problems_json(checked.problems, checked.rows, lang, checked.totals).encode()
+            render_problems_json(checked.problems, checked.read, lang, checked.totals).encode()
         )
     elif checked.problems:
         options = RenderOptions(

@@ -429,3 +429,29 @@ def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> Non
                 )
     if problems:
         raise ConfigError("profile_errors", problems=problems, file=file)
+
+
+def with_parents(profile: Profile | None, config: Config, name: str) -> Profile:
+    """The profile with the config's ``parents:`` (a profile file's own come first)."""
+    communities = profile.communities if profile else (config.communities or [])
+    known = {parent.id for parent in profile.parents} if profile else set()
+    parents = [
+        *(profile.parents if profile else []),
+        *(p for p in config.parents if p.id not in known),
+    ]
+    try:
+        return Profile(communities=communities, parents=parents)
+    except ValidationError as exc:
+        raise ConfigError(
+            "profile_errors",
+            problems=validation_problems(
+                exc,
+                Profile,
+                name,
+                {
+                    "communities": [{"id": c.id} for c in communities],
+                    "parents": [{"id": p.id} for p in parents],
+                },
+            ),
+            file=name,
+        ) from None

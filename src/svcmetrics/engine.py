@@ -13,13 +13,16 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
 from svcmetrics.answers import Answer, AnswerLists
+from svcmetrics.dates import FIRST_PART, NUMERIC_DATE, SECOND_PART, AmbiguousDates
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import (
+    CountKey,
+    CountPart,
     Distinct,
     Indicator,
     NeedsMet,
@@ -28,6 +31,7 @@ from svcmetrics.indicators import (
     Respondents,
     Rule,
     SatisfiedRespondents,
+    count_rules,
 )
 from svcmetrics.models import (
     MANGLED_ID,
@@ -89,6 +93,18 @@ class CommunityKey:
     keys: tuple[str, ...]
 
 
+class Check(NamedTuple):
+    """One check of every row: an invalid cell is where ``condition`` holds."""
+
+    field: str
+    value: str
+    """The SQL of the value shown in the problem."""
+    kind: str
+    condition: str
+    params: list[Any]
+    """The parameters of ``condition``."""
+
+
 @dataclass
 class Checked:
     """What the bulk validation found: problems (data), valid-row date span, communities."""
@@ -98,9 +114,12 @@ class Checked:
     last: dt.date | None
     communities: list[str]
     rows: int
+    """Valid rows (up to ``as_of``)."""
     skipped: int
     totals: dict[str, int] = field(default_factory=dict)
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
+    read: int = 0
+    """Every row checked, valid or not (blank rows aside)."""
 
 
 class Engine:
@@ -338,25 +357,26 @@ class Engine:
                 "bad_parquet", file=source.name, detail=str(exc).splitlines()[0]
             ) from exc
 
-    def ambiguous_dates(self) -> list[tuple[int, int, str, int, int]]:
+    def ambiguous_dates(self) -> list[AmbiguousDates]:
         """Sources without a ``date_format`` whose dates read as D/M/Y or M/D/Y.
 
-        One row per such source: (source, line of an example, its value, the largest first
-        part, the largest second part); the caller turns it into a problem.
+        One per such source, with an example and the largest first and second parts;
+        the caller turns it into a problem.
         """
-        sql = r"""
+        sql = """
             WITH candidates AS (
                 SELECT _src, _rec, trim(date) AS value,
-                       regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 1) AS a,
-                       regexp_extract(trim(date), '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}', 2) AS b
+                       regexp_extract(trim(date), ?, ?) AS a,
+                       regexp_extract(trim(date), ?, ?) AS b
                 FROM norm WHERE day IS NULL AND date IS NOT NULL
             )
             SELECT _src, min(_rec), arg_min(value, _rec), max(a::INTEGER), max(b::INTEGER)
             FROM candidates WHERE a <> '' GROUP BY _src ORDER BY _src
         """
-        rows = self.con.execute(sql).fetchall()
+        params = [NUMERIC_DATE, FIRST_PART, NUMERIC_DATE, SECOND_PART]
+        rows = self.con.execute(sql, params).fetchall()
         return [
-            (
+            AmbiguousDates(
                 int(src),
                 self._sources[int(src)].line_at(int(rec) - self._first.get(int(src), 0)) or 0,
                 str(value),
@@ -400,11 +420,9 @@ class Engine:
                 keys["id"].append(community_id)
         self._table("cmap", {"key": ("VARCHAR", keys["key"]), "id": ("VARCHAR", keys["id"])})
 
-    def _checks(
-        self, window: tuple[dt.date, dt.date], community_required: bool
-    ) -> list[tuple[str, str, str, str, list[Any]]]:
-        """Every check of a row: (field, value shown, kind, SQL condition, its parameters)."""
-        checks: list[tuple[str, str, str, str, list[Any]]] = []
+    def _checks(self, window: tuple[dt.date, dt.date], community_required: bool) -> list[Check]:
+        """Every check of a row."""
+        checks: list[Check] = []
         for name, column in record_columns().items():
             required = column.required
             if name == "community" and community_required:
@@ -412,7 +430,13 @@ class Engine:
             if required is not None:
                 condition, extra = _required_condition(required)
                 checks.append(
-                    (name, "NULL", "missing_value", f"{ident(name)} IS NULL AND {condition}", extra)
+                    Check(
+                        name,
+                        "NULL",
+                        "missing_value",
+                        f"{ident(name)} IS NULL AND {condition}",
+                        extra,
+                    )
                 )
             if column.values:
                 only = "TRUE"
@@ -422,7 +446,7 @@ class Engine:
                 # a value no map knows is left as it was, so it is not a canonical one
                 value = ident(name)
                 checks.append(
-                    (
+                    Check(
                         name,
                         value,
                         "bad_value",
@@ -432,22 +456,22 @@ class Engine:
                     )
                 )
         checks += [
-            ("date", "date", "bad_date", "date IS NOT NULL AND day IS NULL", []),
-            (
+            Check("date", "date", "bad_date", "date IS NOT NULL AND day IS NULL", []),
+            Check(
                 "date",
                 "date",
                 "date_out_of_range",
                 "day IS NOT NULL AND (day < ? OR day > ?)",
                 [window[0], window[1]],
             ),
-            (
+            Check(
                 "community",
                 "community",
                 "unknown_community",
                 "community IS NOT NULL AND community NOT IN (SELECT key FROM cmap)",
                 [],
             ),
-            (
+            Check(
                 "status",
                 "status",
                 "bad_answer",
@@ -660,6 +684,7 @@ class Engine:
         skipped = self.con.execute(
             "SELECT count(*) FROM (SELECT DISTINCT _rec FROM problems)"
         ).fetchone()
+        read = self.con.execute("SELECT count(*) FROM norm").fetchone()
         communities = [
             str(row[0])
             for row in self.con.execute(
@@ -674,6 +699,7 @@ class Engine:
             int(rows),
             int(skipped[0]) if skipped else 0,
             totals,
+            int(read[0]) if read else 0,
         )
 
     # -- computing -----------------------------------------------------------------------
@@ -772,18 +798,12 @@ class Engine:
             return self._rule_sql(Respondents(rule.needs_answers))
         return None
 
-    def counts(self, indicators: Sequence[Indicator]) -> dict[tuple[str, str, str, str, str], int]:
-        """(indicator key, part, community, period, breakdown) → count, for every count rule.
-
-        ``part`` is ``num``, ``den`` or ``answers`` (respondents behind a population basis).
-        Missing keys are zero.
-        """
+    def counts(self, indicators: Sequence[Indicator]) -> dict[CountKey, int]:
+        """The count of every count rule (:func:`count_rules`); missing keys are zero."""
         queries: list[str] = []
         params: list[Any] = []
         for indicator in indicators:
-            for part, rule in (("num", indicator.numerator), ("den", indicator.denominator)):
-                if isinstance(rule, ProfileField) and rule.needs_answers is not None:
-                    part = "answers"
+            for part, rule in count_rules(indicator):
                 built = self._rule_sql(rule)
                 if built is None:
                     continue
@@ -793,7 +813,10 @@ class Engine:
         if not queries:
             return {}
         rows = self.con.execute(" UNION ALL ".join(queries), params).fetchall()
-        return {(str(k), str(p), str(c), str(per), str(b)): int(v) for k, p, c, per, b, v in rows}
+        return {
+            CountKey(str(k), CountPart(p), str(c), str(per), str(b)): int(v)
+            for k, p, c, per, b, v in rows
+        }
 
     def records_per_period(self) -> dict[tuple[str, str], int]:
         """(community, period) → number of valid records dated in it."""

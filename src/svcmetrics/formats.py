@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+class Lang(StrEnum):
+    """The languages of every label, message and help text (``--lang``, ``lang:``)."""
+
+    ZH = "zh"
+    EN = "en"
+
+
 class OutputFormat(StrEnum):
     """Every output format of ``compute``; each member has exactly one renderer."""
 

@@ -410,8 +410,8 @@ def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
 
 
 def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
-    """The header's facts: communities, period, data end, inputs (whatever meta holds)."""
-    meta = report.meta
+    """The header's facts: communities, period, data end, inputs, profile and rows."""
+    run = report.facts
     communities = [
         unit_name(unit.id, unit.name, unit.level, lang)
         for unit in chart_units(report.units)
@@ -422,19 +422,18 @@ def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
         first, last = report.periods[0], report.periods[-1]
         days = label("html_days", lang, start=first.start.isoformat(), end=last.end.isoformat())
         facts.append((label("period", lang), f"{report.period_label} ({days})"))
-    if meta.get("last_record"):
-        facts.append((label("html_data_end", lang), str(meta["last_record"])))
-    if meta.get("as_of"):
-        facts.append((label("html_as_of", lang), str(meta["as_of"])))
-    if meta.get("inputs"):
-        facts.append((label("html_inputs", lang), ", ".join(str(i) for i in meta["inputs"])))
-    if meta.get("profile"):
-        facts.append((label("html_profile", lang), str(meta["profile"])))
-    if meta.get("rows") is not None:
-        rows = label("html_rows_count", lang, rows=meta["rows"])
-        if meta.get("skipped_rows"):
-            rows += label("html_skipped", lang, count=meta["skipped_rows"])
-        facts.append((label("html_rows", lang), rows))
+    if run.last_record:
+        facts.append((label("html_data_end", lang), run.last_record.isoformat()))
+    if run.as_of:
+        facts.append((label("html_as_of", lang), run.as_of.isoformat()))
+    if run.inputs:
+        facts.append((label("html_inputs", lang), ", ".join(run.inputs)))
+    if run.profile:
+        facts.append((label("html_profile", lang), run.profile))
+    rows = label("html_rows_count", lang, rows=run.rows)
+    if run.skipped_rows:
+        rows += label("html_skipped", lang, count=run.skipped_rows)
+    facts.append((label("html_rows", lang), rows))
     return facts
 
 
@@ -484,5 +483,5 @@ def render_html(report: Report, options: RenderOptions) -> str:
         problems_more=max(
             0, sum(report.totals.values()) - min(len(report.problems), PROBLEMS_SHOWN)
         ),
-        version=str(report.meta.get("version", "")),
+        version=report.facts.version,
     )

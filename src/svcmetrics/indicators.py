@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import NamedTuple
 
 from svcmetrics.errors import ConfigError
 from svcmetrics.models import (
@@ -11,12 +13,10 @@ from svcmetrics.models import (
     Config,
     CountRuleConfig,
     IndicatorConfig,
+    Party,
     SatisfactionConfig,
     Threshold,
 )
-
-Party = str
-"""``resident`` or ``unit``."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,41 @@ DenominatorRule = Distinct | NeedsRaised | Respondents | ProfileField
 Rule = NumeratorRule | DenominatorRule
 
 
+class CountPart(StrEnum):
+    """Which count of an indicator a number is."""
+
+    NUMERATOR = "num"
+    DENOMINATOR = "den"
+    ANSWERS = "answers"
+    """Respondents behind a population basis (a profile denominator that needs answers)."""
+
+
+class CountKey(NamedTuple):
+    """Where a count belongs: indicator, part, community, period and breakdown value."""
+
+    indicator: str
+    part: CountPart
+    community: str
+    period: str
+    breakdown: str
+    """The value of the ``--by`` field; '' without ``--by`` or when blank."""
+
+
+def count_rules(indicator: Indicator) -> tuple[tuple[CountPart, Rule], ...]:
+    """The rules counted over the records for an indicator, each with its part."""
+    found: list[tuple[CountPart, Rule]] = []
+    for part, rule in (
+        (CountPart.NUMERATOR, indicator.numerator),
+        (CountPart.DENOMINATOR, indicator.denominator),
+    ):
+        if isinstance(rule, ProfileField):
+            if rule.needs_answers is None:
+                continue
+            part = CountPart.ANSWERS
+        found.append((part, rule))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One row of the definitions table."""
@@ -102,13 +137,15 @@ class Indicator:
 
 def _satisfaction_denominator(party: Party, basis: str) -> DenominatorRule:
     if basis == "population":
-        return ProfileField("residents" if party == "resident" else "units", needs_answers=party)
+        return ProfileField(
+            "residents" if party is Party.RESIDENT else "units", needs_answers=party
+        )
     return Respondents(party)
 
 
 def _satisfaction_meaning(party: Party, basis: str) -> tuple[str, str]:
     """What a satisfaction rate means on its basis, in Chinese and English."""
-    who_zh, who_en = ("居民", "resident") if party == "resident" else ("单位", "organisation")
+    who_zh, who_en = ("居民", "resident") if party is Party.RESIDENT else ("单位", "organisation")
     if basis == "population":
         return (
             f"表示满意的被调查{who_zh}数 / 社区全体{who_zh}数(全体口径);本期没有调查时无法计算。",
@@ -137,7 +174,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "社区服务的社会化程度越高。",
             "Residents who took part in providing services / residents capable of serving. "
             "The higher it is, the more fully residents have been mobilised.",
-            Distinct("participate", "resident", "id"),
+            Distinct("participate", Party.RESIDENT, "id"),
             ProfileField("residents_capable"),
         ),
         Indicator(
@@ -147,7 +184,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "参与服务的单位数 / 辖区单位总数。衡量辖区单位被发动参与社区服务的程度。",
             "Organisations that took part in providing services / all organisations in the "
             "jurisdiction. Measures how well organisations have been mobilised.",
-            Distinct("participate", "unit", "id"),
+            Distinct("participate", Party.UNIT, "id"),
             ProfileField("units"),
         ),
         Indicator(
@@ -156,7 +193,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "Resident (household) benefit rate",
             "受益居民户数 / 社区居民户总数。衡量社区服务覆盖了多少户居民。",
             "Households that benefited / all households. Measures the reach of services.",
-            Distinct("benefit", "resident", "household"),
+            Distinct("benefit", Party.RESIDENT, "household"),
             ProfileField("households"),
         ),
         Indicator(
@@ -166,7 +203,7 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "受益社区单位数 / 辖区单位总数。衡量社区服务覆盖了多少辖区单位。",
             "Organisations that benefited / all organisations. Measures the reach of "
             "services to organisations.",
-            Distinct("benefit", "unit", "id"),
+            Distinct("benefit", Party.UNIT, "id"),
             ProfileField("units"),
         ),
         Indicator(
@@ -184,34 +221,26 @@ def builtin_indicators(satisfaction: SatisfactionConfig | None = None) -> list[I
             "resident_satisfaction",
             "居民满意率",
             "Resident satisfaction rate",
-            *_satisfaction_meaning("resident", resident_basis),
-            SatisfiedRespondents("resident"),
-            _satisfaction_denominator("resident", resident_basis),
+            *_satisfaction_meaning(Party.RESIDENT, resident_basis),
+            SatisfiedRespondents(Party.RESIDENT),
+            _satisfaction_denominator(Party.RESIDENT, resident_basis),
         ),
         Indicator(
             "unit_satisfaction",
             "社区单位满意率",
             "Unit satisfaction rate",
-            *_satisfaction_meaning("unit", unit_basis),
-            SatisfiedRespondents("unit"),
-            _satisfaction_denominator("unit", unit_basis),
+            *_satisfaction_meaning(Party.UNIT, unit_basis),
+            SatisfiedRespondents(Party.UNIT),
+            _satisfaction_denominator(Party.UNIT, unit_basis),
         ),
     ]
-
-
-_COUNTED: dict[str, str | None] = {
-    "distinct id": "id",
-    "distinct household": "household",
-    "distinct ticket": "ticket",
-    "rows": None,
-}
 
 
 def _count_rule(rule: CountRuleConfig) -> Distinct:
     return Distinct(
         event=rule.event,
         party=rule.party,
-        counted=_COUNTED[rule.count],
+        counted=rule.count.field,
         status=rule.status,
         service=rule.service,
         category=rule.category,

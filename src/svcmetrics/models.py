@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,7 +28,28 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-Lang = Literal["zh", "en"]
+from svcmetrics.formats import Lang
+
+
+class Party(StrEnum):
+    """Who a record is about: a resident, or an organisation of the community (a unit)."""
+
+    RESIDENT = "resident"
+    UNIT = "unit"
+
+
+class CountKind(StrEnum):
+    """What a user-defined count counts (``count:`` of a rule, spec 2.7)."""
+
+    DISTINCT_ID = "distinct id"
+    DISTINCT_HOUSEHOLD = "distinct household"
+    DISTINCT_TICKET = "distinct ticket"
+    ROWS = "rows"
+
+    @property
+    def field(self) -> str | None:
+        """The record field whose distinct values are counted; None to count rows."""
+        return None if self is CountKind.ROWS else self.value.removeprefix("distinct ")
 
 
 def _to_text(value: Any) -> Any:
@@ -257,7 +279,7 @@ class Record(BaseModel):
         ),
     ]
     party: Annotated[
-        Literal["resident", "unit"],
+        Party,
         Column(
             aliases=("对象",),
             values=(("resident", ("居民",)), ("unit", ("单位",))),
@@ -328,7 +350,7 @@ def canonical_values(custom_events: Sequence[str] = ()) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------
 
 
-class Mapping(Strict):
+class ColumnMapping(Strict):
     """How a file's columns and values map to the record schema."""
 
     columns: dict[str, Text] = {}
@@ -345,7 +367,7 @@ class Mapping(Strict):
         return value
 
 
-class LogSpec(Mapping):
+class LogSpec(ColumnMapping):
     """A log file with settings of its own."""
 
     path: str
@@ -391,15 +413,12 @@ class IndicatorName(Strict):
     en: str
 
 
-COUNT_KINDS: tuple[str, ...] = ("distinct id", "distinct household", "distinct ticket", "rows")
-
-
 class CountRuleConfig(Strict):
     """A count over records: ``{event: checkup, party: resident, count: distinct id}``."""
 
     event: Text
-    party: Literal["resident", "unit"] | None = None
-    count: Literal["distinct id", "distinct household", "distinct ticket", "rows"] = "distinct id"
+    party: Party | None = None
+    count: CountKind = CountKind.DISTINCT_ID
     status: Text | None = None
     service: Text | None = None
     category: Text | None = None
@@ -457,7 +476,7 @@ class ReportConfig(Strict):
     signatures: Signatures = Signatures()
 
 
-class Config(Mapping):
+class Config(ColumnMapping):
     """The whole ``svcmetrics.yaml``."""
 
     profile: Annotated[ProfileSpec, BeforeValidator(_path_alone)] | None = None

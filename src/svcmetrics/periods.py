@@ -103,3 +103,33 @@ def last_complete(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
     previous = start - dt.timedelta(days=1)
     _, first, last = calendar_period(kind, previous)
     return first, last
+
+
+def previous_period(kind: PeriodKind, first: Period, first_record: dt.date | None) -> Period | None:
+    """The period before ``first`` (the first of a selected range), when the data reach
+    back into it.
+
+    ``--month 2026-11`` then still shows the change against October; without data
+    before the range there is nothing to compare with.
+    """
+    if kind is PeriodKind.ALL or first_record is None:
+        return None
+    _, first_day, _ = calendar_period(kind, first.start)
+    if first_day <= dt.date.min:
+        return None
+    before = first_day - dt.timedelta(days=1)
+    if first_record > before:
+        return None
+    return span(kind, before, before)[0]
+
+
+def plausible_window(
+    start: dt.date | None, end: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The dates a record may have (``date_range`` of the config): from ``start`` (else
+    1990-01-01) to ``end`` (else a year after ``today``)."""
+    try:
+        default_end = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        default_end = today.replace(year=today.year + 1, day=28)
+    return start or dt.date(1990, 1, 1), end or default_end

@@ -1,54 +1,46 @@
-"""The pipe of one run: config and profile, read logs, validate and count, build the report."""
+"""The pipe of one run, orchestration only: options → inputs → validated → counted → report.
+
+Each stage takes the record of the stage before it, so the call order lives in the
+types; the domain work is done by the modules each stage calls.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import glob
-import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import ValidationError
-
-from svcmetrics import __version__
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import (
     DEFAULT_CONFIG,
     check_profile_fields,
     load_config,
     load_profile,
-    validation_problems,
+    with_parents,
 )
+from svcmetrics.dates import ambiguous_date_problem
+from svcmetrics.denominators import parts
+from svcmetrics.diagnose import check_value_targets, describe_problems
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
-from svcmetrics.indicators import (
-    Indicator,
-    ProfileField,
-    custom_events,
-    definitions,
-    profile_fields,
-)
-from svcmetrics.models import (
-    Community,
-    Config,
-    LogSpec,
-    Profile,
-    canonical_values,
-    record_columns,
-)
+from svcmetrics.formats import OutputFormat, RenderOptions
+from svcmetrics.indicators import CountKey, Indicator, custom_events, definitions, profile_fields
+from svcmetrics.models import Community, Config, LogSpec, Profile
 from svcmetrics.periods import (
     Period,
     PeriodKind,
-    calendar_period,
     last_complete,
     parse_month,
+    plausible_window,
+    previous_period,
     span,
 )
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
-from svcmetrics.report import TOTAL_ID, Part, PartKey, Report, Unit, build_results
+from svcmetrics.report import Report, RunFacts, build_results, numerator_issues
+from svcmetrics.units import unit_tree
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
@@ -56,10 +48,48 @@ if TYPE_CHECKING:
 NO_COMMUNITY = ""
 """The id of the one community of a log that names none, run without a profile."""
 
+LISTED = 200
+"""How many problems of each kind ``compute`` lists (``validate`` lists all)."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """How the results are to be shown: the format and the options the command line gave.
+
+    Checked on creation: the CSV options go with ``--format csv`` only.
+    """
+
+    fmt: OutputFormat = OutputFormat.TABLE
+    lang: str = "en"
+    wide: bool = False
+    bom: bool = False
+    """``--bom``; the config's ``csv_bom: true`` asks for it too."""
+    raw_cells: bool = False
+    color: bool = False
+    width: int = 120
+
+    def __post_init__(self) -> None:
+        if (self.wide or self.bom or self.raw_cells) and self.fmt is not OutputFormat.CSV:
+            option = "--wide" if self.wide else "--bom" if self.bom else "--raw-cells"
+            raise UsageError("csv_only_option", option=option)
+
+    def render_options(self, config: Config) -> RenderOptions:
+        """The options of the renderers: the one place where the command line and the
+        config's output settings meet."""
+        return RenderOptions(
+            lang=self.lang,
+            wide=self.wide,
+            bom=self.bom or (config.csv_bom and self.fmt is OutputFormat.CSV),
+            color=self.color,
+            width=self.width,
+            neutralise=not self.raw_cells,
+        )
+
 
 @dataclass(frozen=True)
 class Options:
-    """What a run was asked to do (the command line, already parsed)."""
+    """What a run was asked to do (the command line, already parsed), checked on creation:
+    options that do not fit together raise :class:`UsageError`."""
 
     logs: tuple[str, ...] = ()
     config: Path | None = None
@@ -79,21 +109,56 @@ class Options:
     """``--date-format``: how the dates of the command line's logs are written."""
     progress: Callable[[str], None] | None = None
     """Told each stage as it starts (``read``, ``check``, ``count``): the CLI's progress bar."""
+    today: dt.date | None = None
+    output: Output = Output()
+    selected: tuple[dt.date, dt.date] | None = field(init=False, repr=False, compare=False)
+    """The range chosen by ``--month``, ``--from/--to`` or ``--last``; None for all data."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "selected", self._selected_range())
 
     def stage(self, name: str) -> None:
         """Report that a stage of the run starts."""
         if self.progress is not None:
             self.progress(name)
 
-    today: dt.date | None = None
-
     @property
     def kind(self) -> PeriodKind:
         """The period the results are grouped by."""
         return self.period or self.last or PeriodKind.MONTH
 
+    def _selected_range(self) -> tuple[dt.date, dt.date] | None:
+        if self.last is not None:
+            if self.month is not None or self.date_from or self.date_to:
+                raise UsageError("last_and_range")
+            if self.last is PeriodKind.ALL:
+                raise UsageError("last_all")
+            try:
+                return last_complete(self.last, self.as_of or self.today or dt.date.today())
+            except ValueError:
+                raise UsageError("no_last_period") from None
+        if self.month is not None:
+            if self.date_from or self.date_to:
+                raise UsageError("month_and_range")
+            if self.kind not in (PeriodKind.MONTH, PeriodKind.ALL):
+                raise UsageError("month_with_period", period=self.kind.value)
+            try:
+                return parse_month(self.month)
+            except ValueError:
+                raise UsageError("bad_month", value=self.month) from None
+        if self.date_from is None and self.date_to is None:
+            return None
+        if self.date_from is None or self.date_to is None:
+            raise UsageError("range_needs_both")
+        if self.date_from > self.date_to:
+            raise UsageError("range_reversed", start=self.date_from, end=self.date_to)
+        return self.date_from, self.date_to
 
-@dataclass
+
+# -- stage 1: the inputs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class Inputs:
     """The config, the definitions and the profile of one run, loaded and checked."""
 
@@ -131,32 +196,6 @@ def load_inputs(options: Options) -> Inputs:
     if profile is not None:
         check_profile_fields(profile, fields, name or "")
     return Inputs(config, base, indicators, profile, name, notes)
-
-
-def with_parents(profile: Profile | None, config: Config, name: str) -> Profile:
-    """The profile with the config's ``parents:`` (a profile file's own come first)."""
-    communities = profile.communities if profile else (config.communities or [])
-    known = {parent.id for parent in profile.parents} if profile else set()
-    parents = [
-        *(profile.parents if profile else []),
-        *(p for p in config.parents if p.id not in known),
-    ]
-    try:
-        return Profile(communities=communities, parents=parents)
-    except ValidationError as exc:
-        raise ConfigError(
-            "profile_errors",
-            problems=validation_problems(
-                exc,
-                Profile,
-                name,
-                {
-                    "communities": [{"id": c.id} for c in communities],
-                    "parents": [{"id": p.id} for p in parents],
-                },
-            ),
-            file=name,
-        ) from None
 
 
 def log_paths(
@@ -201,236 +240,10 @@ def read_logs(options: Options, inputs: Inputs, spill: Path | None = None) -> li
     return sources
 
 
-def selected_range(options: Options) -> tuple[dt.date, dt.date] | None:
-    """The range chosen by ``--month``, ``--from/--to`` or ``--last``; None for all data."""
-    if options.last is not None:
-        if options.month is not None or options.date_from or options.date_to:
-            raise UsageError("last_and_range")
-        if options.last is PeriodKind.ALL:
-            raise UsageError("last_all")
-        try:
-            return last_complete(options.last, options.as_of or options.today or dt.date.today())
-        except ValueError:
-            raise UsageError("no_last_period") from None
-    if options.month is not None:
-        if options.date_from or options.date_to:
-            raise UsageError("month_and_range")
-        if options.kind not in (PeriodKind.MONTH, PeriodKind.ALL):
-            raise UsageError("month_with_period", period=options.kind.value)
-        try:
-            return parse_month(options.month)
-        except ValueError:
-            raise UsageError("bad_month", value=options.month) from None
-    if options.date_from is None and options.date_to is None:
-        return None
-    if options.date_from is None or options.date_to is None:
-        raise UsageError("range_needs_both")
-    if options.date_from > options.date_to:
-        raise UsageError("range_reversed", start=options.date_from, end=options.date_to)
-    return options.date_from, options.date_to
+# -- stage 2: the logs, read and checked -------------------------------------------------
 
 
-def date_window(config: Config, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The plausible window of record dates: ``date_range``, else 1990-01-01 to a year
-    after ``today`` (spec 1.2)."""
-    start = config.date_range.from_ or dt.date(1990, 1, 1)
-    try:
-        default_end = today.replace(year=today.year + 1)
-    except ValueError:  # 29 February
-        default_end = today.replace(year=today.year + 1, day=28)
-    return start, config.date_range.to or default_end
-
-
-def _communities(profile: Profile | None, from_log: list[str]) -> list[Community]:
-    if profile is not None:
-        return list(profile.communities)
-    return [Community(id=value, name=value) for value in from_log]
-
-
-def _units(profile: Profile | None, communities: list[Community]) -> list[Unit]:
-    """Every output unit with the communities it pools (spec 2.6)."""
-    units = [Unit("community", c.id, c.name, c.parent, (c.id,)) for c in communities]
-    parents = {parent.id: parent for parent in (profile.parents if profile else [])}
-    children: dict[str, list[str]] = {}
-    for community in communities:
-        seen: set[str] = set()
-        current = community.parent
-        while current is not None and current not in seen:
-            seen.add(current)
-            children.setdefault(current, []).append(community.id)
-            current = parents[current].parent if current in parents else None
-    for parent_id in sorted(children):
-        parent = parents.get(parent_id)
-        units.append(
-            Unit(
-                "rollup",
-                parent_id,
-                parent.name if parent else None,
-                parent.parent if parent else None,
-                tuple(children[parent_id]),
-            )
-        )
-    if len(communities) > 1:
-        units.append(Unit("total", TOTAL_ID, None, None, tuple(c.id for c in communities)))
-    return units
-
-
-def _parts(
-    indicators: list[Indicator],
-    communities: list[Community],
-    periods: list[Period],
-    breakdown: list[str],
-    counts: dict[tuple[str, str, str, str, str], int],
-    has_profile: bool,
-) -> dict[PartKey, Part]:
-    """Numerator, denominator and sample of every community × period × breakdown × indicator."""
-    parts: dict[PartKey, Part] = {}
-    for community in communities:
-        for period in periods:
-            for value in breakdown:
-                for indicator in indicators:
-                    found = {
-                        part: counts.get(
-                            (indicator.key, part, community.id, period.label, value), 0
-                        )
-                        for part in ("num", "den", "answers")
-                    }
-                    rule = indicator.denominator
-                    denominator: int | None
-                    if isinstance(rule, ProfileField):
-                        denominator = (
-                            community.count(rule.name, period.last_day) if has_profile else None
-                        )
-                        if rule.needs_answers is not None and found["answers"] == 0:
-                            denominator = None
-                    else:
-                        denominator = found["den"]
-                    sample = denominator if indicator.survey_basis else None
-                    key = (community.id, period.label, indicator.key, value)
-                    parts[key] = Part(found["num"], denominator, sample)
-    return parts
-
-
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(.*)$")
-
-
-def _time_format(rest: str) -> str:
-    """The strptime format of what follows a date (`` 12:00:03 AM``, `` 08:30``)."""
-    rest = rest.strip()
-    if not rest:
-        return ""
-    twelve = rest.upper().endswith(("AM", "PM"))
-    clock = rest[:-2].strip() if twelve else rest
-    parts = clock.count(":")
-    hours = "%I" if twelve else "%H"
-    text = " " + hours + (":%M:%S" if parts >= 2 else ":%M")
-    return text + (" %p" if twelve else "")
-
-
-def ambiguous_date_problem(
-    source: Source, line: int, value: str, first: int, second: int
-) -> Problem:
-    """A file whose dates read both as day/month/year and month/day/year (spec 1.2, 4).
-
-    The problem shows an example row, both readings, and the format to set; when some
-    first part is above 12 the file can only be day-first (and the other way round).
-    """
-    match = _NUMERIC_DATE.match(value)
-    if match is None:  # the engine's pattern and this one agree; keep mypy and readers honest
-        raise ValueError(value)
-    a, separator, b, year, rest = match.groups()
-    clock = _time_format(rest)
-    month_first = f"%m{separator}%d{separator}%Y{clock}"
-    day_first = f"%d{separator}%m{separator}%Y{clock}"
-
-    def reading(month: str, day: str) -> str:
-        try:
-            return dt.date(int(year), int(month), int(day)).isoformat()
-        except ValueError:
-            return "—"
-
-    params = {
-        "month_first": reading(a, b),
-        "day_first": reading(b, a),
-        "month_first_format": month_first,
-        "day_first_format": day_first,
-    }
-    kind = "ambiguous_dates"
-    if first > 12 >= second:  # some day comes first: the file is day-first
-        kind, params["format"], params["reading"] = (
-            "unstated_date_format",
-            day_first,
-            params["day_first"],
-        )
-    elif second > 12 >= first:
-        kind, params["format"], params["reading"] = (
-            "unstated_date_format",
-            month_first,
-            params["month_first"],
-        )
-    return Problem(
-        kind=kind,
-        file=source.name,
-        line=line,
-        column=source.headers.get("date", "date"),
-        value=value,
-        params=params,
-    )
-
-
-def _check_value_targets(sources: list[Source], events: list[str]) -> None:
-    """Every ``values:`` mapping of an event, party or category leads to a canonical value.
-
-    (A need status may also be mapped to a survey answer, so its targets are not checked
-    here; a need row with a status that is no need status is invalid, as usual.)
-    """
-    columns = record_columns()
-    allowed = {
-        name: values
-        for name, values in canonical_values(events).items()
-        if columns[name].only_on_event is None
-    }
-    for source in sources:
-        for name, table in source.values.items():
-            for raw, target in table.items():
-                if name in allowed and target not in allowed[name]:
-                    raise ConfigError(
-                        "bad_value_target",
-                        file=source.name,
-                        field=name,
-                        value=raw,
-                        target=target,
-                        allowed=", ".join(allowed[name]),
-                    )
-
-
-def _describe_problems(problems: list[Problem], inputs: Inputs, keys: list[str]) -> list[Problem]:
-    """Add to each row problem what was expected (and the closest community name)."""
-    allowed = canonical_values(custom_events(inputs.indicators))
-    described: list[Problem] = []
-    for problem in problems:
-        field = str(problem.params.get("field", ""))
-        params = dict(problem.params)
-        if problem.kind == "bad_value":
-            params["expected"] = ", ".join(allowed[field])
-        elif problem.kind == "unknown_community" and problem.value is not None:
-            close = difflib.get_close_matches(problem.value, keys, n=1, cutoff=0.3)
-            params["closest"] = close[0] if close else ""
-        described.append(
-            Problem(
-                problem.kind,
-                problem.file,
-                problem.line,
-                problem.column,
-                problem.value,
-                params,
-                problem.record,
-            )
-        )
-    return described
-
-
-@dataclass
+@dataclass(frozen=True)
 class Validated:
     """The outcome of reading and checking the logs of one run."""
 
@@ -439,12 +252,15 @@ class Validated:
     communities: list[Community]
     problems: list[Problem]
     rows: int
+    """Valid rows (up to ``as_of``)."""
     first: dt.date | None
     last: dt.date | None
     totals: dict[str, int]
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
     skipped: int
     """Rows left out because they are invalid."""
+    read: int
+    """Every row checked, valid or not (blank rows aside)."""
 
     @property
     def error_count(self) -> int:
@@ -452,11 +268,7 @@ class Validated:
         return sum(count for kind, count in self.totals.items() if kind not in WARNING_KINDS)
 
 
-LISTED = 200
-"""How many problems of each kind ``compute`` lists (``validate`` lists all)."""
-
-
-def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
+def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     """Load the inputs into ``engine`` and check every row (spec 1.2, 4)."""
     from svcmetrics.engine import CommunityKey
 
@@ -465,18 +277,25 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     options.stage("read")
     sources = read_logs(options, inputs, engine.workdir)
     events = custom_events(inputs.indicators)
-    _check_value_targets(sources, events)
+    check_value_targets(sources, events)
     config = inputs.config
     engine.load(sources, events)
     options.stage("check")
     ambiguous = [
-        ambiguous_date_problem(engine.sources[src], line, value, first, second)
-        for src, line, value, first, second in engine.ambiguous_dates()
+        ambiguous_date_problem(
+            found,
+            engine.sources[found.source].name,
+            engine.sources[found.source].headers.get("date", "date"),
+        )
+        for found in engine.ambiguous_dates()
     ]
     if ambiguous:
         raise InputError("ambiguous_dates_found", problems=ambiguous)
     engine.classify_answers(answer_lists(config.satisfaction))
-    communities = _communities(inputs.profile, engine.distinct_values("community"))
+    if inputs.profile is not None:
+        communities = list(inputs.profile.communities)
+    else:
+        communities = [Community(id=v, name=v) for v in engine.distinct_values("community")]
     keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
     engine.map_communities(keys)
     single = communities[0].id if len(communities) == 1 else None
@@ -484,14 +303,14 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
         communities = [Community(id=NO_COMMUNITY)]
         single = NO_COMMUNITY
     checked = engine.validate(
-        date_window(config, today),
+        plausible_window(config.date_range.from_, config.date_range.to, today),
         community_required=len(communities) > 1,
         single=single,
         as_of=options.as_of,
         today=today,
         limit=limit,
     )
-    problems = _describe_problems(checked.problems, inputs, [k for key in keys for k in key.keys])
+    problems = describe_problems(checked.problems, events, [k for key in keys for k in key.keys])
     return Validated(
         inputs,
         engine.sources,
@@ -502,7 +321,119 @@ def _validate(engine: Engine, options: Options, limit: int | None) -> Validated:
         checked.last,
         dict(Counter(checked.totals) + Counter(tally(inputs.problems))),
         checked.skipped,
+        checked.read,
     )
+
+
+# -- stage 3: the counts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The counts of the valid rows for every period and breakdown value."""
+
+    validated: Validated
+    periods: list[Period]
+    """The periods shown."""
+    earlier: Period | None
+    """The period before a selected range, counted only for the first period's change."""
+    counted: list[Period]
+    """Every period counted: ``earlier`` (when there is one), then those shown."""
+    counts: dict[CountKey, int]
+    records: dict[tuple[str, str], int]
+    """(community, period) → valid records dated in it."""
+    breakdown: list[str]
+    """The ``--by`` values ('' alone without ``--by``)."""
+
+
+def count(engine: Engine, options: Options, validated: Validated) -> Counted:
+    """Stop at invalid rows (unless they are to be skipped), choose the periods and count."""
+    if validated.error_count and not options.skip_invalid:
+        raise InputError(
+            "invalid_rows",
+            problems=validated.problems,
+            totals=validated.totals,
+            count=validated.error_count,
+        )
+    selected = options.selected
+    if selected is not None:
+        periods = span(options.kind, selected[0], selected[1], clip=True)
+    elif validated.first is not None and validated.last is not None:
+        periods = span(options.kind, validated.first, validated.last)
+    else:
+        raise InputError("nothing_to_compute", problems=validated.problems, totals=validated.totals)
+    options.stage("count")
+    earlier = previous_period(options.kind, periods[0], validated.first) if selected else None
+    counted = [earlier, *periods] if earlier else periods
+    engine.set_periods(counted, options.by)
+    return Counted(
+        validated,
+        periods,
+        earlier,
+        counted,
+        engine.counts(validated.inputs.indicators),
+        engine.records_per_period(),
+        engine.breakdown_values() if options.by else [""],
+    )
+
+
+# -- stage 4: the report ---------------------------------------------------------------------
+
+
+def build_report(options: Options, counted: Counted) -> Report:
+    """Rates, roll-ups, changes and statuses of the counts, with the run's facts."""
+    validated = counted.validated
+    inputs = validated.inputs
+    found = parts(
+        inputs.indicators,
+        validated.communities,
+        counted.counted,
+        counted.breakdown,
+        counted.counts,
+        inputs.profile is not None,
+    )
+    units = unit_tree(inputs.profile, validated.communities)
+    results = build_results(
+        found,
+        units,
+        counted.counted,
+        inputs.indicators,
+        counted.records,
+        inputs.config.satisfaction.min_sample,
+        counted.breakdown if options.by else [None],
+    )
+    if counted.earlier is not None:  # counted only so that the first period has a change
+        results = [result for result in results if result.period != counted.earlier.label]
+    issues = numerator_issues(results)
+    totals = {**validated.totals}
+    for kind, number in tally(issues).items():
+        totals[kind] = totals.get(kind, 0) + number
+    periods = counted.periods
+    facts = RunFacts(
+        inputs=tuple(source.name for source in validated.sources),
+        encodings=tuple((source.name, source.encoding) for source in validated.sources),
+        profile=inputs.profile_name,
+        period=options.kind,
+        by=options.by,
+        span=(periods[0].label, periods[-1].label),
+        as_of=options.as_of,
+        rows=validated.rows,
+        last_record=validated.last,
+        skipped_rows=validated.skipped,
+    )
+    return Report(
+        results,
+        validated.problems + issues,
+        inputs.indicators,
+        periods,
+        units,
+        facts,
+        totals,
+        office=inputs.config.report,
+    )
+
+
+# -- the commands' pipes ----------------------------------------------------------------------
 
 
 def check(options: Options) -> Validated:
@@ -510,102 +441,27 @@ def check(options: Options) -> Validated:
     from svcmetrics.engine import Engine
 
     with Engine() as engine:
-        return _validate(engine, options, limit=None)
+        return validate(engine, options, limit=None)
 
 
-def _previous_period(
-    kind: PeriodKind, periods: list[Period], first_record: dt.date | None
-) -> Period | None:
-    """The period before a selected range, when the data reach back into it.
+class Computed(NamedTuple):
+    """A report and how to render it."""
 
-    ``--month 2026-11`` then still shows the change against October; without data
-    before the range there is nothing to compare with.
-    """
-    if kind is PeriodKind.ALL or first_record is None:
-        return None
-    _, first_day, _ = calendar_period(kind, periods[0].start)
-    if first_day <= dt.date.min:
-        return None
-    before = first_day - dt.timedelta(days=1)
-    if first_record > before:
-        return None
-    return span(kind, before, before)[0]
+    report: Report
+    render: RenderOptions
 
 
-def run(options: Options) -> Report:
+def compute(options: Options) -> Computed:
     """Read, validate, count and judge: the whole computation of ``svcmetrics compute``."""
     from svcmetrics.engine import Engine
 
-    selected = selected_range(options)
     with Engine() as engine:
-        checked = _validate(engine, options, limit=LISTED)
-        inputs = checked.inputs
-        problems = checked.problems
-        if checked.error_count and not options.skip_invalid:
-            raise InputError(
-                "invalid_rows", problems=problems, totals=checked.totals, count=checked.error_count
-            )
-        if selected is not None:
-            periods = span(options.kind, selected[0], selected[1], clip=True)
-        elif checked.first is not None and checked.last is not None:
-            periods = span(options.kind, checked.first, checked.last)
-        else:
-            raise InputError("nothing_to_compute", problems=problems, totals=checked.totals)
-        options.stage("count")
-        earlier = _previous_period(options.kind, periods, checked.first) if selected else None
-        counted = [earlier, *periods] if earlier else periods
-        engine.set_periods(counted, options.by)
-        counts = engine.counts(inputs.indicators)
-        records = engine.records_per_period()
-        breakdown = engine.breakdown_values() if options.by else [""]
-    communities = checked.communities
-    parts = _parts(
-        inputs.indicators, communities, counted, breakdown, counts, inputs.profile is not None
-    )
-    units = _units(inputs.profile, communities)
-    results = build_results(
-        parts,
-        units,
-        counted,
-        inputs.indicators,
-        records,
-        inputs.config.satisfaction.min_sample,
-        breakdown if options.by else [None],
-    )
-    if earlier is not None:  # counted only so that the first period has a change
-        results = [result for result in results if result.period != earlier.label]
-    issues = [
-        Problem(
-            "numerator_above_denominator",
-            params={
-                "community": r.community,
-                "period": r.period,
-                "indicator": r.indicator,
-                "numerator": r.numerator,
-                "denominator": r.denominator,
-            },
-        )
-        for r in results
-        if r.level == "community" and "numerator_above_denominator" in r.flags
-    ]
-    meta = {
-        "version": __version__,
-        "inputs": [source.name for source in checked.sources],
-        "encodings": {source.name: source.encoding for source in checked.sources},
-        "profile": inputs.profile_name,
-        "period": options.kind.value,
-        "by": options.by,
-        "span": [periods[0].label, periods[-1].label],
-        "as_of": options.as_of.isoformat() if options.as_of else None,
-        "rows": checked.rows,
-        "last_record": checked.last.isoformat() if checked.last else None,
-        "skipped_rows": checked.skipped,
-    }
-    report = Report(results, problems + issues, inputs.indicators, periods, units, meta)
-    report.by = options.by
-    report.csv_bom = inputs.config.csv_bom
-    report.office = inputs.config.report
-    report.totals = {**checked.totals}
-    for kind, count in tally(issues).items():
-        report.totals[kind] = report.totals.get(kind, 0) + count
-    return report
+        validated = validate(engine, options, limit=LISTED)
+        counted = count(engine, options, validated)
+    report = build_report(options, counted)
+    return Computed(report, options.output.render_options(validated.inputs.config))
+
+
+def run(options: Options) -> Report:
+    """The report of ``svcmetrics compute`` (without the rendering decisions)."""
+    return compute(options).report

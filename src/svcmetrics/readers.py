@@ -25,7 +25,7 @@ from typing import BinaryIO, TypeVar
 import yaml
 
 from svcmetrics.errors import ConfigError, InputError
-from svcmetrics.models import RECORD_FIELDS, LogSpec, Mapping, Required, record_columns
+from svcmetrics.models import RECORD_FIELDS, ColumnMapping, LogSpec, Required, record_columns
 
 T = TypeVar("T")
 
@@ -84,7 +84,7 @@ class Source:
     constants: dict[str, str] = field(default_factory=dict)
     """Fields the file lacks, the same on every row (added by the engine)."""
     native: NativeCsv | NativeParquet | None = None
-    mapping: Mapping | None = None
+    mapping: ColumnMapping | None = None
     records: int | None = None
     """How many records the engine read from a native CSV (blank ones included)."""
     _found: dict[int, int] = field(default_factory=dict, repr=False)
@@ -323,14 +323,14 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
             raise InputError("undecodable", file=name, offset=exc.start) from exc
 
 
-def effective_mapping(top: Mapping, spec: LogSpec | None) -> Mapping:
+def effective_mapping(top: ColumnMapping, spec: LogSpec | None) -> ColumnMapping:
     """A log's mapping: its own settings override the top level's, field by field."""
     if spec is None:
         return top
     values = {key: dict(value) for key, value in top.values.items()}
     for key, value in spec.values.items():
         values.setdefault(key, {}).update(value)
-    return Mapping(
+    return ColumnMapping(
         columns={**top.columns, **spec.columns},
         constants={**top.constants, **spec.constants},
         values=values,
@@ -383,7 +383,7 @@ def match_headers(
     return resolved
 
 
-def resolve_headers(headers: list[str], mapping: Mapping, name: str) -> dict[str, int]:
+def resolve_headers(headers: list[str], mapping: ColumnMapping, name: str) -> dict[str, int]:
     """Canonical field → index of the header it is read from; unknown headers are ignored."""
     resolved = match_headers(headers, mapping.columns, _aliases(), name)
     for canonical in mapping.constants:
@@ -403,7 +403,7 @@ def _build_source(
     headers: list[str],
     rows: list[list[str | None]],
     lines: list[int],
-    mapping: Mapping,
+    mapping: ColumnMapping,
 ) -> Source:
     resolved = resolve_headers(headers, mapping, name)
     columns: dict[str, list[str | None]] = {}
@@ -419,7 +419,7 @@ def _source(
     encoding: str | None,
     headers: list[str],
     resolved: dict[str, int],
-    mapping: Mapping,
+    mapping: ColumnMapping,
     columns: dict[str, list[str | None]] | None = None,
     lines: list[int] | None = None,
     native: NativeCsv | NativeParquet | None = None,
@@ -456,7 +456,7 @@ def _source(
     )
 
 
-def read_parquet(path: Path, name: str, mapping: Mapping) -> Source:
+def read_parquet(path: Path, name: str, mapping: ColumnMapping) -> Source:
     """A Parquet log, left for the engine to read: only its schema is read here."""
     import pyarrow.parquet as pq
 
@@ -496,7 +496,7 @@ def _utf8_head(file: Path) -> tuple[str, str] | None:
 
 
 def _scanned_csv(
-    file: Path, name: str, mapping: Mapping, encoding: str | None, spill: Path | None
+    file: Path, name: str, mapping: ColumnMapping, encoding: str | None, spill: Path | None
 ) -> Source | None:
     """A CSV log left for the engine to scan (from a UTF-8 copy in ``spill`` when it is in
     another encoding); None when Python must read it (its start is not text, its header
@@ -602,7 +602,7 @@ def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, st
     return target, head, codec
 
 
-def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: Mapping) -> Source:
+def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: ColumnMapping) -> Source:
     """A UTF-8 CSV left for the engine to scan: only its header is read here."""
     delimiter = _sniff_delimiter(text)
     first = text[: text.find("\n") + 1 or len(text)]
@@ -634,7 +634,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best][0] > 0 else ","
 
 
-def read_csv_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
+def read_csv_text(text: str, name: str, encoding: str | None, mapping: ColumnMapping) -> Source:
     """Rows of a CSV text (comma, tab or semicolon separated) with their first lines."""
     headers, rows, lines = _csv_rows(text, name)
     return _build_source(name, encoding, headers, rows, lines, mapping)
@@ -696,7 +696,7 @@ def parse_yaml(
         raise error("bad_yaml_value", file=name, detail=str(exc)) from exc
 
 
-def read_yaml_text(text: str, name: str, encoding: str | None, mapping: Mapping) -> Source:
+def read_yaml_text(text: str, name: str, encoding: str | None, mapping: ColumnMapping) -> Source:
     """Records of a YAML log (a list of mappings, or ``records:`` holding one).
 
     The text is composed, not constructed: scalars stay text (``no`` stays ``no``, ``0123``
@@ -876,7 +876,7 @@ def _is_yaml(name: str, text: str) -> bool:
 
 def read_log(
     path: str,
-    mapping: Mapping,
+    mapping: ColumnMapping,
     encoding: str | None = None,
     base: Path | None = None,
     spill: Path | None = None,

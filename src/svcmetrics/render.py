@@ -332,7 +332,7 @@ def render_json(report: Report, options: RenderOptions) -> str:
     """JSON: meta, results and issues (spec 3.1); raw values, null when undefined."""
     names = _names(report, options.lang)
     document = {
-        "meta": {**report.meta, "lang": options.lang},
+        "meta": {**report.facts.meta(), "lang": options.lang},
         "results": [result_record(r, names, options.lang, report.by) for r in report.results],
         "issues": [problem_record(p, options.lang) for p in report.problems],
     }

@@ -2,51 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from svcmetrics import __version__
 from svcmetrics.errors import Problem
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, judge
 from svcmetrics.models import ReportConfig
-from svcmetrics.periods import Period
+from svcmetrics.periods import Period, PeriodKind
 from svcmetrics.stats import wilson_interval
+from svcmetrics.units import LEVELS, Level
+from svcmetrics.units import Unit as Unit  # the renderers' import
 
-LEVELS: tuple[str, ...] = ("community", "rollup", "total")
-TOTAL_ID = "*"
+
+def rate_of(numerator: int, denominator: int | None) -> float | None:
+    """numerator / denominator; None when the denominator is unknown or 0 (spec 2.5)."""
+    if not denominator:
+        return None
+    return numerator / denominator
 
 
 @dataclass(frozen=True)
-class Unit:
-    """A row label of the output: a community, a roll-up level or the grand total."""
-
-    level: str
-    id: str
-    name: str | None
-    parent: str | None
-    members: tuple[str, ...] = ()
-    """The communities it pools (a community: itself)."""
-
-    def repeats(self, units: Sequence[Unit]) -> bool:
-        """True when a unit below this one pools the same communities (a street office
-        with one district above it, a total over one street office): its rows say nothing
-        new."""
-        if self.level == "community":
-            return False
-        below = [
-            u
-            for u in units
-            if u.parent == self.id or (self.level == "total" and u.level == "rollup")
-        ]
-        return any(set(u.members) == set(self.members) for u in below)
-
-
-@dataclass
 class Result:
     """One result record (spec 3.1)."""
 
-    level: str
+    level: Level
     community: str
     community_name: str | None
     parent: str | None
@@ -75,29 +58,68 @@ class Result:
     @property
     def rate(self) -> float | None:
         """numerator / denominator; None when the denominator is unknown or 0 (spec 2.5)."""
-        if not self.denominator:
-            return None
-        return self.numerator / self.denominator
+        return rate_of(self.numerator, self.denominator)
 
 
-@dataclass
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run read and chose: its inputs, profile, period, span and rows (JSON ``meta``)."""
+
+    inputs: tuple[str, ...]
+    encodings: tuple[tuple[str, str | None], ...]
+    """(input, the encoding it was read in), in input order."""
+    profile: str | None
+    period: PeriodKind
+    by: str | None
+    span: tuple[str, str]
+    """The labels of the first and last period shown."""
+    as_of: dt.date | None
+    rows: int
+    """Valid records (up to ``as_of``)."""
+    last_record: dt.date | None
+    skipped_rows: int
+    """Invalid rows left out (``--skip-invalid``)."""
+    version: str = __version__
+
+    def meta(self) -> dict[str, Any]:
+        """The ``meta`` object of the JSON output (spec 3.1), keys in their documented order."""
+        return {
+            "version": self.version,
+            "inputs": list(self.inputs),
+            "encodings": dict(self.encodings),
+            "profile": self.profile,
+            "period": self.period.value,
+            "by": self.by,
+            "span": list(self.span),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "rows": self.rows,
+            "last_record": self.last_record.isoformat() if self.last_record else None,
+            "skipped_rows": self.skipped_rows,
+        }
+
+
+@dataclass(frozen=True)
 class Report:
-    """Everything one run produced: results in output order, problems, and the run's facts."""
+    """Everything one run produced: results in output order, problems, and the run's facts.
+
+    Built once by the pipeline; nothing changes it afterwards.
+    """
 
     results: list[Result]
     problems: list[Problem]
     indicators: list[Indicator]
     periods: list[Period]
     units: list[Unit]
-    meta: dict[str, Any] = field(default_factory=dict)
-    by: str | None = None
-    """The breakdown field (``service`` or ``category``), or None."""
+    facts: RunFacts
     totals: dict[str, int] = field(default_factory=dict)
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
-    csv_bom: bool = False
-    """The config asks for CSV output to start with a BOM."""
     office: ReportConfig = field(default_factory=ReportConfig)
     """The config's ``report:``: who hands the xlsx report in, and who signs it."""
+
+    @property
+    def by(self) -> str | None:
+        """The breakdown field (``service`` or ``category``), or None."""
+        return self.facts.by
 
     @property
     def period_label(self) -> str:
@@ -185,7 +207,7 @@ def build_results(
         by_community.setdefault(community, {})[period_label, indicator_key, value_key] = part
     by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {}
     for unit in units:
-        if unit.level == "community":
+        if unit.level is Level.COMMUNITY:
             by_unit[unit.id] = by_community.get(unit.id, {})
         else:
             by_unit[unit.id] = rollup(parts, unit.members)
@@ -201,6 +223,20 @@ def build_results(
                 part = by_unit[unit.id].get(
                     (period.label, indicator.key, value or ""), Part(0, None, None)
                 )
+                interval = None
+                if indicator.survey_basis and part.sample_size:
+                    interval = wilson_interval(part.numerator, part.sample_size)
+                rate = rate_of(part.numerator, part.denominator)
+                change = before = None
+                key = (unit.id, indicator.key, value)
+                if key in previous:
+                    before = previous[key]
+                    if rate is not None and before is not None:
+                        change = (rate - before) * 100
+                previous[key] = rate
+                # targets are set for whole indicators, not for one service's share of them
+                threshold = indicator.threshold if value is None else None
+                verdict = judge(rate, threshold, [unit.id, *ancestors[unit.id]])
                 result = Result(
                     level=unit.level,
                     community=unit.id,
@@ -212,23 +248,14 @@ def build_results(
                     numerator=part.numerator,
                     denominator=part.denominator,
                     sample_size=part.sample_size if indicator.survey_basis else None,
+                    ci_low=None if interval is None else interval[0],
+                    ci_high=None if interval is None else interval[1],
+                    change=change,
+                    previous_rate=before,
+                    status=verdict.status,
                     flags=_flags(part, min_sample, period.partial, no_records),
+                    limit=verdict.level,
                 )
-                if indicator.survey_basis and part.sample_size:
-                    interval = wilson_interval(part.numerator, part.sample_size)
-                    if interval is not None:
-                        result.ci_low, result.ci_high = interval
-                rate = result.rate
-                key = (unit.id, indicator.key, value)
-                if key in previous:
-                    before = result.previous_rate = previous[key]
-                    if rate is not None and before is not None:
-                        result.change = (rate - before) * 100
-                previous[key] = rate
-                # targets are set for whole indicators, not for one service's share of them
-                threshold = indicator.threshold if value is None else None
-                verdict = judge(rate, threshold, [unit.id, *ancestors[unit.id]])
-                result.status, result.limit = verdict.status, verdict.level
                 results.append(result)
     return results
 
@@ -245,3 +272,21 @@ def _ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:
             current = parent_of.get(current)
         chains[unit.id] = chain
     return chains
+
+
+def numerator_issues(results: Sequence[Result]) -> list[Problem]:
+    """A warning for each community result whose numerator exceeds its denominator."""
+    return [
+        Problem(
+            "numerator_above_denominator",
+            params={
+                "community": r.community,
+                "period": r.period,
+                "indicator": r.indicator,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+            },
+        )
+        for r in results
+        if r.level is Level.COMMUNITY and "numerator_above_denominator" in r.flags
+    ]

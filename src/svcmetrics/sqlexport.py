@@ -37,6 +37,7 @@ from svcmetrics.indicators import (
     Respondents,
     Rule,
     SatisfiedRespondents,
+    count_rules,
 )
 
 
@@ -122,9 +123,7 @@ def query(indicators: list[Indicator], lists: AnswerLists, dialect: Dialect) -> 
     grid: list[str] = []
     for position, indicator in enumerate(indicators, start=1):
         key = literal(indicator.key)
-        for part, rule in (("num", indicator.numerator), ("den", indicator.denominator)):
-            if isinstance(rule, ProfileField) and rule.needs_answers is not None:
-                part = "answers"
+        for part, rule in count_rules(indicator):
             sql = _count(rule)
             if sql is not None:
                 counts.append(

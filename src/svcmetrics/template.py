@@ -18,7 +18,8 @@ from svcmetrics.answers import DEFAULT_LISTS, Answer
 from svcmetrics.i18n import label
 from svcmetrics.indicators import custom_events
 from svcmetrics.models import Config, Profile, record_columns
-from svcmetrics.pipeline import Options, date_window, load_inputs
+from svcmetrics.periods import plausible_window
+from svcmetrics.pipeline import Options, load_inputs
 from svcmetrics.xlsxreport import HEADER_FILL, Styles, new_workbook, print_setup, text_width
 
 LAST_ROW = 1_048_575
@@ -136,7 +137,8 @@ def render_template(
     notes = workbook.add_worksheet(label("template_sheet_notes", lang))
     lists = workbook.add_worksheet(label("template_sheet_lists", lang))
     _lists_sheet(workbook, lists, fields, styles)
-    _ledger_sheet(ledger, fields, styles, date_window(config, today), lang)
+    window = plausible_window(config.date_range.from_, config.date_range.to, today)
+    _ledger_sheet(ledger, fields, styles, window, lang)
     _notes_sheet(notes, fields, styles, lang, name or label("template_default_name", lang))
     lists.hide()
     ledger.activate()

@@ -153,7 +153,8 @@ def period_name(period: str, lang: str) -> str:
 
 def _data_end(report: Report) -> str:
     """数据截至: the ``--as-of`` day, else the day of the last record."""
-    return str(report.meta.get("as_of") or report.meta.get("last_record") or "")
+    day = report.facts.as_of or report.facts.last_record
+    return "" if day is None else day.isoformat()
 
 
 def new_workbook(buffer: io.BytesIO) -> Any:
@@ -180,7 +181,7 @@ def render_xlsx(report: Report, options: RenderOptions) -> bytes:
     workbook.set_properties(
         {
             "title": label("xlsx_title", lang),
-            "comments": f"svcmetrics {report.meta.get('version', '')}".strip(),
+            "comments": f"svcmetrics {report.facts.version}",
             # a fixed date, so that the same inputs give the same bytes
             "created": created.replace(tzinfo=dt.UTC),
         }
