@@ -29,7 +29,14 @@ from svcmetrics.indicators import (
     Rule,
     SatisfiedRespondents,
 )
-from svcmetrics.models import RECORD_FIELDS, Required, canonical_values, record_columns
+from svcmetrics.models import (
+    RECORD_FIELDS,
+    TOTAL_IGNORED,
+    TOTAL_WORDS,
+    Required,
+    canonical_values,
+    record_columns,
+)
 from svcmetrics.periods import Period
 from svcmetrics.readers import (
     BLANKS,
@@ -57,6 +64,9 @@ DATE_FORMATS: tuple[str, ...] = (
 """Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
 
 MEMORY_LIMIT = "1GB"
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's serial numbers (as Excel counts them after 1900-02-28)."""
 
 
 def buffer_size(size: int) -> int:
@@ -158,8 +168,8 @@ class Engine:
         self._canonical = canonical_values(custom_events)
         fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
         self.con.execute(
-            f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields}, "
-            "day DATE, _hash UBIGINT)"
+            f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, _total BOOLEAN, "
+            f"{fields}, day DATE, _hash UBIGINT)"
         )
         self.con.execute("SET preserve_insertion_order = true")
         for number, source in enumerate(self._sources):
@@ -178,6 +188,7 @@ class Engine:
             "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded "
             "WHERE NOT _blank"
         )
+        self._lists: AnswerLists | None = None
         self._first = {}
         for src, first, count in self.con.execute(
             "SELECT _src, min(rowid), count(*) FROM loaded GROUP BY _src"
@@ -221,6 +232,8 @@ class Engine:
         line: str = "NULL",
         blank: Sequence[str] | None = None,
         trimmed: Blanks = Blanks.ALL,
+        first: Sequence[str] = (),
+        total: str = "false",
     ) -> None:
         """Insert one source's rows into ``loaded``, normalised on the way.
 
@@ -228,7 +241,9 @@ class Engine:
         the source's constants fill fields it lacks. With ``blank`` (the file's other
         columns), a row whose fields and other columns are all empty is blank, left out
         as an empty line is; without, no row is. ``trimmed``: the blanks values may begin or
-        end with (:func:`svcmetrics.readers.blanks`).
+        end with (:func:`svcmetrics.readers.blanks`). ``first``: the names (fields, or
+        ``_extra`` columns of ``blank``) of the file's columns in their order, whose first
+        non-empty value marks a total row; else ``total``, a boolean over ``relation``.
         """
         source = self._sources[number]
         mapping = self._maps[number]
@@ -257,6 +272,12 @@ class Engine:
             empty += [f"_extra{i} IS NULL" for i in range(len(blank))]
         outer = ["_src", "_line", f"({' AND '.join(empty)}) AS _blank"]
         outer_params: list[Any] = []
+        if first:
+            outer.append(_total_sql("COALESCE(" + ", ".join(first) + ")") + " AS _total")
+            outer_params.append(sorted(TOTAL_WORDS))
+        else:
+            inner.append(f"{total} AS _total")
+            outer.append("_total")
         for name in RECORD_FIELDS:
             pairs = mapping.get(name)
             if pairs:
@@ -290,6 +311,7 @@ class Engine:
         arrow = pa.table(
             {
                 "_line": pa.array(source.lines, type=pa.int64()),
+                "_total": pa.array(source.totals or [False] * len(source.lines), type=pa.bool_()),
                 **{
                     name: pa.array(values, type=pa.string())
                     for name, values in source.columns.items()
@@ -299,7 +321,7 @@ class Engine:
         self.con.register("_source", arrow)
         try:
             columns = {name: f"_source.{ident(name)}" for name in source.columns}
-            self._insert(number, "_source", [], columns, line="_line")
+            self._insert(number, "_source", [], columns, line="_line", total="_source._total")
         finally:
             self.con.unregister("_source")
 
@@ -309,14 +331,21 @@ class Engine:
         types = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
         columns = {name: f"c{index}" for name, index in native.resolved.items()}
         used = set(native.resolved.values())
+        by_index = {index: name for name, index in native.resolved.items()}
+        extras = [index for index in range(native.width) if index not in used]
+        first = [
+            ident(by_index[index]) if index in by_index else f"_extra{extras.index(index)}"
+            for index in range(native.width)
+        ]
         self._insert(
             number,
             f"read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, "
             f"auto_detect = false, buffer_size = ?, columns = {{{types}}})",
             [str(native.path), native.delimiter, buffer_size(native.path.stat().st_size)],
             columns,
-            blank=[f"c{index}" for index in range(native.width) if index not in used],
+            blank=[f"c{index}" for index in extras],
             trimmed=blanks(native),
+            first=first,
         )
 
     def _load_parquet(self, number: int, source: Source) -> None:
@@ -370,6 +399,7 @@ class Engine:
 
     def classify_answers(self, lists: AnswerLists) -> None:
         """``answers_class``: each distinct survey answer → how it counts (None: invalid)."""
+        self._lists = lists
         values = self.distinct_values("status", "event = 'survey'")
         classes = [lists.classify(value) for value in values]
         self._table(
@@ -425,8 +455,53 @@ class Engine:
                         [self._canonical[name], *extra],
                     )
                 )
+        # a day its month does not have (2026-11-31) and an Excel serial number (46331)
+        # are bad dates that say what they are; the tests run on undated rows only
+        ymd = r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"
+        part = "TRY_CAST(regexp_extract(date, ?, {}) AS INTEGER)"
+        no_such_day = (
+            f"CASE WHEN {part.format(2)} BETWEEN 1 AND 12 AND {part.format(3)} <= 31 THEN "
+            f"{part.format(3)} > day(last_day(make_date({part.format(1)}, {part.format(2)}, 1))) "
+            "END"
+        )
+        serial = r"^\d{5}(\.\d+)?$"
+        from_serial = (
+            "CASE WHEN regexp_matches(date, ?) THEN DATE '1899-12-30' + "
+            "TRY_CAST(floor(TRY_CAST(date AS DOUBLE)) AS INTEGER) END BETWEEN ? AND ?"
+        )
+        undated = "date IS NOT NULL AND day IS NULL"
+        day_params = [ymd] * no_such_day.count("?")
+        serial_params = [serial, window[0], window[1]]
         checks += [
-            ("date", "date", "bad_date", "date IS NOT NULL AND day IS NULL", []),
+            (
+                "date",
+                "date",
+                "no_such_day",
+                f"CASE WHEN {undated} THEN COALESCE({no_such_day}, false) ELSE false END",
+                day_params,
+            ),
+            (
+                "date",
+                "date",
+                "excel_serial_date",
+                f"CASE WHEN {undated} THEN COALESCE({from_serial}, false) ELSE false END",
+                serial_params,
+            ),
+            (
+                "date",
+                "date",
+                "bad_date",
+                f"CASE WHEN {undated} THEN NOT COALESCE({no_such_day}, false) "
+                f"AND NOT COALESCE({from_serial}, false) ELSE false END",
+                [*day_params, *serial_params],
+            ),
+            (
+                "",
+                "NULL",
+                "total_row",
+                f"_total OR {_total_sql('community')} OR {_total_sql('id')}",
+                [sorted(TOTAL_WORDS), sorted(TOTAL_WORDS)],
+            ),
             (
                 "date",
                 "date",
@@ -463,6 +538,11 @@ class Engine:
             )
             params += [name, kind, *extra]
         self.con.execute(f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params)
+        # a total row is one problem, not one per cell that is no record's
+        self.con.execute(
+            "DELETE FROM problems WHERE kind <> 'total_row' AND _rec IN "
+            "(SELECT _rec FROM problems WHERE kind = 'total_row')"
+        )
 
     def _problem(
         self,
@@ -484,8 +564,25 @@ class Engine:
             column=source.headers.get(col, col),
             value=value,
             record=position + 1,
-            params={"field": col, **(params or {})},
+            params={"field": col, **self._explain(kind, col, value), **(params or {})},
         )
+
+    def _explain(self, kind: str, col: str, value: str | None) -> dict[str, Any]:
+        """What a problem's message shows besides the cell: the allowed values in both
+        languages, the answer lists to paste, the day an Excel serial number stands for."""
+        if kind == "bad_value":
+            aliases = dict(record_columns()[col].values)
+            return {
+                "expected": ", ".join(self._canonical[col]),
+                "expected_zh": "、".join(
+                    aliases[key][0] if aliases.get(key) else key for key in self._canonical[col]
+                ),
+            }
+        if kind == "bad_answer" and self._lists is not None:
+            return {"satisfied": self._lists.pasteable(Answer.SATISFIED, value)}
+        if kind == "excel_serial_date" and value is not None:
+            return {"day": EXCEL_EPOCH + dt.timedelta(days=int(float(value)))}
+        return {}
 
     def _where(self, src: int, rec: int, line: int | None) -> str:
         """``file:line`` of a row, for messages that point at another row."""
@@ -611,13 +708,16 @@ class Engine:
         warned = self._find_warnings(today, limit)
         listed = self._fetch_problems("problems", limit)
         listed += self._fetch_problems("warnings", limit)
-        problems = [problem for _, problem in sorted(listed, key=lambda item: item[0])]
+        notes = [note for source in self._sources for note in source.notes]
+        problems = notes + [problem for _, problem in sorted(listed, key=lambda item: item[0])]
         totals = {
             str(kind): int(count)
             for kind, count in self.con.execute(
                 "SELECT kind, count(*) FROM problems GROUP BY kind"
             ).fetchall()
         }
+        for note in notes:
+            warned[note.kind] = warned.get(note.kind, 0) + 1
         totals = dict(sorted({**totals, **warned}.items()))
         # records are a view, not a copy: each count reads only the columns it needs, and
         # the joins to communities and periods are on a few hundred keys
@@ -797,6 +897,16 @@ class Engine:
             "GROUP BY ALL"
         ).fetchall()
         return {(str(c), str(p)): int(n) for c, p, n in rows}
+
+
+def _total_sql(expression: str) -> str:
+    """SQL: whether a trimmed text is a total word (:func:`svcmetrics.models.is_total`);
+    its one parameter is the list of :data:`svcmetrics.models.TOTAL_WORDS`."""
+    text = f"lower({expression})"
+    for ignored in TOTAL_IGNORED:
+        text = f"replace({text}, '{ignored}', '')"
+    # (a total word is short: the length test spares the replaces on dates and ids)
+    return f"COALESCE(length({expression}) <= 12 AND list_contains(?::VARCHAR[], {text}), false)"
 
 
 def _required_condition(required: Required) -> tuple[str, list[Any]]:

@@ -8,7 +8,14 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 WARNING_KINDS: frozenset[str] = frozenset(
-    {"duplicate_row", "future_date", "mangled_id", "numerator_above_denominator"}
+    {
+        "duplicate_row",
+        "future_date",
+        "mangled_id",
+        "numerator_above_denominator",
+        "encoding_guess",
+        "encoding_private_use",
+    }
 )
 """Kinds of problem that do not make a row invalid; every other kind does."""
 

@@ -319,7 +319,7 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ),
     ),
     "bad_value": (
-        ("{column} 的值 “{value}” 无法识别", "可用的值:{expected};或在配置的 values: 中映射它"),
+        ("{column} 的值 “{value}” 无法识别", "可用的值:{expected_zh};或在配置的 values: 中映射它"),
         (
             "{column} value '{value}' is not recognised",
             "use one of: {expected}; or map it under values: in the config",
@@ -353,11 +353,16 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "bad_answer": (
         (
             "满意度回答 “{value}” 不在任何列表中",
-            "在配置的 satisfaction: 中把它列入 satisfied、not_satisfied 或 excluded",
+            "在配置的 satisfaction: 下列出它。注意:配置的列表会替换默认列表,所以要写全;"
+            "例如把它算作满意,粘贴 satisfaction: {{satisfied: {satisfied}}}"
+            "(不满意、不计入时同样写全 not_satisfied 或 excluded)",
         ),
         (
             "survey answer '{value}' is in no list",
-            "list it under satisfaction: satisfied, not_satisfied or excluded in the config",
+            "list it under satisfaction: in the config. A list given there REPLACES the "
+            "defaults, so give it whole: to count it as satisfied, paste "
+            "satisfaction: {{satisfied: {satisfied}}} (likewise the whole not_satisfied or "
+            "excluded list to count it so)",
         ),
     ),
     "numerator_above_denominator": (
@@ -505,11 +510,11 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "undecodable": (
         (
-            "{file} 既不是 UTF-8 也不是 GB18030 编码(第 {offset} 字节)。",
+            "{file} 既不是 UTF-8,也不是 GB18030 或 Big5 编码(第 {offset} 字节)。",
             "用 --encoding 指定编码,例如 --encoding big5",
         ),
         (
-            "{file} is neither UTF-8 nor GB18030 (byte {offset}).",
+            "{file} is neither UTF-8 nor GB18030 nor Big5 (byte {offset}).",
             "name its encoding with --encoding, for example --encoding cp1252",
         ),
     ),
@@ -601,12 +606,14 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "missing_columns": (
         (
-            "{file} 缺少必需的列:{fields}。",
-            "文件中的列有:{headers};用配置的 columns: 映射或 constants: 补上",
+            "{file} 缺少必需的列:{fields_zh}。",
+            "文件中的列有:{headers}。在配置中映射它们(? 处填文件中的列名;"
+            "文件没有的列改用 constants: 补上):{snippet}",
         ),
         (
             "{file} lacks required columns: {fields}.",
-            "its columns are: {headers}; map them with columns: or set them with constants: in the config",
+            "its columns are: {headers}. Map them in the config (put the file's header where "
+            "there is a ?; give a column the file lacks with constants: instead): {snippet}",
         ),
     ),
     "mapped_column_missing": (
@@ -755,6 +762,66 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("--from {start} 晚于 --to {end}。", "交换两个日期"),
         ("--from {start} is after --to {end}.", "swap the two days"),
     ),
+    # issue 16 (files as offices keep them): readers' messages
+    "total_row": (
+        ("这是合计行,不是记录", "删除合计、小计行:svcmetrics 自己计算合计"),
+        (
+            "this is a total row, not a record",
+            "delete total and subtotal rows: svcmetrics computes the totals itself",
+        ),
+    ),
+    "no_such_day": (
+        ("日期 “{value}” 不存在(该月没有这一天)", "检查日和月是否笔误"),
+        ("date '{value}' does not exist (the month has no such day)", "check the day and month"),
+    ),
+    "excel_serial_date": (
+        (
+            "日期 “{value}” 是 Excel 的日期序号(即 {day}),不是日期",
+            "在 Excel 中把日期列设为日期格式后重新导出,或写成 {day}",
+        ),
+        (
+            "date '{value}' is an Excel serial number (for {day}), not a date",
+            "format the date column as a date in Excel and export again, or write {day}",
+        ),
+    ),
+    "encoding_guess": (
+        (
+            "按 {encoding} 编码读取:表头分辨不出是 GB18030 还是 Big5",
+            "如果名称显示为乱码,请加 --encoding {other}",
+        ),
+        (
+            "read as {encoding}: the headers do not tell GB18030 from Big5",
+            "if names look garbled, pass --encoding {other}",
+        ),
+    ),
+    "encoding_private_use": (
+        (
+            "按 {encoding} 编码读取后含有无法显示的字符(私用区)",
+            "编码很可能不对:请加 --encoding {other} 再试",
+        ),
+        (
+            "read as {encoding}, it holds characters no font shows (private use area)",
+            "the encoding is probably wrong: pass --encoding {other}",
+        ),
+    ),
+    "missing_columns_encoding": (
+        (
+            "{file} 缺少必需的列:{fields_zh}(按 {encoding} 读取时没有认出任何表头)。",
+            "表头可能是乱码:请加 --encoding {other} 再试。文件中的列有:{headers}",
+        ),
+        (
+            "{file} lacks required columns: {fields} (no header was recognised when read as "
+            "{encoding}).",
+            "the headers may be garbled: pass --encoding {other}. Its columns are: {headers}",
+        ),
+    ),
+    "missing_columns_absent": (
+        ("{file} 缺少必需的列:{fields_zh}。", "文件中的列有:{headers};用配置的 constants: 补上"),
+        (
+            "{file} lacks required columns: {fields}.",
+            "its columns are: {headers}; give them with constants: in the config",
+        ),
+    ),
 }
 
 KIND_NAMES: dict[str, tuple[str, str]] = {
@@ -772,6 +839,12 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "mangled_id": ("编号被 Excel 改写", "id mangled by Excel"),
     "config_unknown_key": ("未知的键", "unknown key"),
     "config_invalid": ("配置值无效", "invalid config value"),
+    # issue 16 (files as offices keep them): readers' kinds
+    "total_row": ("合计行", "total row"),
+    "no_such_day": ("日期不存在", "no such day"),
+    "excel_serial_date": ("Excel 日期序号", "Excel serial date"),
+    "encoding_guess": ("编码为推断", "encoding guessed"),
+    "encoding_private_use": ("编码可能有误", "encoding probably wrong"),
 }
 
 
