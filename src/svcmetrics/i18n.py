@@ -806,13 +806,15 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "missing_columns_encoding": (
         (
-            "{file} 缺少必需的列:{fields_zh}(按 {encoding} 读取时没有认出任何表头)。",
-            "表头可能是乱码:请加 --encoding {other} 再试。文件中的列有:{headers}",
+            "{file} 缺少必需的列:{fields_zh}(按 {encoding} 编码读取,没有认出任何表头)。",
+            "文件中的列有:{headers}。如果这些列名是乱码,请加 --encoding {other};"
+            "否则在配置中映射它们(? 处填文件中的列名):{snippet}",
         ),
         (
-            "{file} lacks required columns: {fields} (no header was recognised when read as "
-            "{encoding}).",
-            "the headers may be garbled: pass --encoding {other}. Its columns are: {headers}",
+            "{file} lacks required columns: {fields} (read as {encoding}, no header was "
+            "recognised).",
+            "its columns are: {headers}. If they look garbled, pass --encoding {other}; "
+            "else map them in the config (put the file's header where there is a ?): {snippet}",
         ),
     ),
     "missing_columns_absent": (

@@ -692,7 +692,7 @@ def missing_columns(
     if encoding in LEGACY_CODECS and not any(header.strip().lower() in aliases for header in found):
         kind = "missing_columns_encoding"  # (no header known: the decoding may be wrong)
         params["other"] = _encoding_option(next(c for c in LEGACY_CODECS if c != encoding))
-        params["encoding"] = encoding
+        params["encoding"] = _encoding_option(encoding)
     if not free:
         kind = "missing_columns_absent"  # (every header is known: constants: is the fix)
     return InputError(kind, file=name, **params)
