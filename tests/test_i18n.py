@@ -133,7 +133,7 @@ def test_chinese_texts_are_chinese() -> None:
     )
     names = {
         *"README YAML CSV UTF BOM GB18030 gb18030 Excel WPS Parquet SQL NUL Wilson".split(),
-        *"json status xlsx households ____".split(),
+        *"json status xlsx households ____ Big5".split(),
         *"true false big5 utf warn critical satisfied not_satisfied excluded month".split(),
         *"quarter year date_format date_range values columns constants communities".split(),
         *"parents satisfaction thresholds profile logs as_of value parent key".split(),
@@ -272,3 +272,12 @@ def test_problem_variant_without_the_closest_key() -> None:
     problem = Problem(kind="config_unknown_key", params={"value": "x", "closest": "", "valid": "a"})
     text, hint = problem_text(problem, "zh")
     assert "是不是" not in hint and "a" in hint
+
+
+def test_a_parameter_may_be_said_in_each_language() -> None:
+    """``name@zh`` is what ``{name}`` shows in Chinese; English keeps the plain value."""
+    from svcmetrics.i18n import localised
+
+    params = {"expected": "met, unmet", "expected@zh": "已满足、未满足", "file": "a.csv"}
+    assert localised(params, "zh") == {"expected": "已满足、未满足", "file": "a.csv"}
+    assert localised(params, "en") == {"expected": "met, unmet", "file": "a.csv"}

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+import yaml
+
 from svcmetrics.models import SatisfactionConfig
 
 
@@ -18,13 +20,28 @@ class Answer(StrEnum):
 
 
 DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
-    Answer.SATISFIED: ("非常满意", "满意", "比较满意", "very satisfied", "satisfied", "4", "5"),
+    Answer.SATISFIED: (
+        "非常满意",
+        "满意",
+        "比较满意",
+        "非常滿意",
+        "滿意",
+        "比較滿意",
+        "very satisfied",
+        "satisfied",
+        "4",
+        "5",
+    ),
     Answer.NOT_SATISFIED: (
         "基本满意",
         "一般",
         "不太满意",
         "不满意",
         "非常不满意",
+        "基本滿意",
+        "不太滿意",
+        "不滿意",
+        "非常不滿意",
         "neutral",
         "dissatisfied",
         "very dissatisfied",
@@ -32,7 +49,7 @@ DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
         "2",
         "3",
     ),
-    Answer.EXCLUDED: ("不清楚", "不知道", "说不清", "don't know"),
+    Answer.EXCLUDED: ("不清楚", "不知道", "说不清", "說不清", "don't know"),
 }
 
 
@@ -64,6 +81,15 @@ class AnswerLists:
             return self.numbers[number]
         low, high = self.scale
         return Answer.EXCLUDED if number < low or number > high else None
+
+    def pasteable(self, answer: Answer, added: str | None = None) -> str:
+        """The list of ``answer`` in force, with ``added``, as YAML to paste into the config
+        (a list given there replaces the defaults, so it must hold them all)."""
+        entries = [text for text, found in self.texts.items() if found is answer]
+        entries += [f"{n:g}" for n, found in self.numbers.items() if found is answer]
+        if added is not None and added.strip() not in entries:
+            entries.append(added.strip())
+        return yaml.safe_dump(entries, allow_unicode=True, default_flow_style=True).strip()
 
 
 def answer_lists(config: SatisfactionConfig) -> AnswerLists:

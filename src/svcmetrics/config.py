@@ -19,9 +19,9 @@ from svcmetrics.models import (
     MANGLED_ID,
     MODEL_ERRORS,
     PROFILE_COUNT_FIELDS,
-    TOTAL_WORDS,
     Config,
     Profile,
+    is_total,
     unknown_key_params,
 )
 from svcmetrics.readers import (
@@ -327,7 +327,7 @@ def _total_cell(cells: list[str | None], id_index: int) -> int | None:
     first = next((index for index, cell in enumerate(cells) if cell is not None), None)
     for index in (id_index, first):
         cell = cells[index] if index is not None and index < len(cells) else None
-        if cell is not None and cell.lower() in TOTAL_WORDS:
+        if is_total(cell):
             return index
     return None
 

@@ -36,6 +36,8 @@ from svcmetrics.indicators import (
 from svcmetrics.models import (
     MANGLED_ID,
     RECORD_FIELDS,
+    TOTAL_IGNORED,
+    TOTAL_WORDS,
     Required,
     canonical_values,
     record_columns,
@@ -67,6 +69,9 @@ DATE_FORMATS: tuple[str, ...] = (
 """Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
 
 MEMORY_LIMIT = "1GB"
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's serial numbers (as Excel counts them after 1900-02-28)."""
 
 
 def buffer_size(size: int) -> int:
@@ -183,8 +188,8 @@ class Engine:
         self._canonical = canonical_values(custom_events)
         fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
         self.con.execute(
-            f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, {fields}, "
-            "day DATE, _hash UBIGINT)"
+            f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, _total BOOLEAN, "
+            f"{fields}, day DATE, _hash UBIGINT)"
         )
         self.con.execute("SET preserve_insertion_order = true")
         for number, source in enumerate(self._sources):
@@ -203,6 +208,7 @@ class Engine:
             "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded "
             "WHERE NOT _blank"
         )
+        self._lists: AnswerLists | None = None
         self._first = {}
         for src, first, count in self.con.execute(
             "SELECT _src, min(rowid), count(*) FROM loaded GROUP BY _src"
@@ -246,6 +252,8 @@ class Engine:
         line: str = "NULL",
         blank: Sequence[str] | None = None,
         trimmed: Blanks = Blanks.ALL,
+        first: Sequence[str] = (),
+        total: str = "false",
     ) -> None:
         """Insert one source's rows into ``loaded``, normalised on the way.
 
@@ -253,7 +261,9 @@ class Engine:
         the source's constants fill fields it lacks. With ``blank`` (the file's other
         columns), a row whose fields and other columns are all empty is blank, left out
         as an empty line is; without, no row is. ``trimmed``: the blanks values may begin or
-        end with (:func:`svcmetrics.readers.blanks`).
+        end with (:func:`svcmetrics.readers.blanks`). ``first``: the names (fields, or
+        ``_extra`` columns of ``blank``) of the file's columns in their order, whose first
+        non-empty value marks a total row; else ``total``, a boolean over ``relation``.
         """
         source = self._sources[number]
         mapping = self._maps[number]
@@ -282,6 +292,21 @@ class Engine:
             empty += [f"_extra{i} IS NULL" for i in range(len(blank))]
         outer = ["_src", "_line", f"({' AND '.join(empty)}) AS _blank"]
         outer_params: list[Any] = []
+        # a total row: its first non-empty cell, its community or its id is a total word
+        totals = [_total_sql(ident("community")), _total_sql(ident("id"))]
+        if first:
+            # the first cell is nearly always filled: the others are read only when not
+            # (a COALESCE of every column would evaluate them all, a tenth of the load)
+            cell = first[0]
+            if len(first) > 1:
+                cell = f"CASE WHEN {first[0]} IS NOT NULL THEN {first[0]} "
+                cell += f"ELSE COALESCE({', '.join(first[1:])}) END"
+            totals.insert(0, _total_sql(cell))
+        else:
+            inner.append(f"{total} AS _first_total")
+            totals.insert(0, "_first_total")
+        outer.append(f"({' OR '.join(totals)}) AS _total")
+        outer_params += [sorted(TOTAL_WORDS)] * " OR ".join(totals).count("?")
         for name in RECORD_FIELDS:
             pairs = mapping.get(name)
             if pairs:
@@ -315,6 +340,7 @@ class Engine:
         arrow = pa.table(
             {
                 "_line": pa.array(source.lines, type=pa.int64()),
+                "_total": pa.array(source.totals or [False] * len(source.lines), type=pa.bool_()),
                 **{
                     name: pa.array(values, type=pa.string())
                     for name, values in source.columns.items()
@@ -324,7 +350,7 @@ class Engine:
         self.con.register("_source", arrow)
         try:
             columns = {name: f"_source.{ident(name)}" for name in source.columns}
-            self._insert(number, "_source", [], columns, line="_line")
+            self._insert(number, "_source", [], columns, line="_line", total="_source._total")
         finally:
             self.con.unregister("_source")
 
@@ -334,14 +360,21 @@ class Engine:
         types = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
         columns = {name: f"c{index}" for name, index in native.resolved.items()}
         used = set(native.resolved.values())
+        by_index = {index: name for name, index in native.resolved.items()}
+        extras = [index for index in range(native.width) if index not in used]
+        first = [
+            ident(by_index[index]) if index in by_index else f"_extra{extras.index(index)}"
+            for index in range(native.width)
+        ]
         self._insert(
             number,
             f"read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, "
             f"auto_detect = false, buffer_size = ?, columns = {{{types}}})",
             [str(native.path), native.delimiter, buffer_size(native.path.stat().st_size)],
             columns,
-            blank=[f"c{index}" for index in range(native.width) if index not in used],
+            blank=[f"c{index}" for index in extras],
             trimmed=blanks(native),
+            first=first,
         )
 
     def _load_parquet(self, number: int, source: Source) -> None:
@@ -396,6 +429,7 @@ class Engine:
 
     def classify_answers(self, lists: AnswerLists) -> None:
         """``answers_class``: each distinct survey answer → how it counts (None: invalid)."""
+        self._lists = lists
         values = self.distinct_values("status", "event = 'survey'")
         classes = [lists.classify(value) for value in values]
         self._table(
@@ -457,6 +491,7 @@ class Engine:
                 )
         checks += [
             Check("date", "date", "bad_date", "date IS NOT NULL AND day IS NULL", []),
+            Check("", "NULL", "total_row", "_total", []),
             Check(
                 "date",
                 "date",
@@ -493,6 +528,30 @@ class Engine:
             )
             params += [name, kind, *extra]
         self.con.execute(f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params)
+        # a day its month does not have (2026-11-31) and an Excel serial number (46331)
+        # are bad dates that say what they are (told apart among the few bad dates)
+        ymd = r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"
+        part = "TRY_CAST(regexp_extract(value, ?, {}) AS INTEGER)"
+        no_such_day = (
+            f"CASE WHEN {part.format(2)} BETWEEN 1 AND 12 AND {part.format(3)} <= 31 THEN "
+            f"{part.format(3)} > day(last_day(make_date({part.format(1)}, {part.format(2)}, 1))) "
+            "END"
+        )
+        serial = (
+            f"CASE WHEN regexp_matches(value, ?) THEN DATE '{EXCEL_EPOCH.isoformat()}' + "
+            "TRY_CAST(floor(TRY_CAST(value AS DOUBLE)) AS INTEGER) END BETWEEN ? AND ?"
+        )
+        self.con.execute(
+            f"UPDATE problems SET kind = CASE WHEN COALESCE({no_such_day}, false) "
+            f"THEN 'no_such_day' WHEN COALESCE({serial}, false) THEN 'excel_serial_date' "
+            "ELSE kind END WHERE kind = 'bad_date'",
+            [ymd] * no_such_day.count("?") + [r"^\d{5}(\.\d+)?$", window[0], window[1]],
+        )
+        # a total row is one problem, not one per cell that is no record's
+        self.con.execute(
+            "DELETE FROM problems WHERE kind <> 'total_row' AND _rec IN "
+            "(SELECT _rec FROM problems WHERE kind = 'total_row')"
+        )
 
     def _problem(
         self,
@@ -514,8 +573,25 @@ class Engine:
             column=source.headers.get(col, col),
             value=value,
             record=position + 1,
-            params={"field": col, **(params or {})},
+            params={"field": col, **self._explain(kind, col, value), **(params or {})},
         )
+
+    def _explain(self, kind: str, col: str, value: str | None) -> dict[str, Any]:
+        """What a problem's message shows besides the cell: the allowed values in both
+        languages, the answer lists to paste, the day an Excel serial number stands for."""
+        if kind == "bad_value":
+            aliases = dict(record_columns()[col].values)
+            return {
+                "expected": ", ".join(self._canonical[col]),
+                "expected@zh": "、".join(
+                    aliases[key][0] if aliases.get(key) else key for key in self._canonical[col]
+                ),
+            }
+        if kind == "bad_answer" and self._lists is not None:
+            return {"satisfied": self._lists.pasteable(Answer.SATISFIED, value)}
+        if kind == "excel_serial_date" and value is not None:
+            return {"day": EXCEL_EPOCH + dt.timedelta(days=int(float(value)))}
+        return {}
 
     def _where(self, src: int, rec: int, line: int | None) -> str:
         """``file:line`` of a row, for messages that point at another row."""
@@ -640,13 +716,16 @@ class Engine:
         warned = self._find_warnings(today, limit)
         listed = self._fetch_problems("problems", limit)
         listed += self._fetch_problems("warnings", limit)
-        problems = [problem for _, problem in sorted(listed, key=lambda item: item[0])]
+        notes = [note for source in self._sources for note in source.notes]
+        problems = notes + [problem for _, problem in sorted(listed, key=lambda item: item[0])]
         totals = {
             str(kind): int(count)
             for kind, count in self.con.execute(
                 "SELECT kind, count(*) FROM problems GROUP BY kind"
             ).fetchall()
         }
+        for note in notes:
+            warned[note.kind] = warned.get(note.kind, 0) + 1
         totals = dict(sorted({**totals, **warned}.items()))
         # records are a view, not a copy: each count reads only the columns it needs, and
         # the joins to communities and periods are on a few hundred keys
@@ -825,6 +904,23 @@ class Engine:
             "GROUP BY ALL"
         ).fetchall()
         return {(str(c), str(p)): int(n) for c, p, n in rows}
+
+
+def _total_sql(expression: str) -> str:
+    """SQL: whether a trimmed text is a total word (:func:`svcmetrics.models.is_total`);
+    its one parameter is the list of :data:`svcmetrics.models.TOTAL_WORDS`.
+
+    Only a short text starting as a total word does is normalised and looked up (a CASE,
+    as DuckDB evaluates both sides of an AND): a tenth of the cost on dates and ids.
+    """
+    text = f"lower({expression})"
+    for ignored in TOTAL_IGNORED:
+        text = f"replace({text}, '{ignored}', '')"
+    starts = sorted({ord(char) for word in TOTAL_WORDS for char in (word[0], word[0].upper())})
+    return (
+        f"COALESCE(CASE WHEN strlen({expression}) <= 16 AND unicode({expression}) IN "
+        f"({', '.join(map(str, starts))}) THEN list_contains(?::VARCHAR[], {text}) END, false)"
+    )
 
 
 def _required_condition(required: Required) -> tuple[str, list[Any]]:

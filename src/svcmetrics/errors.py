@@ -14,6 +14,8 @@ WARNING_KINDS: frozenset[str] = frozenset(
         "mangled_id",
         "numerator_above_denominator",
         "profile_total_row",
+        "encoding_guess",
+        "encoding_private_use",
     }
 )
 """Kinds of problem that do not make a row invalid; every other kind does."""

@@ -264,16 +264,16 @@ class Record(BaseModel):
     """One event of a service log. Field order is the canonical column order."""
 
     date: Annotated[dt.date, Column(aliases=("日期",), required=Required())]
-    community: Annotated[str | None, Column(aliases=("社区",))] = None
+    community: Annotated[str | None, Column(aliases=("社区", "社區"))] = None
     event: Annotated[
         str,
         Column(
-            aliases=("类型",),
+            aliases=("类型", "類型"),
             values=(
-                ("participate", ("参与",)),
+                ("participate", ("参与", "參與")),
                 ("benefit", ("受益",)),
                 ("need", ("需求",)),
-                ("survey", ("调查", "满意度调查")),
+                ("survey", ("调查", "满意度调查", "調查", "滿意度調查")),
             ),
             required=Required(),
         ),
@@ -281,41 +281,43 @@ class Record(BaseModel):
     party: Annotated[
         Party,
         Column(
-            aliases=("对象",),
-            values=(("resident", ("居民",)), ("unit", ("单位",))),
+            aliases=("对象", "對象"),
+            values=(("resident", ("居民",)), ("unit", ("单位", "單位"))),
             required=Required(),
         ),
     ]
-    id: Annotated[str | None, Column(aliases=("编号",), required=Required(unless_event="need"))] = (
-        None
-    )
+    id: Annotated[
+        str | None, Column(aliases=("编号", "編號"), required=Required(unless_event="need"))
+    ] = None
     household: Annotated[
         str | None,
-        Column(aliases=("户号",), required=Required(on_event="benefit", on_party="resident")),
+        Column(
+            aliases=("户号", "戶號"), required=Required(on_event="benefit", on_party="resident")
+        ),
     ] = None
     status: Annotated[
         str | None,
         Column(
-            aliases=("状态",),
+            aliases=("状态", "狀態"),
             values=(
-                ("met", ("已满足", "已解决")),
-                ("unmet", ("未满足", "未解决")),
-                ("pending", ("处理中",)),
+                ("met", ("已满足", "已解决", "已滿足", "已解決")),
+                ("unmet", ("未满足", "未解决", "未滿足", "未解決")),
+                ("pending", ("处理中", "處理中")),
             ),
             required=Required(on_event="need"),
             only_on_event="need",
         ),
     ] = None
-    ticket: Annotated[str | None, Column(aliases=("单号",))] = None
-    service: Annotated[str | None, Column(aliases=("服务项目",))] = None
+    ticket: Annotated[str | None, Column(aliases=("单号", "單號"))] = None
+    service: Annotated[str | None, Column(aliases=("服务项目", "服務項目"))] = None
     category: Annotated[
         Literal["special", "general", "unit"] | None,
         Column(
-            aliases=("服务类别",),
+            aliases=("服务类别", "服務類別"),
             values=(
-                ("special", ("特殊群体服务",)),
+                ("special", ("特殊群体服务", "特殊群體服務")),
                 ("general", ("一般居民服务",)),
-                ("unit", ("单位后勤服务",)),
+                ("unit", ("单位后勤服务", "單位後勤服務")),
             ),
         ),
     ] = None
@@ -331,6 +333,20 @@ def record_columns() -> dict[str, Column]:
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(Record.model_fields)
+
+
+TOTAL_IGNORED = " \u3000:：\t"
+"""What :func:`is_total` ignores in a cell: spaces (``合　计``) and a trailing colon."""
+
+
+def is_total(cell: str | None) -> bool:
+    """Whether a cell is a total word (``合计``, ``合　计:``, ``Total``)."""
+    if not cell:
+        return False
+    text = cell.strip().lower()
+    for ignored in TOTAL_IGNORED:
+        text = text.replace(ignored, "")
+    return text in TOTAL_WORDS
 
 
 def canonical_values(custom_events: Sequence[str] = ()) -> dict[str, list[str]]:
@@ -367,7 +383,15 @@ class ColumnMapping(Strict):
         return value
 
 
-class LogSpec(ColumnMapping):
+class LogMapping(ColumnMapping):
+    """The mapping of one log, with the settings only a log may have."""
+
+    header_row: Annotated[int, Field(ge=1)] | None = None
+    """The header's row (1-based); by default the first of the first rows holding the
+    required columns (spec 1.4)."""
+
+
+class LogSpec(LogMapping):
     """A log file with settings of its own."""
 
     path: str

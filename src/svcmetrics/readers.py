@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
+import functools
 import io
 import mmap
 import re
@@ -20,12 +22,20 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import yaml
 
-from svcmetrics.errors import ConfigError, InputError
-from svcmetrics.models import RECORD_FIELDS, ColumnMapping, LogSpec, Required, record_columns
+from svcmetrics.errors import ConfigError, InputError, Problem
+from svcmetrics.models import (
+    RECORD_FIELDS,
+    ColumnMapping,
+    LogMapping,
+    LogSpec,
+    Required,
+    is_total,
+    record_columns,
+)
 
 T = TypeVar("T")
 
@@ -87,6 +97,10 @@ class Source:
     mapping: ColumnMapping | None = None
     records: int | None = None
     """How many records the engine read from a native CSV (blank ones included)."""
+    totals: list[bool] = field(default_factory=list)
+    """Per record read by Python: its first non-empty cell is a total word (spec 1.4)."""
+    notes: list[Problem] = field(default_factory=list)
+    """What reading it decided and the user should know (an encoding chosen by a guess)."""
     _found: dict[int, int] = field(default_factory=dict, repr=False)
     """Lines of native records looked up so far (position → line)."""
     _one_per_line: bool | None = field(default=None, repr=False)
@@ -100,6 +114,7 @@ class Source:
             given = "utf-8"
         text, used = decode(_read_bytes(self.native.path, self.name), self.name, given)
         source = read_csv_text(text, self.name, used, self.mapping)
+        source.notes = self.notes
         if self.native.transcoded:
             source.encoding = self.encoding
         return source
@@ -279,26 +294,39 @@ def _lines_by_csv(native: NativeCsv, wanted: set[int]) -> dict[int, int]:
     with native.path.open("rb") as raw:
         # a native file is UTF-8 (a log in another encoding is read from its UTF-8 copy)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        csv.field_size_limit(MAX_FIELD)  # the engine read the file: no field is longer
         reader = csv.reader(text, delimiter=native.delimiter)
-        next(reader, None)
-        position = -1
-        start = reader.line_num + 1
-        for row in reader:
-            if row:
-                position += 1
-                if position in wanted:
-                    found[position] = start
-                if position >= last:
-                    break
+        try:
+            next(reader, None)
+            position = -1
             start = reader.line_num + 1
+            for row in reader:
+                if row:
+                    position += 1
+                    if position in wanted:
+                        found[position] = start
+                    if position >= last:
+                        break
+                start = reader.line_num + 1
+        except csv.Error:
+            pass  # (the lines found so far; the others are shown without one)
     return found
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Text and the encoding used: a BOM wins, else strict UTF-8, else GB18030 (spec 4)."""
+    """Text and the encoding used: a BOM wins, else strict UTF-8, else GB18030 or Big5
+    (spec 1.4, 4); ``encoding`` overrides."""
+    text, used, _ = decode_noted(data, name, encoding)
+    return text, used
+
+
+def decode_noted(
+    data: bytes, name: str, encoding: str | None = None
+) -> tuple[str, str, list[Problem]]:
+    """:func:`decode`, with the notices a guessed encoding calls for (spec 1.4)."""
     if encoding:
         try:
-            return data.decode(encoding), encoding
+            return data.decode(encoding), encoding, []
         except LookupError as exc:
             raise InputError("unknown_encoding", file=name, encoding=encoding) from exc
         except UnicodeDecodeError as exc:
@@ -308,36 +336,212 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(codec), codec
+                return data.decode(codec), codec, []
             except UnicodeDecodeError as exc:
                 raise InputError(
                     "wrong_encoding", file=name, encoding=codec, offset=exc.start
                 ) from exc
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
+        pass
+    texts: dict[str, str] = {}
+    failure: UnicodeDecodeError | None = None
+    for codec in LEGACY_CODECS:
         try:
-            return data.decode("gb18030"), "gb18030"
+            texts[codec] = data.decode(codec)
         except UnicodeDecodeError as exc:
-            # where GB18030 stops: in a Chinese ledger, UTF-8 stops at the first character
-            raise InputError("undecodable", file=name, offset=exc.start) from exc
+            failure = failure or exc  # where GB18030 stops (UTF-8 stops at any Chinese)
+    if not texts:
+        assert failure is not None
+        raise InputError("undecodable", file=name, offset=failure.start)
+    choice = choose_legacy({codec: text[:HEAD_BYTES] for codec, text in texts.items()})
+    text = texts[choice.codec]
+    return text, choice.codec, choice.notes(name, _PRIVATE_USE.search(text) is not None)
 
 
-def effective_mapping(top: ColumnMapping, spec: LogSpec | None) -> ColumnMapping:
+LEGACY_CODECS: tuple[str, ...] = ("gb18030", "cp950")
+"""The encodings a Chinese file that is not UTF-8 is tried in: mainland GB18030 (GBK's
+superset) first, then Big5 as Excel on Traditional Chinese Windows writes it."""
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+"""Characters no font shows: what Big5 bytes read as GB18030 often become."""
+
+
+@functools.cache
+def _common_characters() -> frozenset[str]:
+    """The characters of everyday Chinese text: GB2312's first level (3,755 simplified
+    characters) and Big5's frequently used ones (5,401 traditional characters).
+
+    Text decoded in the wrong one of GB18030 and Big5 falls largely outside them (into
+    kana, symbols, private use or rare characters), which tells the decodings apart.
+    """
+    found: set[str] = set()
+    for lead in range(0xB0, 0xD8):
+        for trail in range(0xA1, 0xFF):
+            try:
+                found.add(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass  # (the five unassigned places at the end of the level)
+    for lead in range(0xA4, 0xC7):
+        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            if lead == 0xC6 and trail > 0x7E:
+                break  # the level ends at C67E
+            try:
+                found.add(bytes((lead, trail)).decode("cp950"))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(found)
+
+
+def _uncommon(text: str) -> int:
+    """How many characters of ``text`` are neither ASCII, nor common Chinese characters,
+    nor punctuation (general, CJK and full-width)."""
+    common = _common_characters()
+    return sum(
+        1
+        for char in text
+        if char > "\x7f"
+        and char not in common
+        and not ("\u2000" <= char <= "\u206f" or "\u3000" <= char <= "\u303f")
+        and not "\uff00" <= char <= "\uffef"
+    )
+
+
+def _known_headers(text: str) -> int:
+    """How many cells of the first lines of ``text`` are known Chinese headers (1.2, 1.4)."""
+    aliases = _aliases()
+    cells = re.split("[,\t;\n]", "\n".join(text.split("\n", 10)[:10]))
+    return sum(
+        1
+        for cell in cells
+        if not cell.isascii() and cell.strip().strip('"').strip().lower() in aliases
+    )
+
+
+@dataclass(frozen=True)
+class LegacyChoice:
+    """The encoding chosen for a file that is neither UTF-8 nor marked by a BOM."""
+
+    codec: str
+    other: str | None
+    """The other candidate, when both decoded the file's start and its headers did not
+    tell them apart (so the choice is stated)."""
+
+    def notes(self, name: str, private_use: bool) -> list[Problem]:
+        """The notices the choice calls for: a guess is stated, private use is never silent."""
+        other = self.other or next(c for c in LEGACY_CODECS if c != self.codec)
+        params = {"encoding": _encoding_option(self.codec), "other": _encoding_option(other)}
+        if private_use:
+            return [Problem("encoding_private_use", file=name, params=params)]
+        if self.other is not None:
+            return [Problem("encoding_guess", file=name, params=params)]
+        return []
+
+
+def _encoding_option(codec: str) -> str:
+    return "big5" if codec == "cp950" else codec
+
+
+def choose_legacy(heads: dict[str, str]) -> LegacyChoice:
+    """Of the decodings of a file's start in the :data:`LEGACY_CODECS` that succeeded,
+    the one whose headers are known wins; when both or neither are, the one with fewer
+    uncommon characters (:func:`_uncommon`; GB18030 on a tie), and the choice is stated."""
+    if len(heads) == 1:
+        return LegacyChoice(next(iter(heads)), None)
+    known = {codec: _known_headers(text) for codec, text in heads.items()}
+    if len(set(known.values())) > 1:
+        return LegacyChoice(max(heads, key=lambda codec: known[codec]), None)
+    uncommon = {codec: _uncommon(text) for codec, text in heads.items()}
+    best = min(heads, key=lambda codec: (uncommon[codec], LEGACY_CODECS.index(codec)))
+    return LegacyChoice(best, next(codec for codec in heads if codec != best))
+
+
+def _legacy_head(head: bytes, final: bool) -> LegacyChoice | None:
+    """:func:`choose_legacy` on a file's first bytes; None when no candidate reads them."""
+    heads: dict[str, str] = {}
+    for codec in LEGACY_CODECS:
+        try:
+            heads[codec] = codecs.getincrementaldecoder(codec)().decode(head, final=final)
+        except UnicodeDecodeError:
+            continue
+    return choose_legacy(heads) if heads else None
+
+
+def effective_mapping(top: ColumnMapping, spec: LogSpec | None) -> LogMapping:
     """A log's mapping: its own settings override the top level's, field by field."""
     if spec is None:
-        return top
+        return LogMapping(
+            columns=top.columns,
+            constants=top.constants,
+            values=top.values,
+            date_format=top.date_format,
+        )
     values = {key: dict(value) for key, value in top.values.items()}
     for key, value in spec.values.items():
         values.setdefault(key, {}).update(value)
-    return ColumnMapping(
+    return LogMapping(
         columns={**top.columns, **spec.columns},
         constants={**top.constants, **spec.constants},
         values=values,
         date_format=spec.date_format or top.date_format,
+        header_row=spec.header_row,
     )
 
 
+HEADER_ROWS = 10
+"""The header is looked for in this many first rows (under a title and blank rows)."""
+
+
+def _header_fit(cells: Sequence[str | None], mapping: ColumnMapping) -> tuple[bool, int]:
+    """Whether a row holds every required column as a header, and how many fields it names."""
+    aliases = _aliases()
+    texts = {cell.strip().lower() for cell in cells if cell}
+    found = {aliases[text] for text in texts if text in aliases}
+    found |= {key for key, header in mapping.columns.items() if header.strip().lower() in texts}
+    required = {
+        name
+        for name, column in record_columns().items()
+        if column.required == Required() and name not in mapping.constants
+    }
+    return required <= found, len(found)
+
+
+def _header_index(rows: Sequence[Sequence[str | None]], mapping: ColumnMapping) -> int:
+    """Which of a file's first rows is its header (0-based; spec 1.4).
+
+    ``header_row`` when the log's settings give it; else the first of the first
+    :data:`HEADER_ROWS` rows holding every required column; else the one naming the most
+    fields (so a message lists the headers of the right row), or the first row.
+    """
+    if isinstance(mapping, LogMapping) and mapping.header_row is not None:
+        return mapping.header_row - 1
+    best, most = 0, 0
+    for index, row in enumerate(rows[:HEADER_ROWS]):
+        complete, named = _header_fit(row, mapping)
+        if complete:
+            return index
+        if named > most:
+            best, most = index, named
+    return best
+
+
+def _head_rows(text: str) -> list[list[str]]:
+    """The first rows of a CSV text (for :func:`_header_index`), blank rows included."""
+    lines = text.split("\n", HEADER_ROWS)[:HEADER_ROWS]
+    reader = csv.reader(io.StringIO("\n".join(lines), newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        return list(reader)
+    except csv.Error:
+        return []
+
+
+def _first_is_total(row: Sequence[str | None]) -> bool:
+    """Whether a row's first non-empty cell is a total word."""
+    return is_total(next((cell for cell in row if cell and cell.strip()), None))
+
+
+@functools.cache
 def _aliases() -> dict[str, str]:
     """Header (lower case) → canonical field, from the record schema."""
     aliases: dict[str, str] = {}
@@ -411,7 +615,9 @@ def _build_source(
         if canonical in resolved:
             index = resolved[canonical]
             columns[canonical] = [row[index] if index < len(row) else None for row in rows]
-    return _source(name, encoding, headers, resolved, mapping, columns=columns, lines=lines)
+    source = _source(name, encoding, headers, resolved, mapping, columns=columns, lines=lines)
+    source.totals = [_first_is_total(row) for row in rows]
+    return source
 
 
 def _source(
@@ -432,12 +638,7 @@ def _source(
         and field_name not in mapping.constants
     ]
     if missing and any(header.strip() for header in headers):
-        raise InputError(
-            "missing_columns",
-            file=name,
-            fields=", ".join(missing),
-            headers=", ".join(h for h in headers if h.strip()) or "—",
-        )
+        raise missing_columns(name, encoding, missing, headers, mapping)
     values = {
         key: {raw.strip().lower(): canonical for raw, canonical in table.items()}
         for key, table in mapping.values.items()
@@ -454,6 +655,55 @@ def _source(
         native=native,
         mapping=mapping,
     )
+
+
+def missing_columns(
+    name: str, encoding: str | None, missing: list[str], headers: list[str], mapping: ColumnMapping
+) -> InputError:
+    """The error for a log lacking required columns: the fields by their English keys and
+    Chinese headers, the headers found, and a ``columns:`` mapping to paste that maps each
+    missing field to the unrecognised header most like it (a placeholder when none is)."""
+    aliases = _aliases()
+    found = [header.strip() for header in headers if header.strip()]
+    free = [
+        header
+        for header in found
+        if header.lower() not in aliases
+        and header.lower() not in {h.strip().lower() for h in mapping.columns.values()}
+    ]
+    chinese = {key: column.aliases[0] for key, column in record_columns().items()}
+    guesses: dict[str, str] = {}
+    for key in missing:
+        names = [key, *record_columns()[key].aliases]
+        match = next(
+            (h for h in free if h not in guesses.values() and any(n in h.lower() for n in names)),
+            None,
+        )
+        if match is None:
+            close = difflib.get_close_matches(
+                key, [h.lower() for h in free if h not in guesses.values()], n=1, cutoff=0.6
+            )
+            match = next((h for h in free if close and h.lower() == close[0]), None)
+        if match is not None:
+            guesses[key] = match
+    # top-level columns: apply to the logs named on the command line too
+    snippet = {key: guesses.get(key, "?") for key in missing}
+    params: dict[str, Any] = {
+        "fields": ", ".join(missing),
+        "fields@zh": "、".join(chinese[key] for key in missing),
+        "headers": ", ".join(found) or "—",
+        "snippet": yaml.safe_dump(
+            {"columns": snippet}, allow_unicode=True, default_flow_style=True, sort_keys=False
+        ).strip()[1:-1],
+    }
+    kind = "missing_columns"
+    if encoding in LEGACY_CODECS and not any(header.strip().lower() in aliases for header in found):
+        kind = "missing_columns_encoding"  # (no header known: the decoding may be wrong)
+        params["other"] = _encoding_option(next(c for c in LEGACY_CODECS if c != encoding))
+        params["encoding"] = _encoding_option(encoding)
+    if not free:
+        kind = "missing_columns_absent"  # (every header is known: constants: is the fix)
+    return InputError(kind, file=name, **params)
 
 
 def read_parquet(path: Path, name: str, mapping: ColumnMapping) -> Source:
@@ -504,15 +754,17 @@ def _scanned_csv(
     utf8 = encoding in (None, "utf-8", "utf-8-sig")
     head = _utf8_head(file) if utf8 else None
     scanned = file
+    notes: list[Problem] = []
     if head is None and spill is not None and not (encoding and utf8):
-        copied = _transcode(file, encoding, spill)
+        copied = _transcode(file, encoding, spill, name)
         if copied is not None:
-            scanned, head = copied[0], (copied[1], copied[2])
+            scanned, head, notes = copied.path, (copied.head, copied.codec), copied.notes
     if head is None or not head[0].strip() or '"' in head[0].split("\n", 1)[0]:
         return None
-    if _long_line(scanned):
-        return None
+    if _long_line(scanned) or _header_index(_head_rows(head[0]), mapping) != 0:
+        return None  # (a header under a title row: an office's file, read by Python)
     source = _native_csv(scanned, head[0], name, head[1], mapping)
+    source.notes = notes
     if isinstance(source.native, NativeCsv):
         source.native = replace(
             source.native, detected=encoding is None, transcoded=scanned != file
@@ -561,15 +813,26 @@ def _head_text(file: Path) -> str:
     return head.decode(codec, errors="replace").lstrip("\ufeff")
 
 
-def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, str, str] | None:
-    """A copy in UTF-8, in ``folder``, of a CSV log in another encoding: (the copy, its
-    start, the encoding read).
+@dataclass(frozen=True)
+class Transcoded:
+    """A UTF-8 copy of a CSV log in another encoding."""
 
-    The encoding is ``encoding``, else the one its BOM names, else GB18030 (spec 4: the
-    file is not UTF-8 from its start). The file is decoded strictly, a megabyte at a time,
-    so a 10-million-row GBK ledger needs no more memory than a UTF-8 one. None when it
-    cannot be read so (a byte the encoding refuses, a NUL, an unknown encoding): the whole
-    file is then read by Python, which says why.
+    path: Path
+    head: str
+    """The copy's start (its header)."""
+    codec: str
+    """The encoding the log was read in."""
+    notes: list[Problem]
+
+
+def _transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Transcoded | None:
+    """A copy in UTF-8, in ``folder``, of a CSV log in another encoding.
+
+    The encoding is ``encoding``, else the one its BOM names, else GB18030 or Big5 as
+    the file's start decides (:func:`choose_legacy`). The file is decoded strictly, a
+    megabyte at a time, so a 10-million-row GBK ledger needs no more memory than a UTF-8
+    one. None when it cannot be read so (a byte the encoding refuses, a NUL, an unknown
+    encoding): the whole file is then read by Python, which says why.
     """
     try:
         handle = file.open("rb")
@@ -577,20 +840,29 @@ def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, st
         return None
     with handle:
         chunk = handle.read(HEAD_BYTES)
-        codec = encoding or next((c for bom, c in _BOMS if chunk.startswith(bom)), "gb18030")
+        codec = encoding or next((c for bom, c in _BOMS if chunk.startswith(bom)), None)
+        choice = None
+        if codec is None:
+            choice = _legacy_head(chunk, final=len(chunk) < HEAD_BYTES)
+            if choice is None:
+                return None
+            codec = choice.codec
         try:
             decoder = codecs.getincrementaldecoder(codec)()
         except LookupError:
             return None
-        descriptor, name = tempfile.mkstemp(suffix=".csv", dir=folder)
-        target = Path(name)
+        descriptor, copy = tempfile.mkstemp(suffix=".csv", dir=folder)
+        target = Path(copy)
         head = ""
+        private_use = False
         try:
             with open(descriptor, "w", encoding="utf-8", newline="") as out:
                 while True:
                     text = decoder.decode(chunk, final=not chunk)
                     if "\x00" in text:
                         raise ValueError("NUL")
+                    if choice is not None and not private_use:
+                        private_use = _PRIVATE_USE.search(text) is not None
                     head = head or text
                     out.write(text)
                     if not chunk:
@@ -599,7 +871,8 @@ def _transcode(file: Path, encoding: str | None, folder: Path) -> tuple[Path, st
         except (UnicodeError, ValueError, OSError):
             target.unlink(missing_ok=True)
             return None
-    return target, head, codec
+    notes = [] if choice is None else choice.notes(name, private_use)
+    return Transcoded(target, head, codec, notes)
 
 
 def _native_csv(path: Path, text: str, name: str, encoding: str, mapping: ColumnMapping) -> Source:
@@ -636,7 +909,7 @@ def _sniff_delimiter(text: str) -> str:
 
 def read_csv_text(text: str, name: str, encoding: str | None, mapping: ColumnMapping) -> Source:
     """Rows of a CSV text (comma, tab or semicolon separated) with their first lines."""
-    headers, rows, lines = _csv_rows(text, name)
+    headers, rows, lines = _csv_rows(text, name, mapping)
     return _build_source(name, encoding, headers, rows, lines, mapping)
 
 
@@ -644,7 +917,8 @@ def _scalar(node: yaml.Node, name: str) -> str | None:
     if not isinstance(node, yaml.ScalarNode):
         raise InputError("yaml_not_scalar", file=name, line=node.start_mark.line + 1, problems=[])
     value = str(node.value)
-    if node.style is None and (value in _YAML_NULLS or value == ""):
+    # a plain scalar has style None in PyYAML's Python parser, "" in libyaml's
+    if not node.style and (value in _YAML_NULLS or value == ""):
         return None
     return value
 
@@ -745,20 +1019,14 @@ def split_sheet(path: str) -> tuple[str, str | None]:
     return path, None
 
 
-def _excel_number(cell: float) -> str:
-    """A whole number cell as Excel shows it: its digits when it has at most 15 significant
-    digits (all Excel keeps), else the scientific form Excel displays (``1.10101199001011E+17``):
-    its last digits are already lost, and reading them from the float would invent them."""
-    shortest = repr(cell + 0.0)  # (-0.0 + 0.0 is 0.0: no "-0")
-    significant = shortest.split("e")[0].lstrip("-").replace(".", "").strip("0")
-    if len(significant) <= 15:
-        return f"{Decimal(shortest).to_integral_value():f}"
-    mantissa, exponent = f"{cell:.14E}".split("E")
-    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
-
-
 def _excel_text(cell: object) -> str | None:
-    """An Excel cell as text: date cells as ISO dates, whole numbers without ``.0``."""
+    """An Excel cell as text: date cells as ISO dates, whole numbers without ``.0``.
+
+    A number of more than 15 significant digits lost its last digits inside the workbook
+    (an 18-digit 身份证号 typed as a number): it is kept as Excel shows it
+    (``1.10101199003075E+17``, so two equal cells stay equal, and an identifier gets a
+    ``mangled_id`` warning) rather than given invented digits (spec 1.4).
+    """
     if cell is None or cell == "":
         return None
     if isinstance(cell, bool):
@@ -767,18 +1035,43 @@ def _excel_text(cell: object) -> str | None:
         return cell.isoformat(sep=" ")
     if isinstance(cell, dt.date):
         return cell.isoformat()
+    if isinstance(cell, float | int) and float(cell).is_integer():
+        return _excel_number(float(cell))
     if isinstance(cell, float):
-        return _excel_number(cell) if cell.is_integer() else repr(cell)
+        return repr(cell)
     return str(cell)
 
 
+EXCEL_DIGITS = 15
+"""Excel keeps a number's first 15 significant digits and shows no more."""
+
+
+def _excel_number(cell: float) -> str:
+    """A whole number cell as Excel shows it: its digits when it has at most 15 significant
+    digits (all Excel keeps), else the scientific form Excel displays: its last digits are
+    already lost, and reading them from the float would invent them."""
+    shortest = repr(cell + 0.0)  # (-0.0 + 0.0 is 0.0: no "-0")
+    significant = shortest.split("e")[0].lstrip("-").replace(".", "").strip("0")
+    if len(significant) <= EXCEL_DIGITS:
+        return f"{Decimal(shortest).to_integral_value():f}"
+    return _as_excel_shows(cell)
+
+
+def _as_excel_shows(number: float) -> str:
+    """A large number as Excel's General format shows it: ``1.10101199003075E+17``."""
+    mantissa, exponent = f"{number:.{EXCEL_DIGITS - 1}E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+
+
 def _excel_rows(
-    path: Path, name: str, sheet: str | None
+    path: Path, name: str, sheet: str | None, mapping: ColumnMapping | None = None
 ) -> tuple[list[str], list[list[str | None]], list[int]]:
     """Headers, non-empty rows (as text) and their row numbers of a workbook's sheet.
 
     python-calamine reads .xlsx, .xls and .ods alike and hands over typed cells, so date
-    cells arrive as dates and ids typed as numbers can be turned back into text.
+    cells arrive as dates and ids typed as numbers can be turned back into text. With a
+    log's ``mapping``, the header may stand under a title (:func:`_header_index`); without
+    (a profile), the header is the first row.
     """
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -799,10 +1092,16 @@ def _excel_rows(
         raise InputError("bad_excel", file=name, detail=str(exc)) from exc
     if not rows:
         raise InputError("empty_file", file=name)
-    headers = [_excel_text(cell) or "" for cell in rows[0]]
+    start = 0
+    if mapping is not None:
+        head = [[_excel_text(cell) for cell in row] for row in rows[:HEADER_ROWS]]
+        start = _header_index(head, mapping)
+        if start >= len(rows):
+            raise InputError("empty_file", file=name)
+    headers = [_excel_text(cell) or "" for cell in rows[start]]
     body: list[list[str | None]] = []
     lines: list[int] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows[start + 1 :], start=start + 2):
         cells = [_excel_text(cell) for cell in row]
         if any(cell is not None and cell.strip() for cell in cells):
             body.append(cells)
@@ -814,22 +1113,40 @@ MAX_FIELD = 2 * 2**20
 """The longest CSV field read (2 MiB), the same as the engine's reader's longest line."""
 
 
-def _csv_rows(text: str, name: str) -> tuple[list[str], list[list[str | None]], list[int]]:
-    """Headers, non-empty records and the first line of each, of a CSV text."""
+def _csv_rows(
+    text: str, name: str, mapping: ColumnMapping | None = None
+) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """Headers, non-empty records and the first line of each, of a CSV text.
+
+    With a log's ``mapping``, the header may stand under a title (:func:`_header_index`);
+    the rows above it are not records. Without (a profile), it is the first row.
+    """
     csv.field_size_limit(MAX_FIELD)
     # strict: a stray quote ("r1"x) is an error with its line, not silently repaired
     delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    next_line = 1
+    head: list[list[str]] = []
+    starts: list[int] = []
     try:
-        headers = next(reader)
-    except StopIteration:
-        raise InputError("empty_file", file=name) from None
-    except csv.Error as exc:
-        raise InputError("bad_csv", file=name, line=1, detail=str(exc)) from exc
-    rows: list[list[str | None]] = []
-    lines: list[int] = []
-    next_line = reader.line_num + 1
-    try:
+        for row in reader:
+            head.append(row)
+            starts.append(next_line)
+            next_line = reader.line_num + 1
+            if mapping is None or len(head) >= HEADER_ROWS:
+                break
+        if not head:
+            raise InputError("empty_file", file=name)
+        start = 0 if mapping is None else _header_index(head, mapping)
+        if start >= len(head):
+            raise InputError("empty_file", file=name)
+        headers = head[start]
+        rows: list[list[str | None]] = []
+        lines: list[int] = []
+        for row, line in zip(head[start + 1 :], starts[start + 1 :], strict=True):
+            if any(cell.strip() for cell in row):
+                rows.append(list(row))
+                lines.append(line)
         for row in reader:
             if any(cell.strip() for cell in row):
                 rows.append(list(row))
@@ -905,7 +1222,7 @@ def read_log(
         if file.suffix.lower() == ".parquet":
             return read_parquet(file, name, mapping)
         if file.suffix.lower() in EXCEL_SUFFIXES:
-            headers, rows, lines = _excel_rows(file, name, sheet)
+            headers, rows, lines = _excel_rows(file, name, sheet, mapping)
             return _build_source(name, None, headers, rows, lines, mapping)
         if not _is_yaml(name, "") and file.is_file():
             source = _scanned_csv(file, name, mapping, encoding, spill)
@@ -914,9 +1231,12 @@ def read_log(
         data = _read_bytes(file, name)
     if not data.strip():
         raise InputError("empty_file", file=name)
-    text, used = decode(data, name, encoding)
+    text, used, notes = decode_noted(data, name, encoding)
     if "\x00" in text:
         raise InputError("binary_file", file=name)
     if _is_yaml(name, text):
-        return read_yaml_text(text, name, used, mapping)
-    return read_csv_text(text, name, used, mapping)
+        source = read_yaml_text(text, name, used, mapping)
+    else:
+        source = read_csv_text(text, name, used, mapping)
+    source.notes = notes
+    return source

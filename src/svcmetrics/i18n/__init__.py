@@ -83,11 +83,27 @@ def text(key: str, lang: str, params: Mapping[str, Any] | None = None) -> str:
     if found is None:
         return key
     entry, used = found
-    values = _Missing(params or {})
+    values = _Missing(localised(params or {}, used))
     if isinstance(entry, Plural):
         rule: Callable[[int], str] = LANGUAGES[used].PLURAL
         entry = entry.choose(values.get(entry.by), rule)
     return entry.format_map(values)
+
+
+LOCAL = "@"
+"""A parameter ``name@zh`` is what ``{name}`` shows in zh (values said in the language:
+the Chinese headers of missing columns, the allowed values as a worker types them)."""
+
+
+def localised(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``params`` as ``lang`` shows them: ``name@lang`` stands for ``name``; the variants of
+    other languages are dropped."""
+    values = {key: value for key, value in params.items() if LOCAL not in key}
+    suffix = LOCAL + lang
+    values.update(
+        {key.removesuffix(suffix): value for key, value in params.items() if key.endswith(suffix)}
+    )
+    return values
 
 
 def has(key: str, lang: str) -> bool:
