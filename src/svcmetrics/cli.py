@@ -22,8 +22,8 @@ import typer
 
 from svcmetrics import __version__
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.formats import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.i18n import error_text, label, resolve_lang
+from svcmetrics.output.options import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.periods import PeriodKind
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _err(text: str) -> None:
 
 def _report_error(error: SvcmetricsError, lang: str) -> None:
     """Write an error (and the problems it carries) to stderr, in ``lang``."""
-    from svcmetrics.render import render_problems
+    from svcmetrics.output.problems import render_problems
 
     if isinstance(error, InputError) and error.problems:
         _err(render_problems(error.problems, _stderr_options(lang), error.totals))
@@ -197,7 +197,7 @@ def _progress(lang: str, enabled: bool) -> Iterator[Callable[[str], None] | None
 
 def _notices(report: "Report", lang: str) -> None:
     """Skipped rows, warnings and breaches, on stderr after the results."""
-    from svcmetrics.render import render_breaches, render_notices, summary
+    from svcmetrics.output.problems import render_breaches, render_notices, summary
 
     errors = {k: n for k, n in report.totals.items() if k not in WARNING_KINDS}
     if errors:
@@ -288,7 +288,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             OutputFormat, typer.Option("--format", "-f", help=label("help_format", lang))
         ] = OutputFormat.TABLE,
         wide: Annotated[bool, typer.Option("--wide", help=label("help_wide", lang))] = False,
-        chart: Annotated[bool, typer.Option("--chart", help=label("help_chart", lang))] = False,
+        chart: Annotated[
+            bool, typer.Option("--chart", help=label("help_chart", lang), hidden=True)
+        ] = False,
         raw_cells: Annotated[
             bool, typer.Option("--raw-cells", help=label("help_raw_cells", lang))
         ] = False,
@@ -315,8 +317,8 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
     ) -> None:
         from svcmetrics.judge import Status, at_or_beyond
+        from svcmetrics.output import render
         from svcmetrics.pipeline import Options, run
-        from svcmetrics.render import render
 
         options = Options(
             logs=tuple(logs or ()),
@@ -336,8 +338,10 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         if (wide or bom or raw_cells) and fmt is not OutputFormat.CSV:
             option = "--wide" if wide else "--bom" if bom else "--raw-cells"
             raise UsageError("csv_only_option", option=option)
-        if chart and fmt is not OutputFormat.TABLE:
-            raise UsageError("chart_needs_table")
+        if chart:  # deprecated alias of --format chart, kept for existing crontabs
+            if fmt not in (OutputFormat.TABLE, OutputFormat.CHART):
+                raise UsageError("chart_needs_table")
+            fmt = OutputFormat.CHART
         with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
             report = run(replace(options, progress=progress))
         color = output is None and _stdout_is_terminal()
@@ -350,13 +354,9 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             color=color,
             width=width,
             neutralise=not raw_cells,
+            terminal=output is None and sys.stdout.isatty(),
         )
-        if chart:
-            from svcmetrics.charts import render_chart
-
-            text = render_chart(report, render_options)
-        else:
-            text = render(report, fmt, render_options)
+        text = render(report, fmt, render_options)
         _emit(
             text,
             None if output is None else Path(str(output).replace("{period}", report.period_label)),
@@ -386,8 +386,8 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
         date_format: DateFormatOpt = None,
         debug: Annotated[bool, typer.Option("--debug", help=label("help_debug", lang))] = False,
     ) -> None:
+        from svcmetrics.output.problems import render_problems, render_problems_json
         from svcmetrics.pipeline import Options, check
-        from svcmetrics.render import render_problems, render_problems_json
 
         checked = check(
             Options(
@@ -404,7 +404,10 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
             )
         elif checked.problems:
             options = RenderOptions(
-                lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
+                lang=lang,
+                color=_stdout_is_terminal(),
+                width=shutil.get_terminal_size().columns,
+                terminal=sys.stdout.isatty(),
             )
             sys.stdout.write(render_problems(checked.problems, options, checked.totals))
         else:
@@ -423,7 +426,7 @@ def build_app(lang: str, debug: bool = False) -> typer.Typer:
     ) -> None:
         from svcmetrics.config import load_config
         from svcmetrics.indicators import definitions
-        from svcmetrics.render import render_explain
+        from svcmetrics.output.explain import render_explain
 
         loaded, _ = load_config(config)
         table = definitions(loaded)

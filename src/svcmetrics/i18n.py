@@ -304,6 +304,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "html_small_none": ("没有样本过少的调查比率。", "No survey rate has a small sample."),
     "html_problems_none": ("没有数据问题。", "No data problems."),
     "html_footer": ("由 svcmetrics {version} 生成。", "Made by svcmetrics {version}."),
+    # output: category names under --by category, repeated roll-ups
+    "category_special": ("特殊群体服务", "special groups"),
+    "category_general": ("一般居民服务", "general residents"),
+    "category_unit": ("单位后勤服务", "unit support"),
+    "repeat_note": (
+        "{units}包含的社区与{unit}相同,数字也相同,只列出{unit}。",
+        "{units}: the same communities as {unit}, so the same numbers; shown once, as {unit}.",
+    ),
 }
 
 # Error and problem messages: key → ((zh message, zh hint), (en message, en hint)).

@@ -27,7 +27,6 @@ import sqlglot
 from sqlglot import exp
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.formats import SqlDialect as Dialect
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -38,6 +37,7 @@ from svcmetrics.indicators import (
     Rule,
     SatisfiedRespondents,
 )
+from svcmetrics.output.options import SqlDialect as Dialect
 
 
 def literal(value: str | float) -> str:

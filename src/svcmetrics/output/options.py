@@ -19,6 +19,7 @@ class OutputFormat(StrEnum):
     GRID = "grid"
     RST = "rst"
     HTML = "html"
+    CHART = "chart"
 
 
 class SqlDialect(StrEnum):
@@ -48,4 +49,6 @@ class RenderOptions:
     width: int = 100
     neutralise: bool = True
     terminal: bool = False
-    """Problems as a table for a person at a terminal; else one greppable line each."""
+    """A person reads the output at a terminal: problems as a table, and tables fitted to
+    ``width`` even if a long word must break; else one greppable line per problem, and
+    tables that break cells only between words (a line may grow past ``width``)."""
