@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from clihelp import run_cli
+from test_html import Page, chromium
 
 from svcmetrics.i18n import label
 from svcmetrics.models import canonical_values
@@ -236,3 +239,35 @@ def test_chart_is_a_format_and_the_old_flag_its_alias(
     assert code == 2 and "--chart" in err
     _, help_text, _ = run_cli(["compute", "--help", "--lang", "en"], capsys)
     assert "--chart" not in help_text and "chart" in help_text
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of ``pdf`` (poppler's pdftotext, laid out)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    return done.stdout.split("\f")[:-1]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_prints_on_a4_without_stranded_headings_or_broken_names(
+    example: Report, tmp_path: Path, lang: str
+) -> None:
+    html = render(example, OutputFormat.HTML, RenderOptions(lang=lang))
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri())
+    pages = pdf_pages(pdf)
+    assert len(pages) > 2
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    for number, text in enumerate(pages[:-1], start=1):
+        foot = [line.strip() for line in text.splitlines() if line.strip()][-2:]
+        assert not [line for line in foot if line.startswith(tuple(headings))], (number, foot)
+    # every indicator name is printed whole as often as the page holds it
+    printed, shown = "".join(pages), Page(html).text
+    for indicator in example.indicators:
+        name = indicator.name(lang)
+        assert printed.count(name) == shown.count(name), name
