@@ -139,7 +139,6 @@ def test_every_parameter_is_read() -> None:
 
 
 def test_languages_of_the_option_are_the_catalogues() -> None:
-    from svcmetrics.formats import Lang
-    from svcmetrics.i18n import LANGS
+    from svcmetrics.i18n import LANGS, Lang
 
     assert tuple(choice.value for choice in Lang) == LANGS

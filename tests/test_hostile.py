@@ -28,7 +28,7 @@ import pytest
 import yaml
 from clihelp import LOG, PROFILE, run_cli
 
-from svcmetrics.formats import OutputFormat
+from svcmetrics.output import OutputFormat
 
 HEADER = "date,community,event,party,id,household,status,ticket,service\n"
 ONE_ROW = "2026-10-03,jianguo,participate,resident,r1,h1,,,助老\n"

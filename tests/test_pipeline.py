@@ -16,7 +16,7 @@ from svcmetrics import cli, i18n, models
 from svcmetrics.dates import NUMERIC_DATE, AmbiguousDates, ambiguous_date_problem
 from svcmetrics.denominators import part
 from svcmetrics.errors import UsageError
-from svcmetrics.formats import Lang, OutputFormat
+from svcmetrics.i18n import Lang
 from svcmetrics.indicators import (
     CountKey,
     CountPart,
@@ -26,9 +26,10 @@ from svcmetrics.indicators import (
     definitions,
 )
 from svcmetrics.models import Community, Config, CountKind, CountRuleConfig, Party
+from svcmetrics.output import render
+from svcmetrics.output.options import OutputFormat
 from svcmetrics.periods import Period, PeriodKind
 from svcmetrics.pipeline import Computed, Options, Output, compute
-from svcmetrics.render import render
 from svcmetrics.report import Report, RunFacts
 from svcmetrics.units import TOTAL_ID, Level, unit_tree
 

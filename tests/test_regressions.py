@@ -254,8 +254,8 @@ def test_deep_or_aliased_yaml_is_refused(workdir: Path, capsys: pytest.CaptureFi
 def test_a_narrow_terminal_keeps_names_and_numbers_whole(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from svcmetrics.formats import RenderOptions
-    from svcmetrics.render import render_table
+    from svcmetrics.output.options import RenderOptions
+    from svcmetrics.output.table import render_table
 
     monkeypatch.chdir(ROOT / "examples")
     report = run(Options(config=Path("svcmetrics.yaml"), month="2026-11"))

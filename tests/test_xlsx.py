@@ -17,14 +17,14 @@ import pytest
 from clihelp import run_cli
 from python_calamine import CalamineWorkbook
 
-from svcmetrics.formats import RenderOptions
 from svcmetrics.i18n import label
 from svcmetrics.judge import Status
 from svcmetrics.models import ReportConfig
+from svcmetrics.output.csvtext import render_csv
+from svcmetrics.output.options import RenderOptions
+from svcmetrics.output.xlsx import STATUS_COLOURS, period_name, render_xlsx, shown_units
 from svcmetrics.pipeline import Options, run
-from svcmetrics.render import render_csv
 from svcmetrics.report import Report
-from svcmetrics.xlsxreport import STATUS_COLOURS, period_name, render_xlsx, shown_units
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = Path("examples/svcmetrics.yaml")

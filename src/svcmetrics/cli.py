@@ -41,8 +41,8 @@ from svcmetrics.console import (
     write_text,
 )
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.formats import Lang, OutputFormat, ProblemFormat, RenderOptions, SqlDialect
-from svcmetrics.i18n import error_text, label
+from svcmetrics.i18n import Lang, error_text, label
+from svcmetrics.output.options import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.periods import PeriodKind
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _err(text: str) -> None:
 
 def _report_error(error: SvcmetricsError, lang: str) -> None:
     """Write an error (and the problems it carries) to stderr, in ``lang``."""
-    from svcmetrics.render import render_problems
+    from svcmetrics.output.problems import render_problems
 
     if isinstance(error, InputError) and error.problems:
         _err(render_problems(error.problems, _stderr_options(lang), error.totals))
@@ -192,7 +192,7 @@ def _progress(lang: str, enabled: bool) -> Iterator[Callable[[str], None] | None
 
 def _notices(report: "Report", lang: str) -> None:
     """Skipped rows, warnings and breaches, on stderr after the results."""
-    from svcmetrics.render import render_breaches, render_notices, summary
+    from svcmetrics.output.problems import render_breaches, render_notices, summary
 
     errors = {k: n for k, n in report.totals.items() if k not in WARNING_KINDS}
     if errors:
@@ -287,7 +287,9 @@ def compute(
         OutputFormat, typer.Option("--format", "-f", help=lazy("help_format"))
     ] = OutputFormat.TABLE,
     wide: Annotated[bool, typer.Option("--wide", help=lazy("help_wide"))] = False,
-    chart: Annotated[bool, typer.Option("--chart", help=lazy("help_chart"))] = False,
+    chart: Annotated[
+        bool, typer.Option("--chart", help=lazy("help_chart"), hidden=True)
+    ] = False,
     raw_cells: Annotated[bool, typer.Option("--raw-cells", help=lazy("help_raw_cells"))] = False,
     bom: Annotated[bool, typer.Option("--bom", help=lazy("help_bom"))] = False,
     output: Annotated[
@@ -308,11 +310,15 @@ def compute(
 ) -> None:
     """Compute every indicator per community and period."""
     from svcmetrics.judge import Status, at_or_beyond
+    from svcmetrics.output import render
     from svcmetrics.pipeline import Options, Output, compute
-    from svcmetrics.render import render
 
     lang = _lang(lang_option)
     color = output is None and _stdout_is_terminal()
+    if chart:  # deprecated alias of --format chart, kept for existing crontabs
+        if fmt not in (OutputFormat.TABLE, OutputFormat.CHART):
+            raise UsageError("chart_needs_table")
+        fmt = OutputFormat.CHART
     options = Options(
         logs=tuple(logs or ()),
         config=config,
@@ -335,20 +341,14 @@ def compute(
             raw_cells=raw_cells,
             color=color,
             width=shutil.get_terminal_size().columns if color else 120,
+            terminal=output is None and sys.stdout.isatty(),
         ),
     )
-    if chart and fmt is not OutputFormat.TABLE:
-        raise UsageError("chart_needs_table")
     if fmt is OutputFormat.XLSX and output is None and sys.stdout.isatty():
         raise UsageError("xlsx_to_terminal")
     with _progress(lang, enabled=sys.stderr.isatty() and not quiet) as progress:
         report, render_options = compute(replace(options, progress=progress))
-    if chart:
-        from svcmetrics.charts import render_chart
-
-        text: str | bytes = render_chart(report, render_options)
-    else:
-        text = render(report, fmt, render_options)
+    text = render(report, fmt, render_options)
     emit(
         text,
         None if output is None else Path(str(output).replace("{period}", report.period_label)),
@@ -382,8 +382,8 @@ def validate(
 ) -> None:
     """Check logs and list every problem."""
     lang = _lang(lang_option)
+    from svcmetrics.output.problems import render_problems, render_problems_json
     from svcmetrics.pipeline import Options, check
-    from svcmetrics.render import render_problems, render_problems_json
 
     checked = check(
         Options(
@@ -400,7 +400,10 @@ def validate(
         )
     elif checked.problems:
         options = RenderOptions(
-            lang=lang, color=_stdout_is_terminal(), width=120, terminal=sys.stdout.isatty()
+            lang=lang,
+            color=_stdout_is_terminal(),
+            width=shutil.get_terminal_size().columns,
+            terminal=sys.stdout.isatty(),
         )
         write_text(render_problems(checked.problems, options, checked.totals))
     else:
@@ -425,7 +428,7 @@ def explain(
     lang = _lang(lang_option)
     from svcmetrics.config import load_config
     from svcmetrics.indicators import definitions
-    from svcmetrics.render import render_explain
+    from svcmetrics.output.explain import render_explain
 
     loaded, _ = load_config(config)
     table = definitions(loaded)

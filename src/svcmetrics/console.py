@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from svcmetrics.errors import InputError
-from svcmetrics.formats import OutputFormat
 from svcmetrics.i18n import label
+from svcmetrics.output.options import OutputFormat
 
 _replaced: list[str] = []
 """The streams that had a character replaced during this run (for the closing notice)."""

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from svcmetrics.formats import Lang
+from svcmetrics.i18n import Lang
 
 
 class Party(StrEnum):

@@ -26,9 +26,9 @@ from svcmetrics.dates import ambiguous_date_problem
 from svcmetrics.denominators import parts
 from svcmetrics.diagnose import check_value_targets, describe_problems
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
-from svcmetrics.formats import OutputFormat, RenderOptions
 from svcmetrics.indicators import CountKey, Indicator, custom_events, definitions, profile_fields
 from svcmetrics.models import Community, Config, LogSpec, Profile
+from svcmetrics.output.options import OutputFormat, RenderOptions
 from svcmetrics.periods import (
     Period,
     PeriodKind,
@@ -67,6 +67,8 @@ class Output:
     raw_cells: bool = False
     color: bool = False
     width: int = 120
+    terminal: bool = False
+    """Results go to a terminal (not a file or a pipe)."""
 
     def __post_init__(self) -> None:
         if (self.wide or self.bom or self.raw_cells) and self.fmt is not OutputFormat.CSV:
@@ -83,6 +85,7 @@ class Output:
             color=self.color,
             width=self.width,
             neutralise=not self.raw_cells,
+            terminal=self.terminal,
         )
 
 

@@ -213,7 +213,7 @@ def build_results(
             by_unit[unit.id] = rollup(parts, unit.members)
     results: list[Result] = []
     previous: dict[tuple[str, str, str | None], float | None] = {}
-    ancestors = _ancestors(units)
+    ancestors = unit_ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}
     for period in periods:
         for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
@@ -260,7 +260,7 @@ def build_results(
     return results
 
 
-def _ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:
+def unit_ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:
     """Each unit's parent chain, nearest first (for per-parent threshold overrides)."""
     parent_of = {unit.id: unit.parent for unit in units}
     chains: dict[str, list[str]] = {}

@@ -27,7 +27,6 @@ import sqlglot
 from sqlglot import exp
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.formats import SqlDialect as Dialect
 from svcmetrics.indicators import (
     Distinct,
     Indicator,
@@ -39,6 +38,7 @@ from svcmetrics.indicators import (
     SatisfiedRespondents,
     count_rules,
 )
+from svcmetrics.output.options import SqlDialect as Dialect
 
 
 def literal(value: str | float) -> str:

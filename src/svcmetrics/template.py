@@ -18,9 +18,9 @@ from svcmetrics.answers import DEFAULT_LISTS, Answer
 from svcmetrics.i18n import label
 from svcmetrics.indicators import custom_events
 from svcmetrics.models import Config, Profile, record_columns
+from svcmetrics.output.xlsx import HEADER_FILL, Styles, new_workbook, print_setup, text_width
 from svcmetrics.periods import plausible_window
 from svcmetrics.pipeline import Options, load_inputs
-from svcmetrics.xlsxreport import HEADER_FILL, Styles, new_workbook, print_setup, text_width
 
 LAST_ROW = 1_048_575
 """Excel's last row (0-based): lists, prompts and formats hold for the whole column."""

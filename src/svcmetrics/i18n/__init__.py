@@ -12,12 +12,21 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
 from svcmetrics.errors import Problem, SvcmetricsError
 from svcmetrics.i18n import en, zh
 from svcmetrics.i18n.plural import Plural
+
+
+class Lang(StrEnum):
+    """The output languages (``--lang``, config ``lang:``), one per catalogue module."""
+
+    ZH = "zh"
+    EN = "en"
+
 
 LANGUAGES: dict[str, ModuleType] = {"zh": zh, "en": en}
 """Every output language, by its ``--lang`` code; the first is the default of Chinese locales."""

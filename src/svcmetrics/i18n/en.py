@@ -506,4 +506,8 @@ CATALOGUE: dict[str, str | Plural] = {
     "kind.excel_serial_date": "Excel serial date",
     "kind.encoding_guess": "encoding guessed",
     "kind.encoding_private_use": "encoding probably wrong",
+    "category_special": "special groups",
+    "category_general": "general residents",
+    "category_unit": "unit support",
+    "repeat_note": "{units}: the same communities as {unit}, so the same numbers; shown once, as {unit}.",
 }

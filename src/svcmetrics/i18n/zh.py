@@ -494,4 +494,8 @@ CATALOGUE: dict[str, str | Plural] = {
     "kind.excel_serial_date": "Excel 日期序号",
     "kind.encoding_guess": "编码为推断",
     "kind.encoding_private_use": "编码可能有误",
+    "category_special": "特殊群体服务",
+    "category_general": "一般居民服务",
+    "category_unit": "单位后勤服务",
+    "repeat_note": "{units}包含的社区与{unit}相同,数字也相同,只列出{unit}。",
 }

@@ -13,18 +13,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from svcmetrics.formats import RenderOptions
 from svcmetrics.i18n import kind_name, label
 from svcmetrics.judge import Status
-from svcmetrics.render import (
-    _breakdown_text,
-    _notes,
-    _tree,
+from svcmetrics.output.cells import (
+    breakdown_text,
+    notes,
     problem_record,
     result_fields,
     result_record,
     unit_name,
+    unit_tree,
 )
+from svcmetrics.output.options import RenderOptions
 from svcmetrics.report import Report, Result, Unit
 
 Cell = str | int | float | None
@@ -81,7 +81,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("xlsx_previous", 9, "percent", lambda result, lang: result.previous_rate),
     Column("xlsx_change", 10, "points", lambda result, lang: result.change),
     Column("status", 9, "status", _status_word),
-    Column("notes", 34, "note", lambda result, lang: _notes(result, lang) or None),
+    Column("notes", 34, "note", lambda result, lang: notes(result, lang) or None),
 )
 """The figures of each (unit, indicator) row, after the unit, indicator (and breakdown)."""
 
@@ -218,7 +218,7 @@ def _lead_columns(
         ("indicator", _fit(16, [indicator.name(lang) for indicator in report.indicators])),
     ]
     if report.by is not None:
-        values = {_breakdown_text(result, lang) for result in report.results}
+        values = {breakdown_text(result.breakdown, report.by, lang) for result in report.results}
         lead.append((report.by, _fit(10, [label(report.by, lang), *values])))
     return lead
 
@@ -235,7 +235,7 @@ def shown_units(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
     hidden = {unit.id for unit in rollups if unit.repeats(rollups)}
     parents = {unit.id: unit.parent for unit in units}
     shown: list[tuple[Unit, int]] = []
-    for unit, depth in _tree(units):
+    for unit, depth in unit_tree(units):
         if unit.id in hidden:
             continue
         above, seen = unit.parent, {unit.id}
@@ -325,7 +325,7 @@ def _report_sheet(sheet: Any, report: Report, styles: Styles, lang: str) -> None
                 sheet.write_string(row, 0, name, styles.get(**base, indent=min(depth, 15)))
                 cells: list[str] = [names[result.indicator]]
                 if report.by is not None:
-                    cells.append(_breakdown_text(result, lang))
+                    cells.append(breakdown_text(result.breakdown, report.by, lang))
                 for offset, text in enumerate(cells, start=1):
                     sheet.write_string(row, offset, text, styles.get(**base))
                 for offset, column in enumerate(REPORT_COLUMNS, start=len(lead)):

@@ -6,13 +6,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Lang(StrEnum):
-    """The languages of every label, message and help text (``--lang``, ``lang:``)."""
-
-    ZH = "zh"
-    EN = "en"
-
-
 class OutputFormat(StrEnum):
     """Every output format of ``compute``; each member has exactly one renderer."""
 
@@ -26,6 +19,7 @@ class OutputFormat(StrEnum):
     GRID = "grid"
     RST = "rst"
     HTML = "html"
+    CHART = "chart"
     XLSX = "xlsx"
     """An Excel workbook (bytes): the 统计报表 to hand in, the data and the problems."""
 
@@ -57,4 +51,6 @@ class RenderOptions:
     width: int = 100
     neutralise: bool = True
     terminal: bool = False
-    """Problems as a table for a person at a terminal; else one greppable line each."""
+    """A person reads the output at a terminal: problems as a table, and tables fitted to
+    ``width`` even if a long word must break; else one greppable line per problem, and
+    tables that break cells only between words (a line may grow past ``width``)."""

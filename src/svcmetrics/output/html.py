@@ -1,7 +1,7 @@
 """The monthly-meeting page: a Report as one self-contained HTML document with SVG charts.
 
 Python computes what the page shows (rows, chart geometry) as plain data; the markup lives
-only in ``templates/report.html.j2``, rendered by Jinja2 with autoescape on.
+only in ``output/templates/report.html.j2``, rendered by Jinja2 with autoescape on.
 """
 
 from __future__ import annotations
@@ -10,10 +10,30 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from svcmetrics.charts import (
+from svcmetrics.errors import Problem
+from svcmetrics.i18n import label, problem_text
+from svcmetrics.judge import Status
+from svcmetrics.output.cells import (
+    PROBLEMS_SHOWN,
+    breakdown_text,
+    change,
+    flags_text,
+    fraction,
+    indicator_names,
+    notes,
+    percent,
+    repeat_notes,
+    repeated_units,
+    shown_tree,
+    status_text,
+    unit_name,
+    where,
+)
+from svcmetrics.output.chartdata import (
     Subject,
     chart_units,
     index,
+    is_sum,
     levels_text,
     nice_top,
     subjects,
@@ -21,22 +41,8 @@ from svcmetrics.charts import (
     ticks,
     unit_levels,
 )
-from svcmetrics.errors import Problem
-from svcmetrics.formats import RenderOptions
-from svcmetrics.i18n import label, problem_text
-from svcmetrics.judge import Status
+from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import Period
-from svcmetrics.render import (
-    PROBLEMS_SHOWN,
-    _change,
-    _flags_text,
-    _fraction,
-    _notes,
-    _tree,
-    _where,
-    percent,
-    unit_name,
-)
 from svcmetrics.report import Report, Result
 
 PALETTE: tuple[str, ...] = (
@@ -204,7 +210,7 @@ def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> Ba
     found = [
         results.get((period.label, unit.id, subject.indicator.key, subject.value)) for unit in units
     ]
-    by_unit = unit_levels(subject, units)
+    by_unit = unit_levels(subject, units, report.units)
     levels = [by_unit[unit.id] for unit in units]
     values = [r.rate for r in found if r is not None and r.rate is not None]
     values += [level for pair in levels for level in pair if level is not None]
@@ -225,7 +231,7 @@ def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> Ba
         rate = None if result is None else result.rate
         tooltip = f"{name}: {percent(rate)}"
         if result is not None:
-            tooltip += f" ({_fraction(result)})"
+            tooltip += f" ({fraction(result)})"
             if result.status is not None:
                 tooltip += " " + label(f"status_{result.status.value}", lang)
         bars.append(
@@ -235,7 +241,7 @@ def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> Ba
                 length=0.0 if rate is None else round(span * rate / top, 1),
                 value=percent(rate),
                 status=status_class(result),
-                total=unit.level == "total",
+                total=is_sum(unit),
                 warn_x=None if warn is None else x_of(warn),
                 critical_x=None if critical is None else x_of(critical),
                 tooltip=tooltip,
@@ -286,7 +292,7 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
         return round(lower - (lower - upper) * value / top, 1)
 
     series: list[Series] = []
-    communities = [unit for unit in units if unit.level != "total"]
+    communities = [unit for unit in units if not is_sum(unit)]
     colors = {unit.id: PALETTE[number % len(PALETTE)] for number, unit in enumerate(communities)}
     for unit in units:
         name = unit_name(unit.id, unit.name, unit.level, lang)
@@ -305,7 +311,7 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
             points.append(point)
         if current:
             segments.append(current)
-        total = unit.level == "total"
+        total = is_sum(unit)
         color = TOTAL_COLOR if total else colors[unit.id]
         series.append(Series(name, color, total, segments, points))
     return TrendChart(
@@ -327,28 +333,29 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
 
 
 def row(
-    result: Result, lang: str, names: dict[str, str], depth: int = 0, first: bool = True
+    result: Result,
+    lang: str,
+    names: dict[str, str],
+    depth: int = 0,
+    first: bool = True,
+    by: str | None = None,
 ) -> Row:
-    """One result as table cells in ``lang``."""
-    status = "" if result.status is None else label(f"status_{result.status.value}", lang)
+    """One result as table cells in ``lang`` (``by``: the breakdown field, if any)."""
     has_interval = result.ci_low is not None and result.ci_high is not None
-    breakdown = ""
-    if result.breakdown is not None:
-        breakdown = result.breakdown or label("blank_value", lang)
     return Row(
         period=result.period,
         name=unit_name(result.community, result.community_name, result.level, lang),
         depth=depth,
         level=result.level,
         indicator=names[result.indicator],
-        breakdown=breakdown,
+        breakdown=breakdown_text(result.breakdown, by, lang),
         rate=percent(result.rate),
-        counts=_fraction(result),
-        change=_change(result),
+        counts=fraction(result),
+        change=change(result),
         status=status_class(result),
-        status_text=status,
-        notes=_notes(result, lang),
-        flags=_flags_text(result, lang),
+        status_text=status_text(result, lang),
+        notes=notes(result, lang),
+        flags=flags_text(result, lang),
         limit=percent(result.limit),
         sample="" if result.sample_size is None else str(result.sample_size),
         interval=f"{percent(result.ci_low)}–{percent(result.ci_high)}" if has_interval else "—",
@@ -360,23 +367,30 @@ def row(
 
 
 def result_rows(report: Report, lang: str) -> list[Row]:
-    """Every result as table cells, per period in the terminal table's unit order."""
-    names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
+    """Every result as table cells, per period in the terminal table's unit order (a
+    repeated roll-up shown once)."""
+    names = indicator_names(report, lang)
     grouped: dict[tuple[str, str], list[Result]] = {}
     for result in report.results:
         grouped.setdefault((result.period, result.community), []).append(result)
     rows: list[Row] = []
     for period in report.periods:
-        for unit, depth in _tree(report.units):
+        for unit, depth in shown_tree(report.units):
             for number, result in enumerate(grouped.get((period.label, unit.id), [])):
-                rows.append(row(result, lang, names, depth, number == 0))
+                rows.append(row(result, lang, names, depth, number == 0, report.by))
     return rows
 
 
 def rows_where(report: Report, lang: str, keep: Callable[[Result], bool]) -> list[Row]:
-    """The results ``keep`` accepts, as table cells, in output order."""
-    names = {indicator.key: indicator.name(lang) for indicator in report.indicators}
-    return [row(result, lang, names) for result in report.results if keep(result)]
+    """The results ``keep`` accepts, as table cells, in output order (a repeated roll-up's
+    left out: it is listed under the unit shown in its place)."""
+    names = indicator_names(report, lang)
+    repeated = repeated_units(report.units)
+    return [
+        row(result, lang, names, by=report.by)
+        for result in report.results
+        if keep(result) and result.community not in repeated
+    ]
 
 
 def _small(result: Result) -> bool:
@@ -398,7 +412,7 @@ def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
         text, hint = problem_text(problem, lang)
         rows.append(
             ProblemRow(
-                where=_where(problem),
+                where=where(problem),
                 column=problem.column,
                 value=problem.value or "",
                 message=text,
@@ -443,7 +457,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
 
     lang = options.lang
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("svcmetrics", "templates"),
+        loader=jinja2.PackageLoader("svcmetrics.output", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -463,6 +477,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
         title=text("html_title", period=report.period_label),
         period_label=report.period_label,
         facts=_facts(report, lang),
+        repeats=repeat_notes(report.units, lang),
         last_period="" if last is None else last.label,
         bar_charts=[] if last is None else [bar_chart(report, s, last, lang) for s in charted],
         trend_charts=(

@@ -1,0 +1,251 @@
+"""What every format puts in a cell: percents, counts, names, notes, the unit tree (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from svcmetrics.errors import Problem
+from svcmetrics.i18n import label, problem_text
+from svcmetrics.judge import Status
+from svcmetrics.report import Report, Result, Unit
+
+RESULT_FIELDS: tuple[str, ...] = (
+    "level",
+    "community",
+    "community_name",
+    "parent",
+    "period",
+    "indicator",
+    "indicator_name",
+    "numerator",
+    "denominator",
+    "rate",
+    "sample_size",
+    "ci_low",
+    "ci_high",
+    "change",
+    "status",
+    "flags",
+)
+"""The result keys of CSV and JSON, in order (spec 3.1)."""
+
+PROBLEMS_SHOWN = 200
+"""How many problems a table (terminal or page) lists; JSON lists them all."""
+
+STATUS_STYLE: dict[Status, str] = {
+    Status.OK: "green",
+    Status.WARN: "yellow",
+    Status.CRITICAL: "bold red",
+    Status.NA: "dim",
+}
+"""The terminal style of each status word (rich style names)."""
+
+_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+"""A number as a spreadsheet reads one (not Python's ``inf``, ``nan`` or ``1_000``)."""
+
+
+def result_fields(by: str | None) -> list[str]:
+    """The result keys, with the breakdown field after the indicator's name under ``--by``."""
+    fields = list(RESULT_FIELDS)
+    if by is not None:
+        fields.insert(fields.index("indicator_name") + 1, by)
+    return fields
+
+
+def unit_name(unit_id: str, name: str | None, level: str, lang: str) -> str:
+    """How a community or roll-up is called in the output."""
+    if level == "total":
+        return label("total_name", lang)
+    return name or unit_id or label("blank_value", lang)
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percent with one decimal; — when undefined."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fraction(result: Result) -> str:
+    """``numerator/denominator``, with ? for an unknown denominator."""
+    denominator = "?" if result.denominator is None else str(result.denominator)
+    return f"{result.numerator}/{denominator}"
+
+
+def change(result: Result) -> str:
+    """The change from the previous period in percentage points (+1.5); empty when none."""
+    return "" if result.change is None else f"{result.change:+.1f}"
+
+
+def status_text(result: Result, lang: str) -> str:
+    """The status word in ``lang``; empty without a status."""
+    return "" if result.status is None else label(f"status_{result.status.value}", lang)
+
+
+def flags_text(result: Result, lang: str) -> str:
+    """The flags in words, comma-separated."""
+    return ", ".join(label(f"flag_{flag}", lang) for flag in result.flags)
+
+
+def notes(result: Result, lang: str) -> str:
+    """The survey interval and the flags, as one note."""
+    parts = []
+    if result.ci_low is not None and result.ci_high is not None and result.sample_size:
+        parts.append(
+            label(
+                "ci",
+                lang,
+                n=result.sample_size,
+                low=percent(result.ci_low),
+                high=percent(result.ci_high),
+            )
+        )
+    flags = flags_text(result, lang)
+    if flags:
+        parts.append(flags)
+    return "; ".join(parts)
+
+
+def breakdown_text(value: str | None, by: str | None, lang: str) -> str:
+    """A ``--by`` value as shown: a category by its name in ``lang``, a blank as (blank).
+
+    Service items are the ledger's own words and stay as written.
+    """
+    if value is None:
+        return ""
+    if not value:
+        return label("blank_value", lang)
+    if by == "category":
+        return label(f"category_{value}", lang)
+    return value
+
+
+def indicator_names(report: Report, lang: str) -> dict[str, str]:
+    """Each indicator's name in ``lang``, by key."""
+    return {indicator.key: indicator.name(lang) for indicator in report.indicators}
+
+
+def repeated_units(units: Sequence[Unit]) -> dict[str, Unit]:
+    """The roll-ups (and total) that pool the same communities as a unit below them, each
+    with the unit shown in its place: a street office with one district above it and a
+    total over it are one block of numbers, shown once."""
+    shown = [unit for unit, _ in unit_tree(units) if not unit.repeats(units)]
+    instead: dict[str, Unit] = {}
+    for unit in units:
+        if not unit.repeats(units):
+            continue
+        same = [other for other in shown if set(other.members) == set(unit.members)]
+        if same:
+            instead[unit.id] = same[0]
+    return instead
+
+
+def shown_tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
+    """The unit tree without repeated units (:func:`repeated_units`); what a repeated
+    roll-up pools moves up in its place."""
+    return unit_tree(units, skip=frozenset(repeated_units(units)))
+
+
+def repeat_notes(units: Sequence[Unit], lang: str) -> list[str]:
+    """One sentence per unit that stands for repeated ones, naming them and saying why."""
+    instead = repeated_units(units)
+    grouped: dict[str, tuple[Unit, list[Unit]]] = {}
+    for unit, _ in unit_tree(units):
+        shown = instead.get(unit.id)
+        if shown is not None:
+            grouped.setdefault(shown.id, (shown, []))[1].append(unit)
+    lines = []
+    for shown, hidden in grouped.values():
+        names = [unit_name(u.id, u.name, u.level, lang) for u in hidden]
+        lines.append(
+            label(
+                "repeat_note",
+                lang,
+                units=label("list_sep", lang).join(names),
+                unit=unit_name(shown.id, shown.name, shown.level, lang),
+            )
+        )
+    return lines
+
+
+def unit_tree(units: Sequence[Unit], skip: frozenset[str] = frozenset()) -> list[tuple[Unit, int]]:
+    """Units in display order with their depth: each roll-up followed by what it pools,
+    total last. A unit in ``skip`` is left out, and what it pools takes its depth."""
+    ids = {unit.id for unit in units}
+    kids: dict[str | None, list[Unit]] = {}
+    for unit in units:
+        if unit.level == "total":
+            continue
+        parent = unit.parent if unit.parent in ids else None
+        kids.setdefault(parent, []).append(unit)
+    ordered: list[tuple[Unit, int]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for unit in sorted(kids.get(parent, []), key=lambda u: (u.level != "rollup", u.id)):
+            if unit.id in skip:
+                visit(unit.id, depth)
+                continue
+            ordered.append((unit, depth))
+            visit(unit.id, depth + 1)
+
+    visit(None, 0)
+    ordered.extend((unit, 0) for unit in units if unit.level == "total" and unit.id not in skip)
+    return ordered
+
+
+def result_record(
+    result: Result, names: dict[str, str], lang: str, by: str | None = None
+) -> dict[str, Any]:
+    """A result as the JSON/CSV record of spec 3.1 (raw values), keys in output order."""
+    record = {
+        "level": result.level,
+        "community": result.community,
+        "community_name": unit_name(result.community, result.community_name, result.level, lang),
+        "parent": result.parent,
+        "period": result.period,
+        "indicator": result.indicator,
+        "indicator_name": names[result.indicator],
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "rate": result.rate,
+        "sample_size": result.sample_size,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "change": result.change,
+        "status": None if result.status is None else result.status.value,
+        "flags": ";".join(result.flags),
+    }
+    if by is not None:
+        record[by] = result.breakdown
+    return {key: record[key] for key in result_fields(by)}
+
+
+def neutralise(cell: str) -> str:
+    """Keep a spreadsheet from running a text cell as a formula (numbers pass unchanged)."""
+    if not cell.startswith(_FORMULA_CHARS) or _NUMBER.match(cell):
+        return cell
+    return "'" + cell
+
+
+def where(problem: Problem) -> str:
+    """``file:line``, or the file alone when the problem has no line."""
+    if problem.line is None:
+        return problem.file
+    return f"{problem.file}:{problem.line}"
+
+
+def problem_record(problem: Problem, lang: str) -> dict[str, Any]:
+    """A problem as data (JSON), message and hint in ``lang``."""
+    text, hint = problem_text(problem, lang)
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "record": problem.record,
+        "column": problem.column,
+        "value": problem.value,
+        "kind": problem.kind,
+        "severity": problem.severity,
+        "message": text,
+        "hint": hint,
+    }
