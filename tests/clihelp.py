@@ -1,8 +1,14 @@
-"""Running the command line in-process, for the tests."""
+"""Helpers shared by the tests: the command line run in-process, its output read, inputs written."""
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 
 from svcmetrics.cli import main
 
@@ -14,6 +20,43 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     out, err = capsys.readouterr()
     code = exited.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+def assert_no_crash(code: int, err: str) -> None:
+    """Neither a traceback nor the internal-error exit (4) for a user's input."""
+    assert "Traceback" not in err, err[-3000:]
+    assert code != 4, f"internal error (exit 4) for a user's input:\n{err[-3000:]}"
+    assert "internal error" not in err, err[-3000:]
+
+
+def assert_input_error(code: int, err: str, *names: str) -> None:
+    """Exit 3 with a message on stderr that names each of ``names`` (file, value…)."""
+    assert_no_crash(code, err)
+    assert code == 3, f"expected exit 3, got {code}:\n{err[-3000:]}"
+    assert err.strip(), "no message on stderr"
+    for name in names:
+        assert name in err, f"{name!r} not named in:\n{err[-3000:]}"
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The records of CSV output (a BOM, if any, removed)."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Result records keyed by (community, period, indicator)."""
+    return {(str(r["community"]), str(r["period"]), str(r["indicator"])): r for r in rows}
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """Rows as a comma-separated UTF-8 file, quoted where needed."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def write_yaml(path: Path, data: Any) -> None:
+    """Data as a YAML file (unicode kept)."""
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 # A small log and profile with two communities under one street office, for CLI tests.
