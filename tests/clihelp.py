@@ -12,6 +12,9 @@ import yaml
 
 from svcmetrics.cli import main
 
+WORKED = Path(__file__).resolve().parent / "data" / "worked-example"
+"""The worked example of the domain notes: ``log.csv``, ``profile.yaml``, ``expected.md``."""
+
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """Run ``svcmetrics ARGS`` in-process: (exit code, stdout, stderr)."""

@@ -32,10 +32,8 @@ communities:
 """
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
+"""Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
 
 
 def _write(path: Path, text: str) -> Path:

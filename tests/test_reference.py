@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from clihelp import WORKED
 from hypothesis import given, settings
 from reference import (
     INDICATORS,
@@ -22,8 +23,6 @@ from reference import (
     wilson,
 )
 from strategies import community_data, read_csv, write_csv, write_profile, write_yaml
-
-WORKED = Path(__file__).resolve().parents[2] / "shared" / "worked-example"
 
 # Flags of the community table: those expected.md names, everything else has none.
 EXPECTED_FLAGS: dict[tuple[str, str, str], list[str]] = {
@@ -108,8 +107,6 @@ def _check(value: dict[str, Any], num: str, den: str, rate: str, why: str) -> No
 
 @pytest.fixture(scope="module")
 def worked() -> tuple[dict[str, Any], str, dict[Any, dict[str, Any]]]:
-    if not (WORKED / "expected.md").is_file():
-        pytest.skip(f"worked example not found at {WORKED}")
     records = read_csv(WORKED / "log.csv")
     profile = yaml.safe_load((WORKED / "profile.yaml").read_text(encoding="utf-8"))
     expected = (WORKED / "expected.md").read_text(encoding="utf-8")
