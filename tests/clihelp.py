@@ -51,6 +51,25 @@ def by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, A
     return {(str(r["community"]), str(r["period"]), str(r["indicator"])): r for r in rows}
 
 
+def markdown_rows(text: str, heading: str) -> list[list[str]]:
+    """The body rows (cells stripped) of the first markdown table after ``heading``."""
+    section = text.split(heading, 1)[1]
+    rows: list[list[str]] = []
+    started = False
+    for line in section.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not started:  # the header row
+                started = True
+                continue
+            if set(cells[0]) <= {"-", ":"}:
+                continue
+            rows.append(cells)
+        elif started:
+            break
+    return rows
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     """Rows as a comma-separated UTF-8 file, quoted where needed."""
     with path.open("w", encoding="utf-8", newline="") as handle:

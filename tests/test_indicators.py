@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from reference import INDICATORS
 
 from svcmetrics.errors import InputError, SvcmetricsError
 from svcmetrics.judge import Status
@@ -448,15 +449,7 @@ def test_community_without_records_still_appears(tmp_path: Path) -> None:
     assert periods(report) == ["2026-03", "2026-04", "2026-05"]
     assert len(table) == 2 * 3 * 7
     for month in ("2026-03", "2026-04", "2026-05"):
-        for indicator in (
-            "resident_participation",
-            "unit_participation",
-            "resident_benefit",
-            "unit_benefit",
-            "need_satisfaction",
-            "resident_satisfaction",
-            "unit_satisfaction",
-        ):
+        for indicator in INDICATORS:
             row = table[("c2", month, indicator)]
             assert row.numerator == 0
             assert "no_records" in row.flags, (month, indicator)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from clihelp import WORKED
+from clihelp import WORKED, markdown_rows
 from hypothesis import given, settings
 from reference import (
     INDICATORS,
@@ -66,23 +66,6 @@ def _community(cid: str, parent: str = "p", **counts: int | None) -> dict[str, A
     return community
 
 
-def _table(text: str, heading: str) -> list[list[str]]:
-    """The body rows of the first markdown table after ``heading``."""
-    section = text.split(heading, 1)[1]
-    rows: list[list[str]] = []
-    started = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            started = True
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if set(cells[0]) <= {"-", ":"} or cells[0] in ("community", "period"):
-                continue
-            rows.append(cells)
-        elif started:
-            break
-    return rows
-
-
 def _rate(text: str) -> float | None:
     return None if text == "undefined" else float(text)
 
@@ -120,7 +103,7 @@ def test_worked_example_communities(
     worked: tuple[dict[str, Any], str, dict[Any, dict[str, Any]]],
 ) -> None:
     _profile_, expected, results = worked
-    rows = _table(expected, "## Communities")
+    rows = markdown_rows(expected, "## Communities")
     assert len(rows) == 28
     seen = set()
     for community, period, indicator, num, den, rate, why in rows:
@@ -144,7 +127,7 @@ def test_worked_example_rollup_and_total(
     worked: tuple[dict[str, Any], str, dict[Any, dict[str, Any]]],
 ) -> None:
     profile, expected, results = worked
-    rows = _table(expected, "## Roll-up")
+    rows = markdown_rows(expected, "## Roll-up")
     assert len(rows) == 14
     rollup = reference_rollup(results, profile)
     total = reference_total(results)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import WORKED, run_cli
+from clihelp import WORKED, markdown_rows, run_cli
 from reference import wilson
 
 from svcmetrics.periods import PeriodKind
@@ -74,32 +74,13 @@ class Row:
 # --------------------------------------------------------------------------- expected.md
 
 
-def _tables(text: str, heading: str) -> list[list[str]]:
-    """Body rows of the first markdown table after ``heading``."""
-    section = text.split(heading, 1)[1]
-    rows: list[list[str]] = []
-    started = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if not started:  # the header row
-                started = True
-                continue
-            if set(cells[0]) <= {"-", ":"}:
-                continue
-            rows.append(cells)
-        elif started:
-            break
-    return rows
-
-
 def _named_flags(why: str) -> set[str]:
     return {flag for flag in NAMED_FLAGS if flag in why}
 
 
 def parse_expected(text: str) -> tuple[list[Expected], list[Expected]]:
     """(community rows, roll-up rows) of expected.md."""
-    community_cells = _tables(text, "## Communities")
+    community_cells = markdown_rows(text, "## Communities")
     # A note like "every row of gongle 2026-11 is flagged no_records" covers the whole group.
     group_flags: dict[tuple[str, str], set[str]] = {}
     for community, period, _indicator, *_rest, why in community_cells:
@@ -135,7 +116,7 @@ def parse_expected(text: str) -> tuple[list[Expected], list[Expected]]:
             why,
             frozenset(_named_flags(why)),
         )
-        for period, indicator, num, den, rate, why in _tables(text, "## Roll-up")
+        for period, indicator, num, den, rate, why in markdown_rows(text, "## Roll-up")
     ]
     return communities, rollups
 
