@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,37 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     out, err = capsys.readouterr()
     code = exited.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a finished ``svcmetrics`` run gave (the fields of ``subprocess.CompletedProcess``)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_in(folder: Path, args: Sequence[str]) -> Done:
+    """Run ``svcmetrics ARGS`` in-process from ``folder`` with ``NO_COLOR`` set, as a shell
+    would run it but without starting Python again (for tests where the process itself is
+    not what is tested). Output is read back as text with universal newlines."""
+    streams = [io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("NO_COLOR", "1")
+        patch.setattr(sys, "stdout", streams[0])
+        patch.setattr(sys, "stderr", streams[1])
+        try:
+            main(list(args))
+        except SystemExit as exited:
+            code = exited.code if isinstance(exited.code, int) else 0
+    texts = []
+    for stream in streams:
+        stream.flush()
+        raw = stream.buffer.getvalue()  # type: ignore[attr-defined]
+        texts.append(raw.decode("utf-8", errors="replace").replace("\r\n", "\n"))
+    return Done(code, texts[0], texts[1])
 
 
 def assert_no_crash(code: int, err: str) -> None:
