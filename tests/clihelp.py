@@ -37,14 +37,16 @@ class Done:
     stderr: str
 
 
-def run_in(folder: Path, args: Sequence[str]) -> Done:
-    """Run ``svcmetrics ARGS`` in-process from ``folder`` with ``NO_COLOR`` set, as a shell
-    would run it but without starting Python again (for tests where the process itself is
-    not what is tested). Output is read back as text with universal newlines."""
+def run_in(folder: Path, args: Sequence[str], stdin: bytes = b"") -> Done:
+    """Run ``svcmetrics ARGS`` in-process from ``folder`` with ``NO_COLOR`` set and ``stdin``
+    as standard input, as a shell would run it but without starting Python again (for tests
+    where the process itself is not what is tested). Output is read back as text with
+    universal newlines."""
     streams = [io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2)]
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.setenv("NO_COLOR", "1")
+        patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
         patch.setattr(sys, "stdout", streams[0])
         patch.setattr(sys, "stderr", streams[1])
         try:

@@ -27,6 +27,7 @@ from clihelp import (
     by_key,
     csv_rows,
     run_cli,
+    run_in,
     write_yaml,
 )
 
@@ -458,10 +459,10 @@ def test_an_impossible_date_or_value_in_a_config_or_profile(
 def test_an_impossible_date_in_the_default_config_gives_no_traceback(workdir: Path) -> None:
     """Without --lang, the config is read early for its `lang`: that read must not crash."""
     (workdir / "svcmetrics.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
-    done = run_sub(["compute", "log.csv", "-p", "profile.yaml"], workdir)
+    done = run_in(workdir, ["compute", "log.csv", "-p", "profile.yaml"])
     assert_input_error(done.returncode, done.stderr, "svcmetrics.yaml")
     (workdir / "other.yaml").write_text("date_range: {from: 2026-02-30}\n", encoding="utf-8")
-    done = run_sub(["compute", "log.csv", "--config", "other.yaml"], workdir)
+    done = run_in(workdir, ["compute", "log.csv", "--config", "other.yaml"])
     assert_input_error(done.returncode, done.stderr, "other.yaml")
 
 
@@ -503,7 +504,7 @@ def test_python_tags_are_never_executed(workdir: Path, case: str) -> None:
         "default": [["compute", "log.csv"], ["explain"]],
     }[where]
     for args in runs:
-        done = run_sub(args, workdir)
+        done = run_in(workdir, args)
         assert not (workdir / "PWNED").exists(), f"{args}: a YAML tag ran a command"
         assert_no_crash(done.returncode, done.stderr)
         if where == "log" and args[0] == "validate":
