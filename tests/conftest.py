@@ -9,6 +9,13 @@ from clihelp import LOG, PROFILE
 
 
 @pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, so that no stray ./svcmetrics.yaml is picked up."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder with the sample log and profile of clihelp, as the working directory; no
     colour. (Modules needing other files define their own ``workdir``.)"""

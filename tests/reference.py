@@ -202,7 +202,8 @@ def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float | None, float
     scale = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / scale
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / scale
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval holds its own rate: exactly 0 at 0/n and exactly 1 at n/n
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 # --------------------------------------------------------------------------- records

@@ -14,18 +14,10 @@ from typing import Any
 
 import yaml
 from hypothesis import strategies as st
+from reference import FIELDS
 
-HEADER: tuple[str, ...] = (
-    "date",
-    "community",
-    "event",
-    "party",
-    "id",
-    "household",
-    "status",
-    "ticket",
-    "service",
-)
+HEADER = FIELDS
+"""The columns of a generated log, in order (the reference's record fields)."""
 
 COUNT_FIELDS: tuple[str, ...] = ("residents", "residents_capable", "households", "units")
 

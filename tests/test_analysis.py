@@ -29,6 +29,24 @@ def test_wilson_equals_statsmodels(successes: int, n: int) -> None:
     assert found[1] == pytest.approx(high, abs=1e-6)
 
 
+@pytest.mark.parametrize("n", [3, 6, 7, 10, 12, 13, 25, 300])
+def test_wilson_at_none_and_all_is_exactly_zero_and_one(n: int) -> None:
+    """0/n and n/n: the bound is exactly 0 or 1, not float noise beside it (5.55e-17 for
+    0/3 left the rate 0 outside its own interval)."""
+    none, everyone = wilson_interval(0, n), wilson_interval(n, n)
+    assert none is not None and everyone is not None
+    assert none[0] == 0.0 and 0.0 < none[1] < 1.0
+    assert everyone[1] == 1.0 and 0.0 < everyone[0] < 1.0
+
+
+def test_every_wilson_interval_holds_its_rate() -> None:
+    for n in range(1, 200):
+        for successes in range(n + 1):
+            interval = wilson_interval(successes, n)
+            assert interval is not None
+            assert interval[0] <= successes / n <= interval[1], (successes, n)
+
+
 def test_wilson_of_no_sample_is_undefined() -> None:
     assert wilson_interval(0, 0) is None
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from clihelp import run_cli
+from clihelp import by_key, csv_rows, run_cli
 
 from svcmetrics.judge import Status, at_or_beyond, judge
 from svcmetrics.models import Threshold
@@ -56,10 +55,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def rows(text: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    return {
-        (r["community"], r["period"], r["indicator"]): r for r in csv.DictReader(io.StringIO(text))
-    }
+def rows(text: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return by_key(csv_rows(text))
 
 
 # -- statuses at and around the boundaries ---------------------------------------------------
@@ -278,6 +275,19 @@ def test_config_in_another_folder(
     assert "jianguo" in out
 
 
+def _wait_until_reading_a_pipe(pid: int, timeout: float = 60) -> None:
+    """Until the process waits for more standard input (its start-up, signal handlers
+    included, is over): on a loaded machine that takes seconds, and a signal sent earlier
+    ends the bare interpreter instead. Where /proc is missing, a fixed pause."""
+    wchan = Path(f"/proc/{pid}/wchan")
+    if not wchan.exists():
+        time.sleep(1.5)
+        return
+    deadline = time.monotonic() + timeout
+    while "pipe" not in wchan.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_interrupted_run_leaves_previous_output(workdir: Path, signum: int, expected: int) -> None:
     target = workdir / "out.csv"
@@ -304,7 +314,7 @@ def test_interrupted_run_leaves_previous_output(workdir: Path, signum: int, expe
     assert process.stdin is not None
     process.stdin.write(LOG)
     process.stdin.flush()
-    time.sleep(1.5)
+    _wait_until_reading_a_pipe(process.pid)
     process.send_signal(signum)
     _, err = process.communicate(timeout=30)
     assert process.returncode == expected

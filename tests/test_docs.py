@@ -3,6 +3,19 @@
 Every ```sh block of README.md is run, one command line at a time, from the repository root
 (except blocks whose first line is ``# not run by tests`` and the venv set-up lines of the
 Quick start). A trailing ``# exit N`` comment on a command is the exit code it documents.
+
+Outputs the README shows are compared with what the tool prints. They are marked with HTML
+comments (invisible on GitHub) right before their fenced block:
+
+- ``<!-- stdout of: ARGS -->`` or ``<!-- stderr of: ARGS  # exit N -->``: the block is that
+  stream of ``svcmetrics ARGS``, line for line; a line ``…`` in the block stands for lines
+  left out (then the shown lines must appear in that order);
+- ``<!-- file: NAME -->``: the block is a file those commands read (written to NAME in the
+  folder they run in, beside a link to ``examples/``);
+- ``<!-- output: ARGS -->`` … ``<!-- /output -->`` around lines (not a fenced block): an
+  excerpt of stdout, its lines in order.
+
+Commands run in-process (the ``python -m svcmetrics`` process is tested in test_cli).
 """
 
 from __future__ import annotations
@@ -10,16 +23,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 import pytest
+from clihelp import Done, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -27,7 +37,6 @@ CHANGELOG = ROOT / "CHANGELOG.md"
 CI_RUN = ROOT / ".ci" / "run"
 EXAMPLES = ROOT / "examples"
 
-SVCMETRICS = (sys.executable, "-m", "svcmetrics")
 SVCMETRICS_TOKENS = ("svcmetrics", ".venv/bin/svcmetrics")
 NOT_RUN = "# not run by tests"
 SHELL_OPERATORS = {"|", "||", "&&", ";", "<", ">", ">>", "2>", "2>>", "&"}
@@ -56,16 +65,9 @@ TITLE = {"zh": "社区服务指标", "en": "Community service indicators"}
 
 
 @cache
-def run(args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+def run(args: tuple[str, ...]) -> Done:
     """``svcmetrics ARGS`` from the repository root, as a user's shell would run it."""
-    return subprocess.run(
-        [*SVCMETRICS, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-    )
+    return run_in(ROOT, args)
 
 
 # --------------------------------------------------------------------------- README parsing
@@ -107,7 +109,7 @@ def readme_commands() -> list[tuple[str, tuple[str, ...], int]]:
         for line in logical_lines(body):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            documented = re.search(r"#\s*exit\s+(\d+)\s*$", line)
+            documented = EXIT_COMMENT.search(line)
             tokens = shlex.split(line, comments=True)
             commands.append(
                 (line.strip(), tuple(tokens), int(documented.group(1)) if documented else 0)
@@ -127,6 +129,44 @@ def to_svcmetrics_args(tokens: tuple[str, ...]) -> tuple[str, ...]:
         f"marked {NOT_RUN!r}: {shlex.join(tokens)}"
     )
     return tokens[1:]
+
+
+EXIT_COMMENT = re.compile(r"#\s*exit\s+(\d+)\s*$")
+ELIDED = "…"
+
+
+def shown_outputs() -> list[tuple[str, tuple[str, ...], int, list[str]]]:
+    """(stream, svcmetrics arguments, exit code, lines) of each fenced block the README marks
+    ``<!-- stdout of: ARGS -->`` or ``<!-- stderr of: ARGS -->``."""
+    pattern = re.compile(
+        r"^<!-- (stdout|stderr) of: (.+?) -->\n```[a-z]*[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S
+    )
+    shown = []
+    for match in pattern.finditer(README.read_text(encoding="utf-8")):
+        documented = EXIT_COMMENT.search(match.group(2))
+        args = tuple(shlex.split(match.group(2), comments=True))
+        code = int(documented.group(1)) if documented else 0
+        shown.append((match.group(1), args, code, match.group(3).splitlines()))
+    return shown
+
+
+def shown_files() -> dict[str, str]:
+    """Name → text of each fenced block the README marks ``<!-- file: NAME -->``."""
+    pattern = re.compile(r"^<!-- file: (\S+) -->\n```[a-z]*[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+    return {match.group(1): match.group(2) for match in pattern.finditer(README.read_text("utf-8"))}
+
+
+def assert_shown(shown: list[str], produced: str, where: str) -> None:
+    """``shown`` lines are ``produced``, line for line (trailing blanks aside); with ``…``
+    lines, the other lines appear in ``produced`` in the order shown."""
+    lines = [line.rstrip() for line in produced.rstrip("\n").splitlines()]
+    wanted = [ELIDED if line.strip() == ELIDED else line.rstrip() for line in shown]
+    if ELIDED not in wanted:
+        assert lines == wanted, f"{where} prints:\n" + "\n".join(lines)
+        return
+    remaining = iter(lines)
+    missing = [line for line in wanted if line != ELIDED and line not in remaining]
+    assert not missing, f"{where}: {missing} not in this order in:\n" + "\n".join(lines)
 
 
 def output_excerpts() -> list[tuple[tuple[str, ...], list[str]]]:
@@ -178,19 +218,6 @@ OTHER_RUNS += [FROM_YAML, FROM_CSV, AS_OF_SEPTEMBER]
 OTHER_RUNS += [("compute", "--config", config, "--format", "json") for config in OTHER_CONFIGS]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _run_in_parallel() -> None:
-    """Start every command of this module at once (each is a separate process)."""
-    wanted: set[tuple[str, ...]] = set(OTHER_RUNS)
-    for _, tokens, _ in README_COMMANDS:
-        if tokens and tokens[0] in SVCMETRICS_TOKENS:
-            wanted.add(tokens[1:])
-    wanted.update(args for args, _ in output_excerpts())
-    wanted.update(example_readme_commands())
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        list(pool.map(run, sorted(wanted)))
-
-
 # --------------------------------------------------------------------------- (a) README commands
 
 
@@ -217,9 +244,29 @@ def test_readme_output_excerpts_are_real() -> None:
     for args, lines in excerpts:
         done = run(args)
         assert done.returncode == 0, done.stderr
-        produced = set(done.stdout.splitlines())
-        missing = [line for line in lines if line not in produced]
-        assert not missing, f"lines not in the output of svcmetrics {shlex.join(args)}: {missing}"
+        assert_shown([*lines, ELIDED], done.stdout, f"svcmetrics {shlex.join(args)}")
+
+
+SHOWN = shown_outputs()
+
+
+def test_readme_shows_marked_outputs() -> None:
+    assert {stream for stream, *_ in SHOWN} == {"stdout", "stderr"}
+    assert "bad.csv" in shown_files()
+
+
+@pytest.mark.parametrize(
+    ("stream", "args", "code", "lines"), SHOWN, ids=[shlex.join(s[1]) for s in SHOWN]
+)
+def test_readme_shown_output_is_what_the_tool_prints(
+    tmp_path: Path, stream: str, args: tuple[str, ...], code: int, lines: list[str]
+) -> None:
+    for name, text in shown_files().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "examples").symlink_to(EXAMPLES, target_is_directory=True)
+    done = run_in(tmp_path, args)
+    assert done.returncode == code, done.stderr
+    assert_shown(lines, done.stdout if stream == "stdout" else done.stderr, shlex.join(args))
 
 
 def test_skipped_blocks_are_only_set_up_or_marked() -> None:

@@ -150,10 +150,8 @@ def test_fuzz_table_profile(data: bytes) -> None:
     only_typed_errors(".csv", data, lambda path: load_profile(path, path.name))
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
+"""Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
 
 
 @settings(

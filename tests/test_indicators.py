@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from reference import INDICATORS
 
 from svcmetrics.errors import InputError, SvcmetricsError
 from svcmetrics.judge import Status
@@ -32,10 +33,8 @@ communities:
 """
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
+"""Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
 
 
 def _write(path: Path, text: str) -> Path:
@@ -450,15 +449,7 @@ def test_community_without_records_still_appears(tmp_path: Path) -> None:
     assert periods(report) == ["2026-03", "2026-04", "2026-05"]
     assert len(table) == 2 * 3 * 7
     for month in ("2026-03", "2026-04", "2026-05"):
-        for indicator in (
-            "resident_participation",
-            "unit_participation",
-            "resident_benefit",
-            "unit_benefit",
-            "need_satisfaction",
-            "resident_satisfaction",
-            "unit_satisfaction",
-        ):
+        for indicator in INDICATORS:
             row = table[("c2", month, indicator)]
             assert row.numerator == 0
             assert "no_records" in row.flags, (month, indicator)
@@ -475,32 +466,49 @@ def test_community_without_records_still_appears(tmp_path: Path) -> None:
     assert (rolled.numerator, rolled.denominator) == (1, 15)
 
 
-def test_community_that_is_also_a_parent_keeps_its_own_numbers(tmp_path: Path) -> None:
-    """c2 rolls up to c1, itself a community of the profile (spec 1.1 `parent` is an id).
-
-    Either the profile is rejected (exit 3), or c1's own row still counts c1's records and
-    the roll-up row of c1 does not mix with it.
-    """
+def test_a_community_as_the_parent_of_another_is_refused(tmp_path: Path) -> None:
+    """c2 rolls up to c1, itself a community of the profile: refused (exit 3) with a message
+    naming both. A parent is a roll-up level (spec 1.1: the street office or district a
+    community rolls up to, listed under ``parents:``); a community that were also a parent
+    would have a community row and a roll-up row under one id."""
     profile = """
     communities:
       - {id: c1, residents_capable: 10}
       - {id: c2, parent: c1, residents_capable: 10}
     """
+    log = csv_log("2026-03-01,c1,participate,resident,r1,,,,")
+    with pytest.raises(InputError) as refused:
+        compute(tmp_path, log, profile=profile)
+    assert refused.value.exit_code == 3
+    [problem] = refused.value.problems
+    assert problem.file.endswith("profile.yaml")
+    assert "c2" in str(problem.params) and "c1" in str(problem.params)
+
+
+def test_a_community_heading_its_roll_up_keeps_its_own_numbers(tmp_path: Path) -> None:
+    """The valid way to say it: c1 and c2 under a roll-up level p1 named like c1. c1's row
+    counts c1's records only, the roll-up pools both, and a log naming c1 by its name still
+    means the community."""
+    profile = """
+    communities:
+      - {id: c1, name: 建国, parent: p1, residents_capable: 10}
+      - {id: c2, parent: p1, residents_capable: 10}
+    parents:
+      - {id: p1, name: 建国}
+    """
     log = csv_log(
         "2026-03-01,c1,participate,resident,r1,,,,",
-        "2026-03-01,c1,participate,resident,r2,,,,",
+        "2026-03-01,建国,participate,resident,r2,,,,",
         "2026-03-01,c2,participate,resident,r3,,,,",
     )
-    try:
-        report = compute(tmp_path, log, profile=profile)
-    except InputError as error:
-        assert error.exit_code == 3
-        return
+    report = compute(tmp_path, log, profile=profile)
     table = results(report)
     # c1's own participants r1, r2 of 10; c2's r3 of 10
     assert nums(table[("c1", "2026-03", "resident_participation")]) == (2, 10, 0.2)
     assert nums(table[("c2", "2026-03", "resident_participation")]) == (1, 10, 0.1)
-    # the grand total pools both communities: 3 of 20
+    # the roll-up and the grand total pool both communities: 3 of 20
+    rollup = results(report, "rollup")[("p1", "2026-03", "resident_participation")]
+    assert nums(rollup) == (3, 20, 0.15)
     total = results(report, "total")[("*", "2026-03", "resident_participation")]
     assert (total.numerator, total.denominator) == (3, 20)
     # the only period has no previous one: no change on any row

@@ -44,10 +44,8 @@ DISTINCT_COUNTS = (
 Key = tuple[str, str, str]
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
+"""Run in an empty folder: no stray ./svcmetrics.yaml is picked up."""
 
 
 def product(records: Records, profile: Profile, kind: PeriodKind, fmt: str = "csv") -> Report:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from clihelp import WORKED, markdown_rows
 from hypothesis import given, settings
 from reference import (
     INDICATORS,
@@ -22,8 +23,6 @@ from reference import (
     wilson,
 )
 from strategies import community_data, read_csv, write_csv, write_profile, write_yaml
-
-WORKED = Path(__file__).resolve().parents[2] / "shared" / "worked-example"
 
 # Flags of the community table: those expected.md names, everything else has none.
 EXPECTED_FLAGS: dict[tuple[str, str, str], list[str]] = {
@@ -67,23 +66,6 @@ def _community(cid: str, parent: str = "p", **counts: int | None) -> dict[str, A
     return community
 
 
-def _table(text: str, heading: str) -> list[list[str]]:
-    """The body rows of the first markdown table after ``heading``."""
-    section = text.split(heading, 1)[1]
-    rows: list[list[str]] = []
-    started = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            started = True
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if set(cells[0]) <= {"-", ":"} or cells[0] in ("community", "period"):
-                continue
-            rows.append(cells)
-        elif started:
-            break
-    return rows
-
-
 def _rate(text: str) -> float | None:
     return None if text == "undefined" else float(text)
 
@@ -108,8 +90,6 @@ def _check(value: dict[str, Any], num: str, den: str, rate: str, why: str) -> No
 
 @pytest.fixture(scope="module")
 def worked() -> tuple[dict[str, Any], str, dict[Any, dict[str, Any]]]:
-    if not (WORKED / "expected.md").is_file():
-        pytest.skip(f"worked example not found at {WORKED}")
     records = read_csv(WORKED / "log.csv")
     profile = yaml.safe_load((WORKED / "profile.yaml").read_text(encoding="utf-8"))
     expected = (WORKED / "expected.md").read_text(encoding="utf-8")
@@ -123,7 +103,7 @@ def test_worked_example_communities(
     worked: tuple[dict[str, Any], str, dict[Any, dict[str, Any]]],
 ) -> None:
     _profile_, expected, results = worked
-    rows = _table(expected, "## Communities")
+    rows = markdown_rows(expected, "## Communities")
     assert len(rows) == 28
     seen = set()
     for community, period, indicator, num, den, rate, why in rows:
@@ -147,7 +127,7 @@ def test_worked_example_rollup_and_total(
     worked: tuple[dict[str, Any], str, dict[Any, dict[str, Any]]],
 ) -> None:
     profile, expected, results = worked
-    rows = _table(expected, "## Roll-up")
+    rows = markdown_rows(expected, "## Roll-up")
     assert len(rows) == 14
     rollup = reference_rollup(results, profile)
     total = reference_total(results)

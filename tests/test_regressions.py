@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_in
 
 from svcmetrics.pipeline import Options, run
 
@@ -78,23 +78,8 @@ def test_output_file_is_readable_like_any_new_file(
 def test_yaml_on_standard_input_may_start_with_a_comment(workdir: Path) -> None:
     text = (ROOT / "examples" / "log.yaml").read_text(encoding="utf-8")
     assert text.lstrip().startswith("#")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "svcmetrics",
-            "compute",
-            "-",
-            "--profile",
-            str(ROOT / "examples" / "profile.yaml"),
-            "--format",
-            "csv",
-        ],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-    )
+    args = ["compute", "-", "--profile", str(ROOT / "examples" / "profile.yaml"), "-f", "csv"]
+    done = run_in(workdir, args, stdin=text.encode())
     assert done.returncode == 0, done.stderr[-500:]
     assert "jianguo" in done.stdout
 

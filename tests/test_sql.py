@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from clihelp import WORKED
 from sqlcase import SqlCase, sql_case
 
 from svcmetrics.answers import answer_lists
@@ -23,18 +24,14 @@ from svcmetrics.indicators import definitions
 from svcmetrics.sqlexport import Dialect, query
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKED = ROOT.parent / "shared" / "worked-example"
 
 
 def _cases(dialect: Dialect) -> list[SqlCase]:
-    cases = []
-    if WORKED.is_dir():
-        cases.append(sql_case(WORKED / "log.csv", WORKED / "profile.yaml", None, dialect))
     health = ROOT / "examples" / "health"
-    cases.append(
-        sql_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml", dialect)
-    )
-    return cases
+    return [
+        sql_case(WORKED / "log.csv", WORKED / "profile.yaml", None, dialect),
+        sql_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml", dialect),
+    ]
 
 
 DDL = [
@@ -54,10 +51,7 @@ def _compare(rows: list[tuple[Any, ...]], expected: dict[Any, Any]) -> None:
 @pytest.mark.parametrize("case", range(2))
 def test_exported_query_on_duckdb(case: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    cases = _cases(Dialect.DUCKDB)
-    if case >= len(cases):
-        pytest.skip("the worked example is absent")
-    found = cases[case]
+    found = _cases(Dialect.DUCKDB)[case]
     con = duckdb.connect()
     for statement in DDL:
         con.execute(statement)
@@ -149,10 +143,7 @@ def test_exported_query_on_postgres(
     case: int, postgres: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    cases = _cases(Dialect.POSTGRES)
-    if case >= len(cases):
-        pytest.skip("the worked example is absent")
-    found = cases[case]
+    found = _cases(Dialect.POSTGRES)[case]
     with postgres.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS records, periods, profile")
         for statement in DDL:

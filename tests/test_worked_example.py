@@ -1,4 +1,4 @@
-"""The worked example (shared/worked-example) through the product, number by number.
+"""The worked example (tests/data/worked-example) through the product, number by number.
 
 Every community row and every roll-up row of ``expected.md`` is compared with what
 ``svcmetrics`` computes from ``log.csv`` and ``profile.yaml``: through the Python API
@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelp import WORKED, markdown_rows, run_cli
 from reference import wilson
 
-from svcmetrics.cli import main
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, run
-
-WORKED = Path(__file__).resolve().parents[2] / "shared" / "worked-example"
 
 SURVEY = ("resident_satisfaction", "unit_satisfaction")
 NAMED_FLAGS = ("small_sample", "numerator_above_denominator", "no_records")
@@ -76,32 +74,13 @@ class Row:
 # --------------------------------------------------------------------------- expected.md
 
 
-def _tables(text: str, heading: str) -> list[list[str]]:
-    """Body rows of the first markdown table after ``heading``."""
-    section = text.split(heading, 1)[1]
-    rows: list[list[str]] = []
-    started = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-            if not started:  # the header row
-                started = True
-                continue
-            if set(cells[0]) <= {"-", ":"}:
-                continue
-            rows.append(cells)
-        elif started:
-            break
-    return rows
-
-
 def _named_flags(why: str) -> set[str]:
     return {flag for flag in NAMED_FLAGS if flag in why}
 
 
 def parse_expected(text: str) -> tuple[list[Expected], list[Expected]]:
     """(community rows, roll-up rows) of expected.md."""
-    community_cells = _tables(text, "## Communities")
+    community_cells = markdown_rows(text, "## Communities")
     # A note like "every row of gongle 2026-11 is flagged no_records" covers the whole group.
     group_flags: dict[tuple[str, str], set[str]] = {}
     for community, period, _indicator, *_rest, why in community_cells:
@@ -137,7 +116,7 @@ def parse_expected(text: str) -> tuple[list[Expected], list[Expected]]:
             why,
             frozenset(_named_flags(why)),
         )
-        for period, indicator, num, den, rate, why in _tables(text, "## Roll-up")
+        for period, indicator, num, den, rate, why in markdown_rows(text, "## Roll-up")
     ]
     return communities, rollups
 
@@ -191,10 +170,8 @@ def _options() -> Options:
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit) as exited:
-        main(args)
-    out, err = capsys.readouterr()
-    assert exited.value.code == 0, err
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
     return out
 
 
@@ -213,16 +190,7 @@ def _cli_args(fmt: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def expected() -> tuple[list[Expected], list[Expected]]:
-    if not (WORKED / "expected.md").is_file():
-        pytest.skip(f"worked example not found at {WORKED}")
     return parse_expected((WORKED / "expected.md").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No stray ./svcmetrics.yaml may be picked up."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _api_rows() -> list[Row]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,13 +54,24 @@ DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
 }
 
 
+_NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+"""A decimal numeral, as written (``nan`` and ``inf`` are words, not numerals)."""
+
+
 def as_number(text: str) -> float | None:
-    """A score as a number (``4``, ``4.0`` and `` 4 `` are equal); None when not a number."""
+    """A score as a number (``4``, ``4.0`` and `` 4 `` are equal); None when not a number.
+
+    A numeral too large for a float (``1e309``, 400 nines) is still a number, beyond any
+    scale: ±inf, so that it is excluded like 9 or 99 (spec 2.4) instead of unrecognised.
+    """
+    stripped = text.strip()
     try:
-        number = float(text.strip())
+        number = float(stripped)
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
+    if math.isfinite(number) or _NUMERAL.fullmatch(stripped):
+        return number
+    return None
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,9 @@ class SatisfactionConfig(Strict):
     satisfied: list[Text] | None = None
     not_satisfied: list[Text] | None = None
     excluded: list[Text] | None = None
-    scale: tuple[float, float] = (1, 5)
+    scale: tuple[
+        Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]
+    ] = (1, 5)
     min_sample: Annotated[int, Field(ge=1)] = 30
 
 
