@@ -11,6 +11,7 @@ from typing import Any
 
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import load_config, load_profile
+from svcmetrics.engine import profile_values
 from svcmetrics.indicators import definitions
 from svcmetrics.pipeline import Options, run
 from svcmetrics.sqlexport import Dialect, query
@@ -54,9 +55,5 @@ def sql_case(log: Path, profile: Path, config: Path | None, dialect: Dialect) ->
             values[0] = dt.date.fromisoformat(values[0])
             records.append((*values, seq))
     periods = [(p.label, p.start, p.end) for p in report.periods]
-    profile_rows = [
-        (c.id, field, c.count(field, report.periods[0].last_day))
-        for c in communities
-        for field in c.count_fields()
-    ]
+    profile_rows = [(v.community, v.field, v.as_of, v.value) for v in profile_values(communities)]
     return SqlCase(records, periods, profile_rows, sql, expected)

@@ -42,7 +42,7 @@ DDL = [
     "id VARCHAR, household VARCHAR, status VARCHAR, ticket VARCHAR, service VARCHAR, "
     "category VARCHAR, seq BIGINT)",
     "CREATE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)",
-    "CREATE TABLE profile (community VARCHAR, field VARCHAR, value BIGINT)",
+    "CREATE TABLE profile (community VARCHAR, field VARCHAR, as_of DATE, value BIGINT)",
 ]
 
 
@@ -63,7 +63,7 @@ def test_exported_query_on_duckdb(case: int, monkeypatch: pytest.MonkeyPatch) ->
         con.execute(statement)
     con.executemany(f"INSERT INTO records VALUES ({', '.join('?' * 11)})", found.records)
     con.executemany("INSERT INTO periods VALUES (?, ?, ?)", found.periods)
-    con.executemany("INSERT INTO profile VALUES (?, ?, ?)", found.profile)
+    con.executemany("INSERT INTO profile VALUES (?, ?, ?, ?)", found.profile)
     _compare(con.execute(found.sql).fetchall(), found.expected)
 
 
@@ -92,7 +92,7 @@ def test_config_strings_are_quoted_not_pasted(tmp_path: Path) -> None:
     con.execute("INSERT INTO records VALUES (DATE '2026-01-02', 'c', 'it''s', 'resident', "
                 "'r', NULL, NULL, NULL, NULL, NULL, 1)")  # fmt: skip
     con.execute("INSERT INTO periods VALUES ('2026-01', DATE '2026-01-01', DATE '2026-01-31')")
-    con.execute("INSERT INTO profile VALUES ('c', 'residents', 4)")
+    con.execute("INSERT INTO profile VALUES ('c', 'residents', NULL, 4)")
     rows = {r[2]: r[3:5] for r in con.execute(sql).fetchall()}
     assert rows["x'); DROP TABLE records; --"] == (1, 4)
     assert con.execute("SELECT count(*) FROM records").fetchone() == (1,)
@@ -159,6 +159,6 @@ def test_exported_query_on_postgres(
             cursor.execute(statement)
         cursor.executemany(f"INSERT INTO records VALUES ({', '.join(['%s'] * 11)})", found.records)
         cursor.executemany("INSERT INTO periods VALUES (%s, %s, %s)", found.periods)
-        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s)", found.profile)
+        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s, %s)", found.profile)
         cursor.execute(found.sql)
         _compare(cursor.fetchall(), found.expected)

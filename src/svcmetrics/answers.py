@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,34 +36,35 @@ DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
 }
 
 
+FULL_WIDTH = "０１２３４５６７８９＋－．"
+"""Full-width digits, signs and point, as Chinese input methods type them (spec 2.4)."""
+HALF_WIDTH = "0123456789+-."
+NUMBER = r"[-+]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)"
+"""What an answer must look like, once ``FULL_WIDTH`` is read as ``HALF_WIDTH``, to be a
+score: an optional sign, at most 15 digits before an optional point and any after it.
+Exponents, ``inf`` and ``nan`` are text (in no list: an invalid row). The SQL of
+:func:`svcmetrics.compiler.classify` is the definition; :func:`as_number` reads config
+entries the same way."""
+
+_NUMBER = re.compile(NUMBER)
+_WIDTH = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+
+
 def as_number(text: str) -> float | None:
-    """A score as a number (``4``, ``4.0`` and `` 4 `` are equal); None when not a number."""
-    try:
-        number = float(text.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    """A config list entry as a score (``4``, ``4.0``, `` 4 `` and ``４`` are equal); None
+    when it is text."""
+    normal = text.translate(_WIDTH).strip()
+    return float(normal) if _NUMBER.fullmatch(normal) else None
 
 
 @dataclass(frozen=True)
 class AnswerLists:
-    """Text answers (lower case) and scores, each mapped to how it counts."""
+    """Text answers (lower case) and scores, each mapped to how it counts; the answers
+    themselves are classified in SQL (:func:`svcmetrics.compiler.classify`)."""
 
     texts: dict[str, Answer]
     numbers: dict[float, Answer]
     scale: tuple[float, float]
-
-    def classify(self, answer: str | None) -> Answer | None:
-        """How an answer counts; None for an answer in no list (an invalid row)."""
-        if answer is None or not answer.strip():
-            return Answer.EXCLUDED
-        number = as_number(answer)
-        if number is None:
-            return self.texts.get(answer.strip().lower())
-        if number in self.numbers:
-            return self.numbers[number]
-        low, high = self.scale
-        return Answer.EXCLUDED if number < low or number > high else None
 
 
 def answer_lists(config: SatisfactionConfig) -> AnswerLists:

@@ -755,6 +755,11 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("--from {start} 晚于 --to {end}。", "交换两个日期"),
         ("--from {start} is after --to {end}.", "swap the two days"),
     ),
+    "profile_count_too_large": (
+        ("社区 {community} 的 {field} 为 {value},超出可计算的范围。", "检查这个数是否多写了位数"),
+        ("{field} of community {community} is {value}, beyond what can be computed.",
+         "check the number for extra digits"),
+    ),
 }
 
 KIND_NAMES: dict[str, tuple[str, str]] = {

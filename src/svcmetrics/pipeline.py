@@ -25,7 +25,6 @@ from svcmetrics.config import (
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
 from svcmetrics.indicators import (
     Indicator,
-    ProfileField,
     custom_events,
     definitions,
     profile_fields,
@@ -47,7 +46,7 @@ from svcmetrics.periods import (
     span,
 )
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
-from svcmetrics.report import TOTAL_ID, Part, PartKey, Report, Unit, build_results
+from svcmetrics.report import TOTAL_ID, Part, Report, Unit, build_results
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
@@ -266,42 +265,6 @@ def _units(profile: Profile | None, communities: list[Community]) -> list[Unit]:
     if len(communities) > 1:
         units.append(Unit("total", TOTAL_ID, None, None, tuple(c.id for c in communities)))
     return units
-
-
-def _parts(
-    indicators: list[Indicator],
-    communities: list[Community],
-    periods: list[Period],
-    breakdown: list[str],
-    counts: dict[tuple[str, str, str, str, str], int],
-    has_profile: bool,
-) -> dict[PartKey, Part]:
-    """Numerator, denominator and sample of every community × period × breakdown × indicator."""
-    parts: dict[PartKey, Part] = {}
-    for community in communities:
-        for period in periods:
-            for value in breakdown:
-                for indicator in indicators:
-                    found = {
-                        part: counts.get(
-                            (indicator.key, part, community.id, period.label, value), 0
-                        )
-                        for part in ("num", "den", "answers")
-                    }
-                    rule = indicator.denominator
-                    denominator: int | None
-                    if isinstance(rule, ProfileField):
-                        denominator = (
-                            community.count(rule.name, period.last_day) if has_profile else None
-                        )
-                        if rule.needs_answers is not None and found["answers"] == 0:
-                            denominator = None
-                    else:
-                        denominator = found["den"]
-                    sample = denominator if indicator.survey_basis else None
-                    key = (community.id, period.label, indicator.key, value)
-                    parts[key] = Part(found["num"], denominator, sample)
-    return parts
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(.*)$")
@@ -527,7 +490,7 @@ def _previous_period(
 
 def run(options: Options) -> Report:
     """Read, validate, count and judge: the whole computation of ``svcmetrics compute``."""
-    from svcmetrics.engine import Engine
+    from svcmetrics.engine import Engine, profile_values
 
     selected = selected_range(options)
     with Engine() as engine:
@@ -548,13 +511,12 @@ def run(options: Options) -> Report:
         earlier = _previous_period(options.kind, periods, checked.first) if selected else None
         counted = [earlier, *periods] if earlier else periods
         engine.set_periods(counted, options.by)
-        counts = engine.counts(inputs.indicators)
         records = engine.records_per_period()
         breakdown = engine.breakdown_values() if options.by else [""]
-    communities = checked.communities
-    parts = _parts(
-        inputs.indicators, communities, counted, breakdown, counts, inputs.profile is not None
-    )
+        communities = checked.communities
+        profile = profile_values(communities) if inputs.profile is not None else []
+        counts = engine.parts(inputs.indicators, [c.id for c in communities], profile, breakdown)
+    parts = {key: Part(*numbers) for key, numbers in counts.items()}
     units = _units(inputs.profile, communities)
     results = build_results(
         parts,
