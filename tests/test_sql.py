@@ -1,26 +1,22 @@
-"""``svcmetrics sql``: the exported query gives compute's numbers on DuckDB and PostgreSQL."""
+"""``svcmetrics sql``: the exported query gives compute's numbers on DuckDB and PostgreSQL.
+
+(``postgres`` is the throwaway server fixture of sqlcase.py.)"""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from sqlcase import SqlCase, sql_case
+from sqlcase import DDL, SqlCase, postgres, sql_case
 
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import load_config
 from svcmetrics.indicators import definitions
 from svcmetrics.sqlexport import Dialect, query
+
+__all__ = ["postgres"]  # the fixture, imported
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKED = ROOT.parent / "shared" / "worked-example"
@@ -35,15 +31,6 @@ def _cases(dialect: Dialect) -> list[SqlCase]:
         sql_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml", dialect)
     )
     return cases
-
-
-DDL = [
-    "CREATE TABLE records (date DATE, community VARCHAR, event VARCHAR, party VARCHAR, "
-    "id VARCHAR, household VARCHAR, status VARCHAR, ticket VARCHAR, service VARCHAR, "
-    "category VARCHAR, seq BIGINT)",
-    "CREATE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)",
-    "CREATE TABLE profile (community VARCHAR, field VARCHAR, as_of DATE, value BIGINT)",
-]
 
 
 def _compare(rows: list[tuple[Any, ...]], expected: dict[Any, Any]) -> None:
@@ -96,52 +83,6 @@ def test_config_strings_are_quoted_not_pasted(tmp_path: Path) -> None:
     rows = {r[2]: r[3:5] for r in con.execute(sql).fetchall()}
     assert rows["x'); DROP TABLE records; --"] == (1, 4)
     assert con.execute("SELECT count(*) FROM records").fetchone() == (1,)
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Any]:
-    """A throwaway PostgreSQL server on a free local port (skipped where none is installed,
-    except in CI, where .ci/run installs it)."""
-    psycopg = pytest.importorskip("psycopg")
-    binaries = _postgres_bin()
-    if binaries is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed (.ci/run installs it)")
-        pytest.skip("PostgreSQL is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="svcmetrics-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(folder, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = folder / "data"
-    initdb = [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
-    subprocess.run([*run_as, *initdb], check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    start = [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l"]
-    subprocess.run([*run_as, *start, str(folder / "log"), "start"], check=True, capture_output=True)
-    try:
-        for _ in range(50):
-            try:
-                connection = psycopg.connect(
-                    host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
-                )
-                break
-            except psycopg.OperationalError:
-                time.sleep(0.2)
-        yield connection
-        connection.close()
-    finally:
-        subprocess.run([*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("case", range(2))
