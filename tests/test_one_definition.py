@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlcase import DDL, FIELDS, postgres
+from sqlglot import exp
 from strategies import (
     COUNT_FIELDS,
     WIDE_ANSWERS,
@@ -32,8 +33,10 @@ from strategies import (
     write_profile,
 )
 
-from svcmetrics.answers import answer_lists
+from svcmetrics.answers import answer_lists, as_number
+from svcmetrics.compiler import classify, render
 from svcmetrics.engine import profile_values
+from svcmetrics.models import SatisfactionConfig
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, load_inputs, run
 from svcmetrics.sqlexport import Dialect, query
@@ -237,3 +240,53 @@ def test_dated_denominators_on_every_path(tmp_path: Path, postgres: Any) -> None
     }
     for numbers in (case.expected, _on_duckdb(case), _on_postgres(case, postgres)):
         assert {p: numbers[("c1", p, "resident_benefit")] for p in found} == found
+
+
+ANSWER_CLASSES: dict[str, str | None] = {
+    "满意": "satisfied",
+    "Very Satisfied": "satisfied",
+    " 4 ": "satisfied",
+    "４": "satisfied",
+    "＋４": "satisfied",
+    "５．０": "satisfied",
+    "4.": "satisfied",
+    "3.0": "not_satisfied",
+    "基本满意": "not_satisfied",
+    "９９": "excluded",
+    "-0": "excluded",
+    ".5": "excluded",
+    "": "excluded",
+    "不清楚": "excluded",
+    "4.5": None,
+    "1e3": None,
+    "inf": None,
+    "9" * 16: None,
+    "满意了": None,
+}
+"""Answers and their class under the default lists (None: in no list, an invalid row)."""
+
+
+def test_answer_classes_are_the_same_on_every_engine(postgres: Any) -> None:
+    """One classification (spec 2.4), the same on DuckDB and PostgreSQL."""
+    lists = answer_lists(SatisfactionConfig())
+    tree = exp.select(exp.alias_(classify(exp.column("status"), lists), "cls"), "status")
+    tree = tree.from_("answers")
+    rows = [(answer,) for answer in ANSWER_CLASSES]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE answers (status VARCHAR)")
+    con.executemany("INSERT INTO answers VALUES (?)", rows)
+    found = {status: cls for cls, status in con.execute(render(tree)).fetchall()}
+    assert found == ANSWER_CLASSES
+    with postgres.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS answers")
+        cursor.execute("CREATE TABLE answers (status VARCHAR)")
+        cursor.executemany("INSERT INTO answers VALUES (%s)", rows)
+        cursor.execute(render(tree, "postgres"))
+        assert {status: cls for cls, status in cursor.fetchall()} == ANSWER_CLASSES
+
+
+def test_config_entries_read_numbers_as_answers_do() -> None:
+    """A full-width score in a config list is that score (as_number follows the SQL)."""
+    lists = answer_lists(SatisfactionConfig(satisfied=["４", "满意"]))
+    assert lists.numbers[4.0] == "satisfied" and "４" not in lists.texts
+    assert as_number("1e3") is None and as_number("＋３．５") == 3.5
