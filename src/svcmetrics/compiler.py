@@ -107,7 +107,7 @@ def answer_class(source: str, lists: AnswerLists) -> exp.Select:
     raw = exp.select(exp.alias_(_col("status"), "raw")).distinct().from_(source)
     raw = raw.where(_col("event").eq(_lit("survey")))
     return exp.select("raw", exp.alias_(classify(_col("raw"), lists), "cls")).from_(
-        raw.subquery("answers")
+        raw.subquery("answers", copy=False)
     )
 
 
@@ -157,7 +157,7 @@ def needs(by: str | None) -> exp.Select:
         exp.select(
             _col("community", "n"), _col("period", "p"), _col("brk", "n"), _col("state", "n")
         )
-        .from_(grouped.subquery("n"))
+        .from_(grouped.subquery("n", copy=False))
         .join(
             _table("pdays", "p"),
             on=_col("day", "p").eq(_col("first_day", "n")),
@@ -249,7 +249,7 @@ def _counts(indicators: Sequence[Indicator]) -> exp.Query:
                         "period",
                         "brk",
                         "value",
-                    ).from_(counted.subquery(f"c{len(selects)}"))
+                    ).from_(counted.subquery(f"c{len(selects)}", copy=False))
                 )
     if not selects:  # no count rule at all: an empty relation of the same shape
         empty = exp.select(
@@ -262,7 +262,7 @@ def _counts(indicators: Sequence[Indicator]) -> exp.Query:
         return _pivot(empty.where(exp.false()))
     union: exp.Query = selects[0]
     for select in selects[1:]:
-        union = exp.union(union, select, distinct=False)
+        union = exp.union(union, select, distinct=False, copy=False)
     return _pivot(union)
 
 
@@ -276,7 +276,7 @@ def _pivot(counts: exp.Query) -> exp.Select:
     ]
     return (
         exp.select(*keys, *sums)
-        .from_(counts.subquery("counted"))
+        .from_(counts.subquery("counted", copy=False))
         .group_by(*[_col(k) for k in keys])
     )
 
@@ -338,7 +338,7 @@ def in_force() -> exp.Select:
     )
     return (
         exp.select("community", "field", "period", "value")
-        .from_(ranked.subquery("ranked"))
+        .from_(ranked.subquery("ranked", copy=False))
         .where(_col("rn").eq(_lit(1)))
     )
 
@@ -384,7 +384,7 @@ def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
             exp.alias_(denominator, "denominator"),
             _col("survey", g),
         )
-        .from_(grid.subquery(g))
+        .from_(grid.subquery(g, copy=False))
         .join(
             _table("counts", "n"),
             on=exp.and_(*[_col(k, "n").eq(_col(k, g)) for k in keys]),
@@ -409,7 +409,7 @@ def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
         "numerator",
         "denominator",
         exp.alias_(sample, "sample_size"),
-    ).from_(computed.subquery("computed"))
+    ).from_(computed.subquery("computed", copy=False))
 
 
 def parts(
@@ -419,7 +419,7 @@ def parts(
     caller defines) as common table expressions."""
     select = parts_select(indicators)
     for name, query in [*inputs, *parts_ctes(indicators)]:
-        select = select.with_(name, as_=query)
+        select = select.with_(name, as_=query, copy=False)
     return select
 
 

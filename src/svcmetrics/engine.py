@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,6 @@ from typing import Any
 
 import duckdb
 
-from svcmetrics import compiler
 from svcmetrics.answers import AnswerLists
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import Indicator
@@ -121,10 +121,17 @@ class Checked:
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
 
 
+def _import_compiler() -> None:
+    import svcmetrics.compiler  # noqa: F401  (sqlglot: a tenth of a second of imports)
+
+
 class Engine:
     """One in-process DuckDB database holding the records of one run."""
 
     def __init__(self) -> None:
+        # the compiler (and sqlglot) is imported while DuckDB loads the logs, which
+        # releases the GIL: its import then costs no wall time
+        threading.Thread(target=_import_compiler, daemon=True).start()
         self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
@@ -395,6 +402,8 @@ class Engine:
     def classify_answers(self, lists: AnswerLists) -> None:
         """``answer_class``: each distinct survey answer → how it counts (NULL: invalid),
         by the one classification of :func:`svcmetrics.compiler.classify`."""
+        from svcmetrics import compiler
+
         self.con.execute(
             f"CREATE OR REPLACE TABLE answer_class AS "
             f"{compiler.render(compiler.answer_class('norm', lists))}"
@@ -714,6 +723,8 @@ class Engine:
             SELECT d.day, p.period FROM (SELECT DISTINCT day FROM daily) d
             JOIN periods p ON d.day BETWEEN p.period_start AND p.period_end"""
         )
+        from svcmetrics import compiler
+
         self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiler.render(compiler.rp(by))}")
         self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiler.render(compiler.needs(by))}")
         self.con.execute(
@@ -737,6 +748,8 @@ class Engine:
         """(community, period, indicator, breakdown) → (numerator, denominator, sample
         size) for every community × period × breakdown value × indicator, by
         :func:`svcmetrics.compiler.parts`; ``profile``: the denominators."""
+        from svcmetrics import compiler
+
         for value in profile:
             if value.value > HUGEINT_MAX:
                 raise InputError(

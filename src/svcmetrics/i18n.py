@@ -757,8 +757,10 @@ MESSAGES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "profile_count_too_large": (
         ("社区 {community} 的 {field} 为 {value},超出可计算的范围。", "检查这个数是否多写了位数"),
-        ("{field} of community {community} is {value}, beyond what can be computed.",
-         "check the number for extra digits"),
+        (
+            "{field} of community {community} is {value}, beyond what can be computed.",
+            "check the number for extra digits",
+        ),
     ),
 }
 

@@ -102,7 +102,7 @@ def tree(indicators: list[Indicator], lists: AnswerLists) -> exp.Select:
     ctes = [*_inputs(lists), *compiler.parts_ctes(indicators)]
     ctes.append(("parts", compiler.parts_select(indicators)))
     for name, query in ctes:
-        select = select.with_(name, as_=query)
+        select = select.with_(name, as_=query, copy=False)
     return select
 
 
