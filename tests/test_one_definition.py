@@ -36,6 +36,7 @@ from strategies import (
 from svcmetrics.answers import answer_lists, as_number
 from svcmetrics.compiler import classify, render
 from svcmetrics.engine import profile_values
+from svcmetrics.errors import InputError
 from svcmetrics.models import SatisfactionConfig
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, load_inputs, run
@@ -290,3 +291,15 @@ def test_config_entries_read_numbers_as_answers_do() -> None:
     lists = answer_lists(SatisfactionConfig(satisfied=["４", "满意"]))
     assert lists.numbers[4.0] == "satisfied" and "４" not in lists.texts
     assert as_number("1e3") is None and as_number("＋３．５") == 3.5
+
+
+def test_profile_count_beyond_the_engine_is_a_clear_error(tmp_path: Path) -> None:
+    """A count above DuckDB's HUGEINT is named, not a crash (10**30 still computes)."""
+    log = write_csv([dict(zip(ROW_FIELDS, "2026-10-02,c1,survey,resident,r1,,满意,,".split(","),
+                              strict=True))], tmp_path / "log.csv")  # fmt: skip
+    profile = write_profile({"communities": [{"id": "c1", "residents": 10**39}]},
+                            tmp_path / "p.yaml")  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        run(Options(logs=(str(log),), profile=profile))
+    assert caught.value.key == "profile_count_too_large"
+    assert caught.value.params["field"] == "residents"
