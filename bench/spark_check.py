@@ -41,7 +41,8 @@ RECORDS = pa.schema(
 PERIODS = pa.schema(
     [("period", pa.string()), ("period_start", pa.date32()), ("period_end", pa.date32())]
 )
-PROFILE = pa.schema([("community", pa.string()), ("field", pa.string()), ("value", pa.int64())])
+PROFILE = pa.schema([("community", pa.string()), ("field", pa.string()), ("as_of", pa.date32()),
+                    ("value", pa.int64())])  # fmt: skip
 
 
 def build(

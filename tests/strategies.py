@@ -55,7 +55,19 @@ ANSWERS: tuple[str, ...] = (
     "satisfied",
     "dissatisfied",
 )
+WIDE_ANSWERS: tuple[str, ...] = (*ANSWERS, "４", "５", "３．０", "＋４", "９９", "0", "说不清")
+"""Answers with full-width digits, signs and points as Chinese input methods type them
+(spec 2.4), and more excluded ones; every one is in a default list."""
 PARENTS: tuple[str, ...] = ("p1", "p2")
+AS_OF_DAYS: tuple[date, ...] = (
+    date(2026, 1, 1),
+    date(2026, 3, 1),
+    date(2026, 3, 31),
+    date(2026, 4, 15),
+    date(2026, 7, 1),
+    date(2026, 9, 1),
+)
+"""Dates of dated denominators: before, inside, on the edges of and after the records."""
 
 Records = list[dict[str, str]]
 Profile = dict[str, Any]
@@ -69,8 +81,15 @@ def dates() -> st.SearchStrategy[date]:
 
 
 @st.composite
-def profiles(draw: st.DrawFn, max_communities: int = 3) -> Profile:
-    """1..max_communities communities ``c1``.., counts 0..30, a count occasionally missing."""
+def profiles(
+    draw: st.DrawFn,
+    max_communities: int = 3,
+    fields: tuple[str, ...] = COUNT_FIELDS,
+    dated: bool = False,
+) -> Profile:
+    """1..max_communities communities ``c1``.., counts 0..30 of ``fields``, a count
+    occasionally missing; with ``dated``, a count is often a list of dated values (spec
+    1.1, distinct dates)."""
     n = draw(st.integers(min_value=1, max_value=max_communities))
     communities: list[dict[str, Any]] = []
     used_parents: list[str] = []
@@ -81,10 +100,18 @@ def profiles(draw: st.DrawFn, max_communities: int = 3) -> Profile:
             community["parent"] = parent
             if parent not in used_parents:
                 used_parents.append(parent)
-        for field in COUNT_FIELDS:
+        for field in fields:
             missing = draw(st.integers(min_value=0, max_value=7)) == 7
-            if not missing:
-                community[field] = draw(st.integers(min_value=0, max_value=30))
+            if missing:
+                continue
+            community[field] = draw(st.integers(min_value=0, max_value=30))
+            if dated and draw(st.booleans()):
+                days = draw(st.lists(st.sampled_from(AS_OF_DAYS), min_size=1, max_size=3,
+                                     unique=True))  # fmt: skip
+                community[field] = [
+                    {"as_of": day, "value": draw(st.integers(min_value=0, max_value=30))}
+                    for day in days
+                ]
         communities.append(community)
     profile: Profile = {"communities": communities}
     if used_parents:
@@ -100,12 +127,15 @@ def records_for(
     community_ids: list[str],
     min_records: int = 0,
     max_records: int = 60,
+    answers: tuple[str, ...] = ANSWERS,
+    events: tuple[str, ...] = (),
 ) -> Records:
-    """Valid canonical records (every value a str) for the given communities."""
+    """Valid canonical records (every value a str) for the given communities; survey
+    answers drawn from ``answers``, and ``events`` (user events) drawn besides the four."""
     n = draw(st.integers(min_value=min_records, max_value=max_records))
     records: Records = []
     for _ in range(n):
-        event = draw(st.sampled_from(("participate", "benefit", "need", "survey")))
+        event = draw(st.sampled_from(("participate", "benefit", "need", "survey", *events)))
         party = draw(st.sampled_from(("resident", "resident", "unit")))
         if party == "resident":
             person = draw(st.sampled_from(RESIDENTS))
@@ -123,7 +153,7 @@ def records_for(
             if draw(st.integers(min_value=0, max_value=4)) == 4:
                 person = ""
         if event == "survey":
-            status = draw(st.sampled_from(ANSWERS))
+            status = draw(st.sampled_from(answers))
         records.append(
             {
                 "date": draw(dates()).isoformat(),

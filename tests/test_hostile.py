@@ -674,16 +674,19 @@ def test_huge_profile_counts(
 
 @pytest.mark.parametrize(
     ("answer", "is_number"),
-    [("1e309", True), ("-1e309", True), ("1e-400", True), ("9" * 400, True)]
+    [("9" * 15, True), ("-" + "9" * 15, True), ("0.000000000000001", True)]
+    + [("1e309", False), ("-1e309", False), ("1e-400", False), ("9" * 400, False)]
     + [("nan", False), ("inf", False)],
     ids=lambda value: str(value)[:12],
 )
 def test_huge_numbers_in_answers(
     workdir: Path, capsys: pytest.CaptureFixture[str], answer: str, is_number: bool
 ) -> None:
-    """A numeral beyond a float (or below its smallest step) is a number outside the scale,
-    excluded like 9 or 99 (spec 2.4); ``nan`` and ``inf`` are words in no list, an
-    unrecognised answer (invalid, named). Never a crash, never counted as satisfied."""
+    """A score is an optional sign and at most 15 digits, with or without decimals (one
+    definition, the SQL of svcmetrics.compiler, on every engine): such a number outside the
+    scale is excluded like 9 or 99 (spec 2.4). Exponents, 400 nines, ``nan`` and ``inf`` are
+    text in no list, an unrecognised answer (invalid, named). Never a crash, never counted
+    as satisfied."""
     (workdir / "answers.csv").write_text(
         HEADER
         + "2026-10-21,jianguo,survey,resident,r1,,满意,,\n"

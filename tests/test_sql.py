@@ -1,27 +1,23 @@
-"""``svcmetrics sql``: the exported query gives compute's numbers on DuckDB and PostgreSQL."""
+"""``svcmetrics sql``: the exported query gives compute's numbers on DuckDB and PostgreSQL.
+
+(``postgres`` is the throwaway server fixture of sqlcase.py.)"""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 from clihelp import WORKED
-from sqlcase import SqlCase, sql_case
+from sqlcase import DDL, SqlCase, postgres, sql_case
 
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import load_config
 from svcmetrics.indicators import definitions
 from svcmetrics.sqlexport import Dialect, query
+
+__all__ = ["postgres"]  # the fixture, imported
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,15 +28,6 @@ def _cases(dialect: Dialect) -> list[SqlCase]:
         sql_case(WORKED / "log.csv", WORKED / "profile.yaml", None, dialect),
         sql_case(health / "log.csv", health / "profile.yaml", health / "svcmetrics.yaml", dialect),
     ]
-
-
-DDL = [
-    "CREATE TABLE records (date DATE, community VARCHAR, event VARCHAR, party VARCHAR, "
-    "id VARCHAR, household VARCHAR, status VARCHAR, ticket VARCHAR, service VARCHAR, "
-    "category VARCHAR, seq BIGINT)",
-    "CREATE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)",
-    "CREATE TABLE profile (community VARCHAR, field VARCHAR, value BIGINT)",
-]
 
 
 def _compare(rows: list[tuple[Any, ...]], expected: dict[Any, Any]) -> None:
@@ -57,7 +44,7 @@ def test_exported_query_on_duckdb(case: int, monkeypatch: pytest.MonkeyPatch) ->
         con.execute(statement)
     con.executemany(f"INSERT INTO records VALUES ({', '.join('?' * 11)})", found.records)
     con.executemany("INSERT INTO periods VALUES (?, ?, ?)", found.periods)
-    con.executemany("INSERT INTO profile VALUES (?, ?, ?)", found.profile)
+    con.executemany("INSERT INTO profile VALUES (?, ?, ?, ?)", found.profile)
     _compare(con.execute(found.sql).fetchall(), found.expected)
 
 
@@ -86,56 +73,10 @@ def test_config_strings_are_quoted_not_pasted(tmp_path: Path) -> None:
     con.execute("INSERT INTO records VALUES (DATE '2026-01-02', 'c', 'it''s', 'resident', "
                 "'r', NULL, NULL, NULL, NULL, NULL, 1)")  # fmt: skip
     con.execute("INSERT INTO periods VALUES ('2026-01', DATE '2026-01-01', DATE '2026-01-31')")
-    con.execute("INSERT INTO profile VALUES ('c', 'residents', 4)")
+    con.execute("INSERT INTO profile VALUES ('c', 'residents', NULL, 4)")
     rows = {r[2]: r[3:5] for r in con.execute(sql).fetchall()}
     assert rows["x'); DROP TABLE records; --"] == (1, 4)
     assert con.execute("SELECT count(*) FROM records").fetchone() == (1,)
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Any]:
-    """A throwaway PostgreSQL server on a free local port (skipped where none is installed,
-    except in CI, where .ci/run installs it)."""
-    psycopg = pytest.importorskip("psycopg")
-    binaries = _postgres_bin()
-    if binaries is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed (.ci/run installs it)")
-        pytest.skip("PostgreSQL is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="svcmetrics-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(folder, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = folder / "data"
-    initdb = [str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
-    subprocess.run([*run_as, *initdb], check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    start = [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l"]
-    subprocess.run([*run_as, *start, str(folder / "log"), "start"], check=True, capture_output=True)
-    try:
-        for _ in range(50):
-            try:
-                connection = psycopg.connect(
-                    host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
-                )
-                break
-            except psycopg.OperationalError:
-                time.sleep(0.2)
-        yield connection
-        connection.close()
-    finally:
-        subprocess.run([*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)  # fmt: skip
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("case", range(2))
@@ -150,6 +91,6 @@ def test_exported_query_on_postgres(
             cursor.execute(statement)
         cursor.executemany(f"INSERT INTO records VALUES ({', '.join(['%s'] * 11)})", found.records)
         cursor.executemany("INSERT INTO periods VALUES (%s, %s, %s)", found.periods)
-        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s)", found.profile)
+        cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s, %s)", found.profile)
         cursor.execute(found.sql)
         _compare(cursor.fetchall(), found.expected)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,45 +53,35 @@ DEFAULT_LISTS: dict[Answer, tuple[str, ...]] = {
 }
 
 
-_NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-"""A decimal numeral, as written (``nan`` and ``inf`` are words, not numerals)."""
+FULL_WIDTH = "０１２３４５６７８９＋－．"
+"""Full-width digits, signs and point, as Chinese input methods type them (spec 2.4)."""
+HALF_WIDTH = "0123456789+-."
+NUMBER = r"[-+]?([0-9]{1,15}([.][0-9]*)?|[.][0-9]+)"
+"""What an answer must look like, once ``FULL_WIDTH`` is read as ``HALF_WIDTH``, to be a
+score: an optional sign, at most 15 digits before an optional point and any after it.
+Exponents, ``inf`` and ``nan`` are text (in no list: an invalid row). The SQL of
+:func:`svcmetrics.compiler.classify` is the definition; :func:`as_number` reads config
+entries the same way."""
+
+_NUMBER = re.compile(NUMBER)
+_WIDTH = str.maketrans(FULL_WIDTH, HALF_WIDTH)
 
 
 def as_number(text: str) -> float | None:
-    """A score as a number (``4``, ``4.0`` and `` 4 `` are equal); None when not a number.
-
-    A numeral too large for a float (``1e309``, 400 nines) is still a number, beyond any
-    scale: ±inf, so that it is excluded like 9 or 99 (spec 2.4) instead of unrecognised.
-    """
-    stripped = text.strip()
-    try:
-        number = float(stripped)
-    except ValueError:
-        return None
-    if math.isfinite(number) or _NUMERAL.fullmatch(stripped):
-        return number
-    return None
+    """A config list entry as a score (``4``, ``4.0``, `` 4 `` and ``４`` are equal); None
+    when it is text."""
+    normal = text.translate(_WIDTH).strip()
+    return float(normal) if _NUMBER.fullmatch(normal) else None
 
 
 @dataclass(frozen=True)
 class AnswerLists:
-    """Text answers (lower case) and scores, each mapped to how it counts."""
+    """Text answers (lower case) and scores, each mapped to how it counts; the answers
+    themselves are classified in SQL (:func:`svcmetrics.compiler.classify`)."""
 
     texts: dict[str, Answer]
     numbers: dict[float, Answer]
     scale: tuple[float, float]
-
-    def classify(self, answer: str | None) -> Answer | None:
-        """How an answer counts; None for an answer in no list (an invalid row)."""
-        if answer is None or not answer.strip():
-            return Answer.EXCLUDED
-        number = as_number(answer)
-        if number is None:
-            return self.texts.get(answer.strip().lower())
-        if number in self.numbers:
-            return self.numbers[number]
-        low, high = self.scale
-        return Answer.EXCLUDED if number < low or number > high else None
 
     def pasteable(self, answer: Answer, added: str | None = None) -> str:
         """The list of ``answer`` in force, with ``added``, as YAML to paste into the config

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,23 +22,14 @@ from svcmetrics.answers import Answer, AnswerLists
 from svcmetrics.dates import FIRST_PART, NUMERIC_DATE, SECOND_PART, AmbiguousDates
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import (
-    CountKey,
-    CountPart,
-    Distinct,
     Indicator,
-    NeedsMet,
-    NeedsRaised,
-    ProfileField,
-    Respondents,
-    Rule,
-    SatisfiedRespondents,
-    count_rules,
 )
 from svcmetrics.models import (
     MANGLED_ID,
     RECORD_FIELDS,
     TOTAL_IGNORED,
     TOTAL_WORDS,
+    Community,
     Required,
     canonical_values,
     record_columns,
@@ -110,6 +102,32 @@ class Check(NamedTuple):
     """The parameters of ``condition``."""
 
 
+HUGEINT_MAX = 2**127 - 1
+"""The largest profile count the engine computes with (DuckDB's HUGEINT)."""
+
+
+@dataclass(frozen=True)
+class ProfileValue:
+    """One denominator of the profile; ``as_of`` is None for an undated value."""
+
+    community: str
+    field: str
+    as_of: dt.date | None
+    value: int
+
+
+def profile_values(communities: Iterable[Community]) -> list[ProfileValue]:
+    """Every denominator of the communities, one row per value (dated or not)."""
+    values = []
+    for community in communities:
+        for name, value in community.count_fields().items():
+            if isinstance(value, int):
+                values.append(ProfileValue(community.id, name, None, value))
+            else:
+                values += [ProfileValue(community.id, name, v.as_of, v.value) for v in value]
+    return values
+
+
 @dataclass
 class Checked:
     """What the bulk validation found: problems (data), valid-row date span, communities."""
@@ -127,10 +145,17 @@ class Checked:
     """Every row checked, valid or not (blank rows aside)."""
 
 
+def _import_compiler() -> None:
+    import svcmetrics.compiler  # noqa: F401  (sqlglot: a tenth of a second of imports)
+
+
 class Engine:
     """One in-process DuckDB database holding the records of one run."""
 
     def __init__(self) -> None:
+        # the compiler (and sqlglot) is imported while DuckDB loads the logs, which
+        # releases the GIL: its import then costs no wall time
+        threading.Thread(target=_import_compiler, daemon=True).start()
         self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = ?", [self._tmp.name])
@@ -428,16 +453,14 @@ class Engine:
         return sorted(str(row[0]) for row in rows)
 
     def classify_answers(self, lists: AnswerLists) -> None:
-        """``answers_class``: each distinct survey answer → how it counts (None: invalid)."""
+        """``answer_class``: each distinct survey answer → how it counts (NULL: invalid),
+        by the one classification of :func:`svcmetrics.compiler.classify`."""
+        from svcmetrics import compiler
+
         self._lists = lists
-        values = self.distinct_values("status", "event = 'survey'")
-        classes = [lists.classify(value) for value in values]
-        self._table(
-            "answer_class",
-            {
-                "raw": ("VARCHAR", values),
-                "cls": ("VARCHAR", [None if c is None else c.value for c in classes]),
-            },
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE answer_class AS "
+            f"{compiler.render(compiler.answer_class('norm', lists))}"
         )
 
     def map_communities(self, communities: Sequence[CommunityKey]) -> None:
@@ -785,46 +808,31 @@ class Engine:
 
     def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
         """``periods``, ``rp`` (records joined to the period holding their day), ``needs``
-        and ``respondents``; ``brk`` is the breakdown value (``--by``), or '' for none.
+        and ``respondents`` (:mod:`svcmetrics.compiler`); ``brk`` is the breakdown value
+        (``--by``), or '' for none.
 
         Each distinct day of the records is given its period first (``pdays``: a few
         hundred rows), so that records join their period on equality, not on a range.
-        A need's breakdown value is that of its first row (where it was raised).
         """
         self._table(
             "periods",
             {
                 "period": ("VARCHAR", [p.label for p in periods]),
-                "pstart": ("DATE", [p.start for p in periods]),
-                "pend": ("DATE", [p.end for p in periods]),
+                "period_start": ("DATE", [p.start for p in periods]),
+                "period_end": ("DATE", [p.end for p in periods]),
             },
         )
         self.con.execute(
             """CREATE OR REPLACE TABLE pdays AS
             SELECT d.day, p.period FROM (SELECT DISTINCT day FROM daily) d
-            JOIN periods p ON d.day BETWEEN p.pstart AND p.pend"""
+            JOIN periods p ON d.day BETWEEN p.period_start AND p.period_end"""
         )
-        brk = "''" if by is None else f"COALESCE(r.{ident(by)}, '')"
+        from svcmetrics import compiler
+
+        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiler.render(compiler.rp(by))}")
+        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiler.render(compiler.needs(by))}")
         self.con.execute(
-            f"CREATE OR REPLACE VIEW rp AS SELECT p.period, {brk} AS brk, r.* FROM recs r "
-            "JOIN pdays p ON p.day = r.day"
-        )
-        self.con.execute(
-            f"""CREATE OR REPLACE TABLE needs AS
-            SELECT n.community, p.period, n.brk, n.state FROM (
-                SELECT community, min(day) AS first_day, max_by(status, seq) AS state,
-                       min_by({brk}, seq) AS brk
-                FROM recs r WHERE event = 'need'
-                GROUP BY community, ticket, CASE WHEN ticket IS NULL THEN rec END
-            ) n JOIN pdays p ON p.day = n.first_day"""
-        )
-        self.con.execute(
-            """CREATE OR REPLACE TABLE respondents AS
-            SELECT r.community, r.period, r.brk, r.party, r.id, max_by(a.cls, r.seq) AS answer
-            FROM rp r JOIN answer_class a ON a.raw = r.status
-            WHERE r.event = 'survey' AND a.cls <> ?
-            GROUP BY r.community, r.period, r.brk, r.party, r.id""",
-            [Answer.EXCLUDED.value],
+            f"CREATE OR REPLACE TABLE respondents AS {compiler.render(compiler.respondents())}"
         )
 
     def breakdown_values(self) -> list[str]:
@@ -834,67 +842,47 @@ class Engine:
         ).fetchall()
         return [str(row[0]) for row in rows]
 
-    def _rule_sql(self, rule: Rule) -> tuple[str, list[Any]] | None:
-        """SQL giving (community, period, brk, value) for a count rule; None for profile
-        fields."""
-        if isinstance(rule, Distinct):
-            counted = "*" if rule.counted is None else f"DISTINCT {ident(rule.counted)}"
-            conditions = ["event = ?"]
-            params: list[Any] = [rule.event]
-            for name in ("party", "status", "service", "category"):
-                value = getattr(rule, name)
-                if value is not None:
-                    conditions.append(f"{ident(name)} = ?")
-                    params.append(value)
-            where = " AND ".join(conditions)
-            return (
-                f"SELECT community, period, brk, count({counted}) FROM rp WHERE {where} "
-                "GROUP BY ALL",
-                params,
-            )
-        if isinstance(rule, NeedsMet):
-            return (
-                "SELECT community, period, brk, count(*) FROM needs WHERE state = 'met' "
-                "GROUP BY ALL",
-                [],
-            )
-        if isinstance(rule, NeedsRaised):
-            return "SELECT community, period, brk, count(*) FROM needs GROUP BY ALL", []
-        if isinstance(rule, SatisfiedRespondents):
-            return (
-                "SELECT community, period, brk, count(*) FROM respondents "
-                "WHERE party = ? AND answer = ? "
-                "GROUP BY ALL",
-                [rule.party, Answer.SATISFIED.value],
-            )
-        if isinstance(rule, Respondents):
-            return (
-                "SELECT community, period, brk, count(*) FROM respondents WHERE party = ? "
-                "GROUP BY ALL",
-                [rule.party],
-            )
-        if isinstance(rule, ProfileField) and rule.needs_answers is not None:
-            return self._rule_sql(Respondents(rule.needs_answers))
-        return None
+    def parts(
+        self,
+        indicators: Sequence[Indicator],
+        communities: Sequence[str],
+        profile: Sequence[ProfileValue],
+        breakdown: Sequence[str],
+    ) -> dict[tuple[str, str, str, str], tuple[int, int | None, int | None]]:
+        """(community, period, indicator, breakdown) → (numerator, denominator, sample
+        size) for every community × period × breakdown value × indicator, by
+        :func:`svcmetrics.compiler.parts`; ``profile``: the denominators."""
+        from svcmetrics import compiler
 
-    def counts(self, indicators: Sequence[Indicator]) -> dict[CountKey, int]:
-        """The count of every count rule (:func:`count_rules`); missing keys are zero."""
-        queries: list[str] = []
-        params: list[Any] = []
-        for indicator in indicators:
-            for part, rule in count_rules(indicator):
-                built = self._rule_sql(rule)
-                if built is None:
-                    continue
-                sql, rule_params = built
-                queries.append(f"SELECT ?, ?, * FROM ({sql})")
-                params += [indicator.key, part, *rule_params]
-        if not queries:
-            return {}
-        rows = self.con.execute(" UNION ALL ".join(queries), params).fetchall()
+        for value in profile:
+            if value.value > HUGEINT_MAX:
+                raise InputError(
+                    "profile_count_too_large",
+                    community=value.community,
+                    field=value.field,
+                    value=value.value,
+                )
+        self._table("communities", {"community": ("VARCHAR", list(communities))})
+        self._table("brks", {"brk": ("VARCHAR", list(breakdown))})
+        self._table(
+            "profile",
+            {
+                "community": ("VARCHAR", [v.community for v in profile]),
+                "field": ("VARCHAR", [v.field for v in profile]),
+                "as_of": ("DATE", [v.as_of for v in profile]),
+                # (text on the way in: a Python list of ints above 2^63 binds as a double)
+                "value": ("VARCHAR", [str(v.value) for v in profile]),
+            },
+        )
+        self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
+        rows = self.con.execute(compiler.render(compiler.parts(indicators))).fetchall()
         return {
-            CountKey(str(k), CountPart(p), str(c), str(per), str(b)): int(v)
-            for k, p, c, per, b, v in rows
+            (str(c), str(p), str(i), str(b)): (
+                int(n),
+                None if d is None else int(d),
+                None if s is None else int(s),
+            )
+            for c, p, b, i, _, n, d, s in rows
         }
 
     def records_per_period(self) -> dict[tuple[str, str], int]:

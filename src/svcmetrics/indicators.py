@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import NamedTuple
 
 from svcmetrics.errors import ConfigError
 from svcmetrics.models import (
@@ -70,41 +68,6 @@ class ProfileField:
 NumeratorRule = Distinct | NeedsMet | SatisfiedRespondents
 DenominatorRule = Distinct | NeedsRaised | Respondents | ProfileField
 Rule = NumeratorRule | DenominatorRule
-
-
-class CountPart(StrEnum):
-    """Which count of an indicator a number is."""
-
-    NUMERATOR = "num"
-    DENOMINATOR = "den"
-    ANSWERS = "answers"
-    """Respondents behind a population basis (a profile denominator that needs answers)."""
-
-
-class CountKey(NamedTuple):
-    """Where a count belongs: indicator, part, community, period and breakdown value."""
-
-    indicator: str
-    part: CountPart
-    community: str
-    period: str
-    breakdown: str
-    """The value of the ``--by`` field; '' without ``--by`` or when blank."""
-
-
-def count_rules(indicator: Indicator) -> tuple[tuple[CountPart, Rule], ...]:
-    """The rules counted over the records for an indicator, each with its part."""
-    found: list[tuple[CountPart, Rule]] = []
-    for part, rule in (
-        (CountPart.NUMERATOR, indicator.numerator),
-        (CountPart.DENOMINATOR, indicator.denominator),
-    ):
-        if isinstance(rule, ProfileField):
-            if rule.needs_answers is None:
-                continue
-            part = CountPart.ANSWERS
-        found.append((part, rule))
-    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,9 @@ from svcmetrics.config import (
     with_parents,
 )
 from svcmetrics.dates import ambiguous_date_problem
-from svcmetrics.denominators import parts
 from svcmetrics.diagnose import check_value_targets, describe_problems
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
-from svcmetrics.indicators import CountKey, Indicator, custom_events, definitions, profile_fields
+from svcmetrics.indicators import Indicator, custom_events, definitions, profile_fields
 from svcmetrics.models import Community, Config, LogSpec, Profile
 from svcmetrics.output.options import OutputFormat, RenderOptions
 from svcmetrics.periods import (
@@ -39,7 +38,7 @@ from svcmetrics.periods import (
     span,
 )
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
-from svcmetrics.report import Report, RunFacts, build_results, numerator_issues
+from svcmetrics.report import Part, PartKey, Report, RunFacts, build_results, numerator_issues
 from svcmetrics.units import unit_tree
 
 if TYPE_CHECKING:
@@ -342,7 +341,8 @@ class Counted:
     """The period before a selected range, counted only for the first period's change."""
     counted: list[Period]
     """Every period counted: ``earlier`` (when there is one), then those shown."""
-    counts: dict[CountKey, int]
+    parts: dict[PartKey, Part]
+    """Numerator, denominator and sample of every community × period × indicator × value."""
     records: dict[tuple[str, str], int]
     """(community, period) → valid records dated in it."""
     breakdown: list[str]
@@ -369,14 +369,21 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     earlier = previous_period(options.kind, periods[0], validated.first) if selected else None
     counted = [earlier, *periods] if earlier else periods
     engine.set_periods(counted, options.by)
+    from svcmetrics.engine import profile_values
+
+    breakdown = engine.breakdown_values() if options.by else [""]
+    inputs = validated.inputs
+    communities = validated.communities
+    profile = profile_values(communities) if inputs.profile is not None else []
+    found = engine.parts(inputs.indicators, [c.id for c in communities], profile, breakdown)
     return Counted(
         validated,
         periods,
         earlier,
         counted,
-        engine.counts(validated.inputs.indicators),
+        {key: Part(*numbers) for key, numbers in found.items()},
         engine.records_per_period(),
-        engine.breakdown_values() if options.by else [""],
+        breakdown,
     )
 
 
@@ -387,17 +394,9 @@ def build_report(options: Options, counted: Counted) -> Report:
     """Rates, roll-ups, changes and statuses of the counts, with the run's facts."""
     validated = counted.validated
     inputs = validated.inputs
-    found = parts(
-        inputs.indicators,
-        validated.communities,
-        counted.counted,
-        counted.breakdown,
-        counted.counts,
-        inputs.profile is not None,
-    )
     units = unit_tree(inputs.profile, validated.communities)
     results = build_results(
-        found,
+        counted.parts,
         units,
         counted.counted,
         inputs.indicators,

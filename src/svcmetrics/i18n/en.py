@@ -510,4 +510,6 @@ CATALOGUE: dict[str, str | Plural] = {
     "category_general": "general residents",
     "category_unit": "unit support",
     "repeat_note": "{units}: the same communities as {unit}, so the same numbers; shown once, as {unit}.",
+    "message.profile_count_too_large": "{field} of community {community} is {value}, beyond what can be computed.",
+    "hint.profile_count_too_large": "check the number for extra digits",
 }

@@ -498,4 +498,6 @@ CATALOGUE: dict[str, str | Plural] = {
     "category_general": "一般居民服务",
     "category_unit": "单位后勤服务",
     "repeat_note": "{units}包含的社区与{unit}相同,数字也相同,只列出{unit}。",
+    "message.profile_count_too_large": "社区 {community} 的 {field} 为 {value},超出可计算的范围。",
+    "hint.profile_count_too_large": "检查这个数是否多写了位数",
 }
