@@ -21,16 +21,9 @@ from hypothesis import strategies as st
 from svcmetrics.errors import InputError
 from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, check, run
-from svcmetrics.readers import (
-    SPACES,
-    Blanks,
-    NativeCsv,
-    _lines_by_bytes,
-    _lines_by_csv,
-    _long_line,
-    blanks,
-    read_log,
-)
+from svcmetrics.readers import SPACES, Blanks, NativeCsv, blanks, read_log
+from svcmetrics.readers.csvfiles import long_line
+from svcmetrics.readers.lines import lines_by_bytes, lines_by_csv
 
 HEADER = "date,community,event,party,id,household,status,ticket,service\n"
 TODAY = dt.date(2026, 12, 31)
@@ -105,8 +98,8 @@ def test_lines_on_bytes_equal_lines_of_the_csv_module(
         path = Path(folder) / "log.csv"
         path.write_bytes(text.encode())
         native = _native(path)
-        by_csv = _lines_by_csv(native, wanted)
-        by_bytes = _lines_by_bytes(path, wanted, block=block)
+        by_csv = lines_by_csv(native, wanted)
+        by_bytes = lines_by_bytes(path, wanted, block=block)
     assert set(by_csv) == wanted
     if by_bytes is not None:
         assert by_bytes == by_csv
@@ -244,7 +237,7 @@ def test_a_long_line_is_found_wherever_it_is(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "log.csv"
         path.write_bytes(text.encode())
-        found = _long_line(path, stretch)
+        found = long_line(path, stretch)
     if max(lengths) >= 2 * stretch:
         assert found
     if max(lengths) < stretch:
