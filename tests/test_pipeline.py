@@ -14,21 +14,13 @@ from clihelp import LOG, run_cli
 
 from svcmetrics import cli, i18n, models
 from svcmetrics.dates import NUMERIC_DATE, AmbiguousDates, ambiguous_date_problem
-from svcmetrics.denominators import part
 from svcmetrics.errors import UsageError
 from svcmetrics.i18n import Lang
-from svcmetrics.indicators import (
-    CountKey,
-    CountPart,
-    Distinct,
-    ProfileField,
-    count_rules,
-    definitions,
-)
+from svcmetrics.indicators import Distinct, definitions
 from svcmetrics.models import Community, Config, CountKind, CountRuleConfig, Party
 from svcmetrics.output import render
 from svcmetrics.output.options import OutputFormat
-from svcmetrics.periods import Period, PeriodKind
+from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Computed, Options, Output, compute
 from svcmetrics.report import Report, RunFacts
 from svcmetrics.units import TOTAL_ID, Level, unit_tree
@@ -296,35 +288,6 @@ def test_unit_tree_levels_and_members() -> None:
     assert not units[4].repeats(units)
     alone = unit_tree(None, [Community(id="x")])
     assert [u.level for u in alone] == [Level.COMMUNITY]  # one community: no total
-
-
-def _period() -> Period:
-    day = dt.date(2026, 10, 31)
-    return Period("2026-10", dt.date(2026, 10, 1), day, day)
-
-
-def test_a_population_basis_needs_answers() -> None:
-    indicator = next(
-        i
-        for i in definitions(Config.model_validate({"satisfaction": {"basis": "population"}}))
-        if i.key == "resident_satisfaction"
-    )
-    assert isinstance(indicator.denominator, ProfileField)
-    community = Community.model_validate({"id": "a", "residents": 50})
-    counts = {CountKey(indicator.key, CountPart.NUMERATOR, "a", "2026-10", ""): 4}
-    assert part(indicator, community, _period(), "", counts, True).denominator is None
-    answered = {**counts, CountKey(indicator.key, CountPart.ANSWERS, "a", "2026-10", ""): 5}
-    found = part(indicator, community, _period(), "", answered, True)
-    assert (found.numerator, found.denominator, found.sample_size) == (4, 50, None)
-    assert part(indicator, community, _period(), "", answered, False).denominator is None
-
-
-def test_count_rules_name_their_part() -> None:
-    indicators = {i.key: i for i in definitions(Config())}
-    participation = count_rules(indicators["resident_participation"])
-    assert [p for p, _ in participation] == [CountPart.NUMERATOR]  # the profile is not counted
-    needs = count_rules(indicators["need_satisfaction"])
-    assert [p for p, _ in needs] == [CountPart.NUMERATOR, CountPart.DENOMINATOR]
 
 
 # -- the closed sets as types ----------------------------------------------------------------
