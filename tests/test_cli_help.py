@@ -142,3 +142,14 @@ def test_languages_of_the_option_are_the_catalogues() -> None:
     from svcmetrics.i18n import LANGS, Lang
 
     assert tuple(choice.value for choice in Lang) == LANGS
+
+
+def test_explain_is_chinese_under_zh(capsys: pytest.CaptureFixture[str]) -> None:
+    """`explain --lang zh` names each indicator in Chinese; only codes stay Latin (the
+    indicator keys and the profile fields a denominator reads, as typed in the config)."""
+    code, out, _ = run_cli(["explain", "--lang", "zh"], capsys)
+    assert code == 0
+    codes = {"Wilson", "units", "households", "residents", "residents_capable"}
+    words = set(re.findall(r"[A-Za-z][A-Za-z_]+", out)) - codes
+    assert words and all("_" in word for word in words), words  # indicator keys only
+    assert "Resident participation rate" not in out

@@ -512,4 +512,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "repeat_note": "{units}: the same communities as {unit}, so the same numbers; shown once, as {unit}.",
     "message.profile_count_too_large": "{field} of community {community} is {value}, beyond what can be computed.",
     "hint.profile_count_too_large": "check the number for extra digits",
+    "explain_title": "{name} ({code}{aka})",
 }

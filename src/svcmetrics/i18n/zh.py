@@ -500,4 +500,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "repeat_note": "{units}包含的社区与{unit}相同,数字也相同,只列出{unit}。",
     "message.profile_count_too_large": "社区 {community} 的 {field} 为 {value},超出可计算的范围。",
     "hint.profile_count_too_large": "检查这个数是否多写了位数",
+    "explain_title": "{name}({code}{aka})",
 }

@@ -70,9 +70,18 @@ def render_explain(
     """Each indicator's formula, what its numbers count, and what it means."""
     console = make_console(options)
     for indicator in indicators:
-        other = "en" if lang == "zh" else "zh"
         console.print(
-            Text(f"{indicator.name(lang)} ({indicator.key}; {indicator.name(other)})", style="bold")
+            Text(
+                label(
+                    "explain_title",
+                    lang,
+                    name=indicator.name(lang),
+                    code=indicator.key,
+                    # an English reader is also given the Chinese name users look for
+                    **{"aka": "", "aka@en": f"; {indicator.name('zh')}"},
+                ),
+                style="bold",
+            )
         )
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
