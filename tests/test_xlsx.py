@@ -36,7 +36,10 @@ NUMBER_KEYS = {
     "rate": 4,
     "ci_low": 4,
     "ci_high": 4,
+    "previous_rate": 4,
     "change": 2,
+    "previous_year_rate": 4,
+    "change_yoy": 2,
 }
 """The numeric keys of the CSV, with the decimals it prints."""
 
@@ -112,7 +115,7 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
     previous: dict[tuple[str, str], str] = {}
     for record in expected:
         key = (period_name(record["period"], lang), record["community_name"])
-        rate, numerator, denominator, before, change, status, _ = figures[
+        rate, numerator, denominator, before, change, year, change_yoy, status, _ = figures[
             (*key, record["indicator_name"])
         ]
         assert rate == "—" if record["rate"] == "" else as_csv(rate, "rate") == record["rate"]
@@ -123,11 +126,15 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
             else (as_csv(denominator, "denominator") == record["denominator"])
         )
         assert as_csv(change, "change") == record["change"]
+        assert as_csv(year, "rate") == record["previous_year_rate"]
+        assert as_csv(change_yoy, "change_yoy") == record["change_yoy"]
         word = label(f"status_{record['status']}", lang) if record["status"] else ""
         assert status == word
-        # 上期 is the rate of the same row one period earlier
+        # 上期 is the rate of the same row one period earlier (empty when that period has
+        # no record of the community, spec 2.8)
         earlier = previous.get((record["community"], record["indicator"]), "")
-        assert as_csv(before, "rate") == earlier
+        assert as_csv(before, "rate") == record["previous_rate"]
+        assert record["previous_rate"] in ("", earlier)
         previous[record["community"], record["indicator"]] = record["rate"]
 
 
