@@ -108,7 +108,7 @@ CATALOGUE: dict[str, str | Plural] = {
     "help_logs": "Log files (CSV or YAML); - reads standard input.",
     "help_config": "Config file (default ./svcmetrics.yaml).",
     "help_profile": "Community profile file (the denominators).",
-    "help_period": "Period: month, quarter, half, year, ytd (year to date) or all.",
+    "help_period": "Period: month, quarter, half, year, ytd (year to date), all.",
     "help_month": "Only this month (YYYY-MM).",
     "help_last": "The last complete month, quarter or year (before today, or --as-of).",
     "help_fail_on": "Exit 1 when a rate is at or beyond this level (warn or critical).",

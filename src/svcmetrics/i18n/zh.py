@@ -102,7 +102,7 @@ CATALOGUE: dict[str, str | Plural] = {
     "help_logs": "台账文件(CSV 或 YAML);- 表示标准输入。",
     "help_config": "配置文件(默认 ./svcmetrics.yaml)。",
     "help_profile": "社区概况文件(分母)。",
-    "help_period": "统计期间:月、季、半年、年、年初至今累计(ytd)或全部。",
+    "help_period": "统计期间:月、季、半年、年、累计或全部。",
     "help_month": "只统计这个月(YYYY-MM)。",
     "help_last": "上一个完整的月、季或年(相对今天或 --as-of)。",
     "help_fail_on": "有指标达到此级别(warn 或 critical)时以退出码 1 结束。",
