@@ -31,6 +31,8 @@ from svcmetrics.report import Report, Result
 
 NOTES_INLINE_WIDTH = 110
 """Narrower terminals get the notes under each table instead of in a column."""
+YEAR_COLUMNS_WIDTH = 30
+"""How much wider the terminal must be for the notes column when 上年同期 and 同比 are shown."""
 _MEASURE_WIDTH = 100_000
 """Wide enough to measure any cell unwrapped."""
 HEADERS = {
@@ -72,12 +74,13 @@ def render_table(report: Report, options: RenderOptions) -> str:
         # On a narrow terminal the notes (intervals, flags) go under the table, so that names
         # and numbers keep their width, and so do the rates of 上期 and 上年同期 (their
         # changes keep a column).
-        inline_notes = options.width >= NOTES_INLINE_WIDTH
+        wide = options.width >= NOTES_INLINE_WIDTH
         compared = [
-            key
-            for key in comparison_columns(report)
-            if inline_notes or key in ("change", "change_yoy")
+            key for key in comparison_columns(report) if wide or key in ("change", "change_yoy")
         ]
+        inline_notes = options.width >= NOTES_INLINE_WIDTH + YEAR_COLUMNS_WIDTH * (
+            "change_yoy" in compared
+        )
         columns += [("rate", "right"), ("counts", "right")]
         columns += [(key, "right") for key in compared]
         columns.append(("status", "left"))
