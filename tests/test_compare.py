@@ -14,6 +14,8 @@ from clihelp import run_cli
 from hypothesis import HealthCheck, given, settings
 from strategies import Profile, Records, community_data, write_csv, write_profile
 
+from svcmetrics.output.options import RenderOptions
+from svcmetrics.output.table import render_table
 from svcmetrics.periods import Period, PeriodKind, previous_of, span, year_before
 from svcmetrics.pipeline import Options, run
 from svcmetrics.report import Report, Result
@@ -287,6 +289,18 @@ def test_table_and_markdown_show_last_year_columns(
     assert all(word in header for word in ("上期", "环比", "上年同期", "同比"))
     line = next(x for x in out.splitlines() if "老城社区" in x and "居民参与率" in x)
     assert "20.0%" in line and "+20.0" in line
+
+
+def test_terminal_table_puts_the_rates_in_notes_when_narrow(ledger: Path) -> None:
+    report = report_of(month="2026-11")
+    narrow = render_table(report, RenderOptions(lang="zh", width=90))
+    assert "上年同期" not in narrow.splitlines()[2] and "同比(百分点)" in narrow
+    assert "老城社区 · 居民参与率: 上年同期 20.0%" in narrow
+    wide = render_table(report, RenderOptions(lang="zh", width=160))
+    header = wide.splitlines()[2]
+    assert all(word in header for word in ("上期", "环比", "上年同期", "同比", "说明"))
+    first = next(line for line in wide.splitlines() if "老城社区" in line)
+    assert "20.0%" in first and "+20.0" in first
 
 
 def test_html_draws_last_years_line(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
