@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from clihelp import run_cli
 from hypothesis import HealthCheck, given, settings
+from reference import reference_compute
 from strategies import Profile, Records, community_data, write_csv, write_profile
 
 from svcmetrics.output.options import RenderOptions
@@ -336,14 +337,37 @@ SETTINGS = settings(
 
 def numerators(records: Records, profile: Profile, kind: PeriodKind) -> dict[tuple[str, str], int]:
     """(community, period) → resident participation numerator."""
-    with tempfile.TemporaryDirectory() as folder:
-        log = write_csv(records, Path(folder) / "log.csv")
-        path = write_profile(profile, Path(folder) / "profile.yaml")
-        report = run(Options(logs=(str(log),), profile=path, period=kind))
+    report = product(records, profile, kind)
     return {
         (r.community, r.period): r.numerator
         for r in report.results
         if r.level == "community" and r.indicator == "resident_participation"
+    }
+
+
+def product(records: Records, profile: Profile, kind: PeriodKind) -> Report:
+    """The product run on ``records`` as a CSV log, with ``profile``."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = write_csv(records, Path(folder) / "log.csv")
+        path = write_profile(profile, Path(folder) / "profile.yaml")
+        return run(Options(logs=(str(log),), profile=path, period=kind))
+
+
+@SETTINGS
+@given(community_data(min_records=1))
+def test_half_years_match_the_reference(in_tmp: Path, data: tuple[Records, Profile]) -> None:
+    """Every community's half-year numbers are those of the independent reference."""
+    records, profile = data
+    expected = reference_compute(records, profile, period="half")
+    report = product(records, profile, PeriodKind.HALF)
+    got = {
+        (r.community, r.period, r.indicator): (r.numerator, r.denominator, r.sample_size)
+        for r in report.results
+        if r.level == "community"
+    }
+    assert got == {
+        key: (want["numerator"], want["denominator"], want["sample_size"])
+        for key, want in expected.items()
     }
 
 
