@@ -47,7 +47,7 @@ FIELDS: tuple[str, ...] = (
 EVENTS: tuple[str, ...] = ("participate", "benefit", "need", "survey")
 PARTIES: tuple[str, ...] = ("resident", "unit")
 NEED_STATES: tuple[str, ...] = ("met", "unmet", "pending")
-PERIODS: tuple[str, ...] = ("month", "quarter", "year")
+PERIODS: tuple[str, ...] = ("month", "quarter", "half", "year")
 
 # Spec 2.4 default lists. English words are compared case-insensitively.
 SATISFIED_WORDS: tuple[str, ...] = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
@@ -93,6 +93,8 @@ def period_label(day: date, period: str) -> str:
         return f"{day.year:04d}-{day.month:02d}"
     if period == "quarter":
         return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    if period == "half":
+        return f"{day.year:04d}-H{1 if day.month <= 6 else 2}"
     if period == "year":
         return f"{day.year:04d}"
     raise ValueError(f"unknown period {period!r}")
@@ -117,6 +119,8 @@ def period_last_day(label: str, period: str) -> date:
         year, month = int(label[:4]), int(label[5:7])
     elif period == "quarter":
         year, month = int(label[:4]), int(label[6]) * 3
+    elif period == "half":
+        year, month = int(label[:4]), int(label[6]) * 6
     elif period == "year":
         year, month = int(label), 12
     else:

@@ -247,6 +247,6 @@ def test_a_narrow_terminal_keeps_names_and_numbers_whole(
     text = render_table(report, RenderOptions(lang="zh", width=80))
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "辖区单位参与率" in text and "100.0%" in text and "…" not in text
-    assert "建国社区 · 居民满意率: n=12, 95%置信区间 46.8%–91.1%; 样本过少" in text
+    assert "建国社区 · 居民满意率: 上期 50.0%; n=12, 95%置信区间 46.8%–91.1%; 样本过少" in text
     wide = render_table(report, RenderOptions(lang="zh", width=140))
     assert "说明:" not in wide and "n=12, 95%置信区间 46.8%–91.1%" in wide

@@ -36,7 +36,10 @@ NUMBER_KEYS = {
     "rate": 4,
     "ci_low": 4,
     "ci_high": 4,
+    "previous_rate": 4,
     "change": 2,
+    "previous_year_rate": 4,
+    "change_yoy": 2,
 }
 """The numeric keys of the CSV, with the decimals it prints."""
 
@@ -112,7 +115,7 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
     previous: dict[tuple[str, str], str] = {}
     for record in expected:
         key = (period_name(record["period"], lang), record["community_name"])
-        rate, numerator, denominator, before, change, status, _ = figures[
+        rate, numerator, denominator, before, change, year, change_yoy, status, _ = figures[
             (*key, record["indicator_name"])
         ]
         assert rate == "—" if record["rate"] == "" else as_csv(rate, "rate") == record["rate"]
@@ -123,11 +126,15 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
             else (as_csv(denominator, "denominator") == record["denominator"])
         )
         assert as_csv(change, "change") == record["change"]
+        assert as_csv(year, "rate") == record["previous_year_rate"]
+        assert as_csv(change_yoy, "change_yoy") == record["change_yoy"]
         word = label(f"status_{record['status']}", lang) if record["status"] else ""
         assert status == word
-        # 上期 is the rate of the same row one period earlier
+        # 上期 is the rate of the same row one period earlier (empty when that period has
+        # no record of the community, spec 2.8)
         earlier = previous.get((record["community"], record["indicator"]), "")
-        assert as_csv(before, "rate") == earlier
+        assert as_csv(before, "rate") == record["previous_rate"]
+        assert record["previous_rate"] in ("", earlier)
         previous[record["community"], record["indicator"]] = record["rate"]
 
 
@@ -427,7 +434,9 @@ def test_wide_and_bom_stay_csv_only(workdir: Path, capsys: pytest.CaptureFixture
         ("2026-Q4", "zh", "2026年第4季度"),
         ("2026-H1", "zh", "2026年上半年"),
         ("2026", "zh", "2026年"),
-        ("2026-01..2026-11", "zh", "2026年1月至2026年11月"),
+        ("2026-01..2026-11", "zh", "2026年1—11月"),  # 1—N月累计, as 统计报表 write it
+        ("2026-01..2026-01", "zh", "2026年1月"),
+        ("2025-12..2026-02", "zh", "2025年12月至2026年2月"),
         ("2026-11", "en", "2026-11"),
         ("2026-10-01..2026-11-15", "en", "2026-10-01 to 2026-11-15"),
     ],

@@ -13,7 +13,10 @@ class PeriodKind(StrEnum):
 
     MONTH = "month"
     QUARTER = "quarter"
+    HALF = "half"
     YEAR = "year"
+    YTD = "ytd"
+    """1 January to the end of each month (1—N月累计), one window per month."""
     ALL = "all"
 
 
@@ -53,8 +56,21 @@ def calendar_period(kind: PeriodKind, day: dt.date) -> tuple[str, dt.date, dt.da
             dt.date(day.year, first_month, 1),
             _month_end(day.year, first_month + 2),
         )
+    if kind is PeriodKind.HALF:
+        half = 1 if day.month <= 6 else 2
+        return (
+            f"{day.year:04d}-H{half}",
+            dt.date(day.year, 6 * half - 5, 1),
+            _month_end(day.year, 6 * half),
+        )
     if kind is PeriodKind.YEAR:
         return f"{day.year:04d}", dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+    if kind is PeriodKind.YTD:
+        return (
+            f"{day.year:04d}-01..{day.year:04d}-{day.month:02d}",
+            dt.date(day.year, 1, 1),
+            _month_end(day.year, day.month),
+        )
     raise ValueError(f"no calendar period of kind {kind}")
 
 
@@ -62,7 +78,8 @@ def span(kind: PeriodKind, first: dt.date, last: dt.date, clip: bool = False) ->
     """Every period from the one holding ``first`` to the one holding ``last``.
 
     With ``clip``, ``first``..``last`` is a selected range: periods are cut to it and the
-    cut ones flagged partial.
+    cut ones flagged partial. A ``ytd`` window is never cut: its months are selected, and
+    each reaches back to 1 January.
     """
     if kind is PeriodKind.ALL:
         return [Period(f"{first.isoformat()}..{last.isoformat()}", first, last, last)]
@@ -70,7 +87,8 @@ def span(kind: PeriodKind, first: dt.date, last: dt.date, clip: bool = False) ->
     day = first
     while day <= last:
         label, start, end = calendar_period(kind, day)
-        cut_start, cut_end = (max(start, first), min(end, last)) if clip else (start, end)
+        cut = clip and kind is not PeriodKind.YTD
+        cut_start, cut_end = (max(start, first), min(end, last)) if cut else (start, end)
         partial = (cut_start, cut_end) != (start, end)
         periods.append(Period(label, cut_start, cut_end, end, partial))
         if end >= dt.date.max:
@@ -105,22 +123,32 @@ def last_complete(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-def previous_period(kind: PeriodKind, first: Period, first_record: dt.date | None) -> Period | None:
-    """The period before ``first`` (the first of a selected range), when the data reach
-    back into it.
+def _whole(kind: PeriodKind, day: dt.date) -> Period:
+    label, start, end = calendar_period(kind, day)
+    return Period(label, start, end, end)
 
-    ``--month 2026-11`` then still shows the change against October; without data
-    before the range there is nothing to compare with.
-    """
-    if kind is PeriodKind.ALL or first_record is None:
+
+def previous_of(kind: PeriodKind, period: Period) -> Period | None:
+    """The whole period before ``period`` (环比, spec 2.8): for ``ytd`` the window ending a
+    month earlier in the same year (none for January); none for ``all``."""
+    if kind is PeriodKind.ALL:
         return None
-    _, first_day, _ = calendar_period(kind, first.start)
-    if first_day <= dt.date.min:
+    if kind is PeriodKind.YTD:
+        if period.last_day.month == 1:
+            return None
+        return _whole(kind, period.last_day.replace(day=1) - dt.timedelta(days=1))
+    _, start, _ = calendar_period(kind, period.last_day)
+    if start <= dt.date.min:
         return None
-    before = first_day - dt.timedelta(days=1)
-    if first_record > before:
+    return _whole(kind, start - dt.timedelta(days=1))
+
+
+def year_before(kind: PeriodKind, period: Period) -> Period | None:
+    """The whole period of the same kind one year before ``period`` (同比, spec 2.8):
+    ``2025-11``, ``2025-Q4``, ``2025-H2``, ``2025``, ``2025-01..2025-11``; none for ``all``."""
+    if kind is PeriodKind.ALL or period.last_day.year <= dt.MINYEAR:
         return None
-    return span(kind, before, before)[0]
+    return _whole(kind, dt.date(period.last_day.year - 1, period.last_day.month, 1))
 
 
 def plausible_window(

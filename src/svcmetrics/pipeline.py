@@ -34,11 +34,20 @@ from svcmetrics.periods import (
     last_complete,
     parse_month,
     plausible_window,
-    previous_period,
+    previous_of,
     span,
+    year_before,
 )
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
-from svcmetrics.report import Part, PartKey, Report, RunFacts, build_results, numerator_issues
+from svcmetrics.report import (
+    Compared,
+    Part,
+    PartKey,
+    Report,
+    RunFacts,
+    build_results,
+    numerator_issues,
+)
 from svcmetrics.units import unit_tree
 
 if TYPE_CHECKING:
@@ -142,7 +151,7 @@ class Options:
         if self.month is not None:
             if self.date_from or self.date_to:
                 raise UsageError("month_and_range")
-            if self.kind not in (PeriodKind.MONTH, PeriodKind.ALL):
+            if self.kind not in (PeriodKind.MONTH, PeriodKind.YTD, PeriodKind.ALL):
                 raise UsageError("month_with_period", period=self.kind.value)
             try:
                 return parse_month(self.month)
@@ -150,6 +159,8 @@ class Options:
                 raise UsageError("bad_month", value=self.month) from None
         if self.date_from is None and self.date_to is None:
             return None
+        if self.kind is PeriodKind.YTD:
+            raise UsageError("range_with_ytd")
         if self.date_from is None or self.date_to is None:
             raise UsageError("range_needs_both")
         if self.date_from > self.date_to:
@@ -337,10 +348,10 @@ class Counted:
     validated: Validated
     periods: list[Period]
     """The periods shown."""
-    earlier: Period | None
-    """The period before a selected range, counted only for the first period's change."""
+    compared: dict[str, Compared]
+    """Each shown period's comparison periods (环比, 同比) by its label."""
     counted: list[Period]
-    """Every period counted: ``earlier`` (when there is one), then those shown."""
+    """Every period counted: those shown, then the comparison periods not among them."""
     parts: dict[PartKey, Part]
     """Numerator, denominator and sample of every community × period × indicator × value."""
     records: dict[tuple[str, str], int]
@@ -366,8 +377,8 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     else:
         raise InputError("nothing_to_compute", problems=validated.problems, totals=validated.totals)
     options.stage("count")
-    earlier = previous_period(options.kind, periods[0], validated.first) if selected else None
-    counted = [earlier, *periods] if earlier else periods
+    compared, hidden = comparisons(options.kind, periods, validated.first, validated.last)
+    counted = [*periods, *hidden]
     engine.set_periods(counted, options.by)
     from svcmetrics.engine import profile_values
 
@@ -379,12 +390,44 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     return Counted(
         validated,
         periods,
-        earlier,
+        compared,
         counted,
         {key: Part(*numbers) for key, numbers in found.items()},
         engine.records_per_period(),
         breakdown,
     )
+
+
+def comparisons(
+    kind: PeriodKind, periods: list[Period], first: dt.date | None, last: dt.date | None
+) -> tuple[dict[str, Compared], list[Period]]:
+    """Each shown period's previous period and the same period a year earlier (spec 2.8),
+    and the periods to count for them besides those shown, in the same engine pass.
+
+    A comparison period is always a whole calendar period: a shown one serves unless the
+    range cut it, and one without any record (before ``first`` or after ``last``) is not
+    counted at all (its rates are empty whatever it would give).
+    """
+    shown = {period.label: period for period in periods}
+    hidden: dict[str, Period] = {}
+    compared: dict[str, Compared] = {}
+    for period in periods:
+        labels: list[str | None] = []
+        for other in (previous_of(kind, period), year_before(kind, period)):
+            if other is None or first is None or last is None:
+                labels.append(None)
+                continue
+            same = shown.get(other.label)
+            if same is not None and not same.partial:
+                labels.append(same.label)
+                continue
+            if same is not None:  # the shown one is cut: count the whole one apart
+                other = Period(f"{other.label}#whole", other.start, other.end, other.last_day)
+            if other.end >= first and other.start <= last:
+                hidden.setdefault(other.label, other)
+            labels.append(other.label)
+        compared[period.label] = Compared(labels[0], labels[1])
+    return compared, list(hidden.values())
 
 
 # -- stage 4: the report ---------------------------------------------------------------------
@@ -398,14 +441,13 @@ def build_report(options: Options, counted: Counted) -> Report:
     results = build_results(
         counted.parts,
         units,
-        counted.counted,
+        counted.periods,
         inputs.indicators,
         counted.records,
         inputs.config.satisfaction.min_sample,
         counted.breakdown if options.by else [None],
+        counted.compared,
     )
-    if counted.earlier is not None:  # counted only so that the first period has a change
-        results = [result for result in results if result.period != counted.earlier.label]
     issues = numerator_issues(results)
     totals = {**validated.totals}
     for kind, number in tally(issues).items():

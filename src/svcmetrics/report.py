@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from svcmetrics import __version__
 from svcmetrics.errors import Problem
@@ -42,9 +42,14 @@ class Result:
     sample_size: int | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    change: float | None = None
     previous_rate: float | None = None
-    """The previous period's rate (上期), when that period was counted; None when undefined."""
+    """The previous period's rate (上期); None when undefined or that period has no record."""
+    change: float | None = None
+    """rate − previous_rate in percentage points (环比)."""
+    previous_year_rate: float | None = None
+    """The rate of the same period a year earlier (上年同期), under the same conditions."""
+    change_yoy: float | None = None
+    """rate − previous_year_rate in percentage points (同比)."""
     status: Status | None = None
     flags: list[str] = field(default_factory=list)
     limit: float | None = None
@@ -130,6 +135,15 @@ class Report:
         return first if first == last else f"{first}..{last}"
 
 
+class Compared(NamedTuple):
+    """The labels of the periods a shown period is compared with (spec 2.8); None: none."""
+
+    previous: str | None
+    """The previous period (环比)."""
+    year_before: str | None
+    """The same period a year earlier (同比)."""
+
+
 PartKey = tuple[str, str, str, str]
 """(community, period, indicator key, breakdown value)."""
 
@@ -200,8 +214,19 @@ def build_results(
     records: Mapping[tuple[str, str], int],
     min_sample: int,
     breakdown: Sequence[str | None] = (None,),
+    compared: Mapping[str, Compared] | None = None,
 ) -> list[Result]:
-    """Every unit × period × indicator (× breakdown value), in output order (spec 3.1)."""
+    """Every unit × period × indicator (× breakdown value), in output order (spec 3.1).
+
+    ``parts`` and ``records`` hold the comparison periods of ``compared`` too (by default
+    each period is compared with the one before it in ``periods``).
+    """
+    if compared is None:
+        labels = [period.label for period in periods]
+        compared = {
+            label: Compared(labels[number - 1] if number else None, None)
+            for number, label in enumerate(labels)
+        }
     by_community: dict[str, dict[tuple[str, str, str], Part]] = {}
     for (community, period_label, indicator_key, value_key), part in parts.items():
         by_community.setdefault(community, {})[period_label, indicator_key, value_key] = part
@@ -212,28 +237,26 @@ def build_results(
         else:
             by_unit[unit.id] = rollup(parts, unit.members)
     results: list[Result] = []
-    previous: dict[tuple[str, str, str | None], float | None] = {}
     ancestors = unit_ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}
     for period in periods:
         for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
             members = unit.members or (unit.id,)
-            no_records = all(records.get((member, period.label), 0) == 0 for member in members)
+
+            def recorded(label: str | None, members: Sequence[str] = members) -> bool:
+                return label is not None and any(records.get((m, label), 0) for m in members)
+
+            no_records = not recorded(period.label)
+            previous_label, year_label = compared.get(period.label, Compared(None, None))
             for indicator, value in [(i, v) for i in indicators for v in breakdown]:
-                part = by_unit[unit.id].get(
-                    (period.label, indicator.key, value or ""), Part(0, None, None)
-                )
+                key = (indicator.key, value or "")
+                part = by_unit[unit.id].get((period.label, *key), Part(0, None, None))
                 interval = None
                 if indicator.survey_basis and part.sample_size:
                     interval = wilson_interval(part.numerator, part.sample_size)
                 rate = rate_of(part.numerator, part.denominator)
-                change = before = None
-                key = (unit.id, indicator.key, value)
-                if key in previous:
-                    before = previous[key]
-                    if rate is not None and before is not None:
-                        change = (rate - before) * 100
-                previous[key] = rate
+                before, change = _compared(by_unit[unit.id], previous_label, recorded, key, rate)
+                year, change_yoy = _compared(by_unit[unit.id], year_label, recorded, key, rate)
                 # targets are set for whole indicators, not for one service's share of them
                 threshold = indicator.threshold if value is None else None
                 verdict = judge(rate, threshold, [unit.id, *ancestors[unit.id]])
@@ -250,14 +273,35 @@ def build_results(
                     sample_size=part.sample_size if indicator.survey_basis else None,
                     ci_low=None if interval is None else interval[0],
                     ci_high=None if interval is None else interval[1],
-                    change=change,
                     previous_rate=before,
+                    change=change,
+                    previous_year_rate=year,
+                    change_yoy=change_yoy,
                     status=verdict.status,
                     flags=_flags(part, min_sample, period.partial, no_records),
                     limit=verdict.level,
                 )
                 results.append(result)
     return results
+
+
+def _compared(
+    found: Mapping[tuple[str, str, str], Part],
+    label: str | None,
+    recorded: Callable[[str | None], bool],
+    key: tuple[str, str],
+    rate: float | None,
+) -> tuple[float | None, float | None]:
+    """The rate of a comparison period and ``rate`` minus it in percentage points; both
+    None when that period has no record of the unit (a ledger that did not exist yet is
+    not a 0% period), the change None when either rate is undefined."""
+    if label is None or not recorded(label):
+        return None, None
+    other = found.get((label, *key))
+    before = None if other is None else rate_of(other.numerator, other.denominator)
+    if rate is None or before is None:
+        return before, None
+    return before, (rate - before) * 100
 
 
 def unit_ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:

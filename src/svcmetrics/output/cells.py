@@ -25,7 +25,10 @@ RESULT_FIELDS: tuple[str, ...] = (
     "sample_size",
     "ci_low",
     "ci_high",
+    "previous_rate",
     "change",
+    "previous_year_rate",
+    "change_yoy",
     "status",
     "flags",
 )
@@ -73,9 +76,52 @@ def fraction(result: Result) -> str:
     return f"{result.numerator}/{denominator}"
 
 
+COMPARISON_LABELS = {
+    "previous_rate": "previous",
+    "change": "change",
+    "previous_year_rate": "previous_year",
+    "change_yoy": "change_yoy",
+}
+"""The catalogue key of each comparison column's header (上期, 环比, 上年同期, 同比)."""
+
+POINTS_FIELDS = ("change", "change_yoy")
+"""The result keys in percentage points (百分点), not fractions."""
+
+
 def change(result: Result) -> str:
     """The change from the previous period in percentage points (+1.5); empty when none."""
-    return "" if result.change is None else f"{result.change:+.1f}"
+    return points(result.change)
+
+
+def change_yoy(result: Result) -> str:
+    """The change from the same period a year earlier in percentage points; empty when none."""
+    return points(result.change_yoy)
+
+
+def points(value: float | None) -> str:
+    """A change in percentage points with its sign (+1.5); empty when there is none."""
+    return "" if value is None else f"{value:+.1f}"
+
+
+def compared_rate(value: float | None) -> str:
+    """A comparison period's rate (上期, 上年同期) as a percent; empty when there is none."""
+    return "" if value is None else percent(value)
+
+
+def comparison_columns(report: Report) -> tuple[str, ...]:
+    """The comparison keys a table shows: 上期 and 环比 always (环比 says "none" by being
+    empty), 上年同期 and 同比 only when some period of the report has a year-earlier rate."""
+    keys: tuple[str, ...] = ("previous_rate", "change")
+    if any(r.previous_year_rate is not None for r in report.results):
+        keys += ("previous_year_rate", "change_yoy")
+    return keys
+
+
+def comparison_cell(result: Result, key: str) -> str:
+    """The text of a comparison column (:func:`comparison_columns`) for ``result``."""
+    if key in POINTS_FIELDS:
+        return points(getattr(result, key))
+    return compared_rate(getattr(result, key))
 
 
 def status_text(result: Result, lang: str) -> str:
@@ -212,7 +258,10 @@ def result_record(
         "sample_size": result.sample_size,
         "ci_low": result.ci_low,
         "ci_high": result.ci_high,
+        "previous_rate": result.previous_rate,
         "change": result.change,
+        "previous_year_rate": result.previous_year_rate,
+        "change_yoy": result.change_yoy,
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }

@@ -7,7 +7,13 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from svcmetrics.output.cells import indicator_names, neutralise, result_fields, result_record
+from svcmetrics.output.cells import (
+    POINTS_FIELDS,
+    indicator_names,
+    neutralise,
+    result_fields,
+    result_record,
+)
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.report import Report
 
@@ -16,7 +22,7 @@ def _cell(value: Any, key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.2f}" if key == "change" else f"{value:.4f}"
+        return f"{value:.2f}" if key in POINTS_FIELDS else f"{value:.4f}"
     return str(value)
 
 

@@ -100,4 +100,7 @@ def render_explain(
             grid.add_row("", label("explain_survey", lang, min_sample=min_sample))
         console.print(grid)
         console.print()
+    console.print(Text(label("explain_compare_title", lang), style="bold"))
+    for key in ("explain_change", "explain_change_yoy", "explain_compare_empty", "explain_ytd"):
+        console.print(Text("  " + label(key, lang)), overflow="fold")
     return export(console)

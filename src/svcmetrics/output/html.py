@@ -17,6 +17,9 @@ from svcmetrics.output.cells import (
     PROBLEMS_SHOWN,
     breakdown_text,
     change,
+    change_yoy,
+    compared_rate,
+    comparison_columns,
     flags_text,
     fraction,
     indicator_names,
@@ -57,6 +60,8 @@ PALETTE: tuple[str, ...] = (
 )
 """Line colours of the trend charts (Okabe-Ito, readable by colour-blind readers)."""
 TOTAL_COLOR = "#333333"
+LAST_YEAR_COLOR = "#999999"
+"""The line of the same periods a year earlier (上年同期), under the total's."""
 
 # Chart geometry, in SVG user units (the SVGs scale to the page width).
 BAR_WIDTH = 480
@@ -164,7 +169,10 @@ class Row:
     breakdown: str
     rate: str
     counts: str
+    previous: str
     change: str
+    previous_year: str
+    change_yoy: str
     status: str
     status_text: str
     notes: str
@@ -272,11 +280,15 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
     warn = None if threshold is None else threshold.warn
     critical = None if threshold is None else threshold.critical
     rates: dict[tuple[str, str], float | None] = {}
+    last_year: dict[str, float | None] = {}
     for unit in units:
         for period in report.periods:
             result = results.get((period.label, unit.id, subject.indicator.key, subject.value))
             rates[(unit.id, period.label)] = None if result is None else result.rate
+            if unit is units[-1]:  # the total (or the one community): last year's line
+                last_year[period.label] = None if result is None else result.previous_year_rate
     values = [rate for rate in rates.values() if rate is not None]
+    values += [rate for rate in last_year.values() if rate is not None]
     values += [level for level in (warn, critical) if level is not None]
     top, step = nice_top(values)
     left, right = TREND_LEFT, TREND_WIDTH - TREND_RIGHT
@@ -294,13 +306,12 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
     series: list[Series] = []
     communities = [unit for unit in units if not is_sum(unit)]
     colors = {unit.id: PALETTE[number % len(PALETTE)] for number, unit in enumerate(communities)}
-    for unit in units:
-        name = unit_name(unit.id, unit.name, unit.level, lang)
+
+    def line(name: str, color: str, total: bool, values: Sequence[float | None]) -> Series:
         segments: list[list[Point]] = []
         points: list[Point] = []
         current: list[Point] = []
-        for number, period in enumerate(report.periods):
-            rate = rates[(unit.id, period.label)]
+        for number, (period, rate) in enumerate(zip(report.periods, values, strict=True)):
             if rate is None:
                 if current:
                     segments.append(current)
@@ -311,9 +322,22 @@ def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
             points.append(point)
         if current:
             segments.append(current)
+        return Series(name, color, total, segments, points)
+
+    for unit in units:
+        name = unit_name(unit.id, unit.name, unit.level, lang)
         total = is_sum(unit)
         color = TOTAL_COLOR if total else colors[unit.id]
-        series.append(Series(name, color, total, segments, points))
+        series.append(line(name, color, total, [rates[(unit.id, p.label)] for p in report.periods]))
+    if any(rate is not None for rate in last_year.values()):
+        name = label(
+            "chart_last_year",
+            lang,
+            unit=unit_name(units[-1].id, units[-1].name, units[-1].level, lang),
+        )
+        series.append(
+            line(name, LAST_YEAR_COLOR, True, [last_year[p.label] for p in report.periods])
+        )
     return TrendChart(
         key=subject.key,
         title=subject.title(report.by, lang),
@@ -351,7 +375,10 @@ def row(
         breakdown=breakdown_text(result.breakdown, by, lang),
         rate=percent(result.rate),
         counts=fraction(result),
+        previous=compared_rate(result.previous_rate),
         change=change(result),
+        previous_year=compared_rate(result.previous_year_rate),
+        change_yoy=change_yoy(result),
         status=status_class(result),
         status_text=status_text(result, lang),
         notes=notes(result, lang),
@@ -489,6 +516,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
         trend_width=TREND_WIDTH,
         trend_height=TREND_HEIGHT,
         by="" if report.by is None else text(report.by),
+        yoy="change_yoy" in comparison_columns(report),
         periods=[period.label for period in report.periods],
         rows=result_rows(report, lang),
         breaches=rows_where(report, lang, _breached),

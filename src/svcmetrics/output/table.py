@@ -10,9 +10,12 @@ from rich.text import Text
 
 from svcmetrics.i18n import label
 from svcmetrics.output.cells import (
+    COMPARISON_LABELS,
     STATUS_STYLE,
     breakdown_text,
-    change,
+    compared_rate,
+    comparison_cell,
+    comparison_columns,
     fraction,
     indicator_names,
     notes,
@@ -28,8 +31,25 @@ from svcmetrics.report import Report, Result
 
 NOTES_INLINE_WIDTH = 110
 """Narrower terminals get the notes under each table instead of in a column."""
+YEAR_COLUMNS_WIDTH = 30
+"""How much wider the terminal must be for the notes column when 上年同期 and 同比 are shown."""
 _MEASURE_WIDTH = 100_000
 """Wide enough to measure any cell unwrapped."""
+HEADERS = {
+    **COMPARISON_LABELS,
+    "change": "change_short",
+    "change_yoy": "change_yoy_short",
+}
+"""The catalogue key of a column's header where it is not the column's key."""
+
+
+def _compared_notes(result: Result, shown: list[str], lang: str) -> list[str]:
+    """The rates of 上期 and 上年同期 that have no column, as notes (``上期 80.0%``)."""
+    return [
+        label(HEADERS[key], lang) + " " + compared_rate(getattr(result, key))
+        for key in ("previous_rate", "previous_year_rate")
+        if key not in shown and getattr(result, key) is not None
+    ]
 
 
 def render_table(report: Report, options: RenderOptions) -> str:
@@ -51,15 +71,24 @@ def render_table(report: Report, options: RenderOptions) -> str:
         columns = [("community", "left"), ("indicator", "left")]
         if report.by is not None:
             columns.append((report.by, "left"))
-        columns += [("rate", "right"), ("counts", "right"), ("change", "right"), ("status", "left")]
         # On a narrow terminal the notes (intervals, flags) go under the table, so that names
-        # and numbers keep their width.
-        inline_notes = options.width >= NOTES_INLINE_WIDTH
+        # and numbers keep their width, and so do the rates of 上期 and 上年同期 (their
+        # changes keep a column).
+        wide = options.width >= NOTES_INLINE_WIDTH
+        compared = [
+            key for key in comparison_columns(report) if wide or key in ("change", "change_yoy")
+        ]
+        inline_notes = options.width >= NOTES_INLINE_WIDTH + YEAR_COLUMNS_WIDTH * (
+            "change_yoy" in compared
+        )
+        columns += [("rate", "right"), ("counts", "right")]
+        columns += [(key, "right") for key in compared]
+        columns.append(("status", "left"))
         if inline_notes:
             columns.append(("notes", "left"))
-        numbers = ("rate", "counts", "change", "status")
+        numbers = ("rate", "counts", "status", *compared)
         for key, justify in columns:
-            header = label("change_short" if key == "change" else key, lang)
+            header = label(HEADERS.get(key, key), lang)
             # numbers never wrap; a long name may take two lines on a narrow terminal
             table.add_column(header, justify=justify, no_wrap=key in numbers)  # type: ignore[arg-type]
         below: list[str] = []
@@ -80,6 +109,10 @@ def render_table(report: Report, options: RenderOptions) -> str:
                     else []
                 )
                 note = notes(result, lang)
+                if not inline_notes:
+                    note = "; ".join(
+                        [*_compared_notes(result, compared, lang), *([note] if note else [])]
+                    )
                 if note and not inline_notes:
                     where = unit_name(unit.id, unit.name, unit.level, lang)
                     below.append(f"  {where} · {names[result.indicator]}: {note}")
@@ -89,7 +122,7 @@ def render_table(report: Report, options: RenderOptions) -> str:
                     *breakdown,
                     percent(result.rate),
                     fraction(result),
-                    change(result),
+                    *[comparison_cell(result, key) for key in compared],
                     status,
                     *([note] if inline_notes else []),
                     end_section=number == len(rows) - 1,

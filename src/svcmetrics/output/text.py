@@ -6,8 +6,10 @@ from tabulate import tabulate
 
 from svcmetrics.i18n import label
 from svcmetrics.output.cells import (
+    COMPARISON_LABELS,
     breakdown_text,
-    change,
+    comparison_cell,
+    comparison_columns,
     flags_text,
     fraction,
     indicator_names,
@@ -33,7 +35,8 @@ def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> st
     """A tabulate text table of every result, headers in the output language."""
     lang = options.lang
     names = indicator_names(report, lang)
-    keys = ["period", "community_name", "indicator_name", "rate", "counts", "change", "status"]
+    compared = list(comparison_columns(report))
+    keys = ["period", "community_name", "indicator_name", "rate", "counts", *compared, "status"]
     if report.by is not None:
         keys.insert(3, report.by)
     rows = []
@@ -46,13 +49,13 @@ def render_text(report: Report, fmt: OutputFormat, options: RenderOptions) -> st
             "indicator_name": names[result.indicator],
             "rate": percent(result.rate),
             "counts": fraction(result),
-            "change": change(result),
+            **{key: comparison_cell(result, key) for key in compared},
             "status": status_text(result, lang),
             "flags": flags_text(result, lang),
         }
         if report.by is not None:
             cells[report.by] = breakdown_text(result.breakdown, report.by, lang)
         rows.append([cells[key] for key in [*keys, "flags"]])
-    headers = [label(key, lang) for key in [*keys, "flags"]]
+    headers = [label(COMPARISON_LABELS.get(key, key), lang) for key in [*keys, "flags"]]
     table = tabulate(rows, headers=headers, tablefmt=TABULATE_NAMES[fmt], disable_numparse=True)
     return table + "\n"

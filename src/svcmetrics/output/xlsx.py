@@ -80,6 +80,8 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("denominator", 9, "count", lambda result, lang: result.denominator, DASH),
     Column("xlsx_previous", 9, "percent", lambda result, lang: result.previous_rate),
     Column("xlsx_change", 10, "points", lambda result, lang: result.change),
+    Column("xlsx_previous_year", 9, "percent", lambda result, lang: result.previous_year_rate),
+    Column("xlsx_change_yoy", 10, "points", lambda result, lang: result.change_yoy),
     Column("status", 9, "status", _status_word),
     Column("notes", 34, "note", lambda result, lang: notes(result, lang) or None),
 )
@@ -95,7 +97,13 @@ NUMBER_FORMATS = {
     "text": "@",
 }
 
-DATA_NUMBERS = {"rate": "fraction", "ci_low": "fraction", "ci_high": "fraction"}
+DATA_NUMBERS = {
+    "rate": "fraction",
+    "ci_low": "fraction",
+    "ci_high": "fraction",
+    "previous_rate": "fraction",
+    "previous_year_rate": "fraction",
+}
 """Number formats of the data sheet's columns, as the CSV prints them (change: 2 decimals)."""
 
 
@@ -135,6 +143,11 @@ def period_name(period: str, lang: str) -> str:
     """A period label as a report prints it (``2026-11`` → 2026年11月 in Chinese)."""
     if ".." in period:
         first, last = period.split("..", 1)
+        months = _MONTH.match(first), _MONTH.match(last)
+        if lang == "zh" and months[0] and months[1] and months[0][1] == months[1][1]:
+            # 1—11月, as 统计报表 write a year-to-date window (2026年1—11月)
+            year, start, end = months[0][1], int(months[0][2]), int(months[1][2])
+            return f"{year}年{start}月" if start == end else f"{year}年{start}—{end}月"
         return label(
             "xlsx_span", lang, first=period_name(first, lang), last=period_name(last, lang)
         )
