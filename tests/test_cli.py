@@ -57,7 +57,7 @@ def test_csv_has_the_spec_fields_and_values(
     assert list(rows[0]) == [
         "level", "community", "community_name", "parent", "period", "indicator",
         "indicator_name", "numerator", "denominator", "rate", "sample_size", "ci_low",
-        "ci_high", "change", "status", "flags",
+        "ci_high", "change", "rank", "target_level", "status", "flags",
     ]  # fmt: skip
     by = {(r["community"], r["period"], r["indicator"]): r for r in rows}
     need = by[("jianguo", "2026-10", "need_satisfaction")]

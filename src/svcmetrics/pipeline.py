@@ -7,6 +7,7 @@ types; the domain work is done by the modules each stage calls.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import glob
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from svcmetrics.answers import answer_lists
+from svcmetrics.completeness import in_order, reporting_results, silent
 from svcmetrics.config import (
     DEFAULT_CONFIG,
     check_profile_fields,
@@ -26,18 +28,31 @@ from svcmetrics.dates import ambiguous_date_problem
 from svcmetrics.denominators import parts
 from svcmetrics.diagnose import check_value_targets, describe_problems
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
-from svcmetrics.indicators import CountKey, Indicator, custom_events, definitions, profile_fields
+from svcmetrics.indicators import (
+    REPORTING,
+    CountKey,
+    Indicator,
+    custom_events,
+    definitions,
+    profile_fields,
+    reporting_indicator,
+)
 from svcmetrics.models import Community, Config, LogSpec, Profile
+from svcmetrics.outliers import WINDOW as OUTLIER_WINDOW
+from svcmetrics.outliers import flag_outliers
 from svcmetrics.output.options import OutputFormat, RenderOptions
+from svcmetrics.pace import apply_targets
 from svcmetrics.periods import (
     Period,
     PeriodKind,
+    history_periods,
     last_complete,
     parse_month,
     plausible_window,
     previous_period,
     span,
 )
+from svcmetrics.ranks import rank_results
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import Report, RunFacts, build_results, numerator_issues
 from svcmetrics.units import unit_tree
@@ -106,6 +121,8 @@ class Options:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     as_of: dt.date | None = None
+    indicators: tuple[str, ...] = ()
+    """``--indicators``: the keys of the indicators shown, in order; empty: the config's."""
     skip_invalid: bool = False
     encoding: str | None = None
     date_format: str | None = None
@@ -347,6 +364,10 @@ class Counted:
     """(community, period) → valid records dated in it."""
     breakdown: list[str]
     """The ``--by`` values ('' alone without ``--by``)."""
+    history: list[Period] = field(default_factory=list)
+    """Periods before ``counted``, counted only as the history outliers are judged against."""
+    shown: list[Indicator] = field(default_factory=list)
+    """The indicators shown (``--indicators``), in their order; ``reporting`` among them."""
 
 
 def count(engine: Engine, options: Options, validated: Validated) -> Counted:
@@ -368,16 +389,38 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     options.stage("count")
     earlier = previous_period(options.kind, periods[0], validated.first) if selected else None
     counted = [earlier, *periods] if earlier else periods
-    engine.set_periods(counted, options.by)
+    window = OUTLIER_WINDOW - (len(counted) - len(periods))
+    history = history_periods(options.kind, counted[0], validated.first, window)
+    shown = shown_indicators(options, validated.inputs)
+    engine.set_periods([*history, *counted], options.by)
     return Counted(
         validated,
         periods,
         earlier,
         counted,
-        engine.counts(validated.inputs.indicators),
+        engine.counts([i for i in validated.inputs.indicators if i in shown]),
         engine.records_per_period(),
         engine.breakdown_values() if options.by else [""],
+        history,
+        shown,
     )
+
+
+def shown_indicators(options: Options, inputs: Inputs) -> list[Indicator]:
+    """The indicators shown, in order: ``--indicators``, else the config's ``report:
+    indicators:``, else all (``reporting`` last). An unknown key is an error naming the
+    closest (a usage error on the command line, a config error in the config)."""
+    table = [*inputs.indicators, reporting_indicator(inputs.config)]
+    keys = options.indicators or tuple(inputs.config.report.indicators or ())
+    by_key = {indicator.key: indicator for indicator in table}
+    for key in keys:
+        if key not in by_key:
+            closest = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0)
+            error = UsageError if options.indicators else ConfigError
+            raise error(
+                "unknown_shown_indicator", key=key, closest=closest[0], valid=", ".join(by_key)
+            )
+    return [by_key[key] for key in dict.fromkeys(keys)] if keys else table
 
 
 # -- stage 4: the report ---------------------------------------------------------------------
@@ -387,10 +430,11 @@ def build_report(options: Options, counted: Counted) -> Report:
     """Rates, roll-ups, changes and statuses of the counts, with the run's facts."""
     validated = counted.validated
     inputs = validated.inputs
+    counted_indicators = [i for i in counted.shown if i.key != REPORTING]
     found = parts(
-        inputs.indicators,
+        counted_indicators,
         validated.communities,
-        counted.counted,
+        [*counted.history, *counted.counted],
         counted.breakdown,
         counted.counts,
         inputs.profile is not None,
@@ -400,13 +444,24 @@ def build_report(options: Options, counted: Counted) -> Report:
         found,
         units,
         counted.counted,
-        inputs.indicators,
+        counted_indicators,
         counted.records,
         inputs.config.satisfaction.min_sample,
         counted.breakdown if options.by else [None],
     )
+    reporting = [i for i in counted.shown if i.key == REPORTING]
+    if reporting:
+        results += reporting_results(reporting[0], units, counted.counted, counted.records)
     if counted.earlier is not None:  # counted only so that the first period has a change
         results = [result for result in results if result.period != counted.earlier.label]
+    results, outliers = flag_outliers(
+        results,
+        found,
+        counted.records,
+        [period.label for period in (*counted.history, *counted.counted)],
+    )
+    results = apply_targets(results, counted.shown, counted.periods, options.kind, units)
+    results = rank_results(in_order(results, counted.periods, counted.shown), counted.shown)
     issues = numerator_issues(results)
     totals = {**validated.totals}
     for kind, number in tally(issues).items():
@@ -427,12 +482,14 @@ def build_report(options: Options, counted: Counted) -> Report:
     return Report(
         results,
         validated.problems + issues,
-        inputs.indicators,
+        counted.shown,
         periods,
         units,
         facts,
         totals,
         office=inputs.config.report,
+        outliers=outliers,
+        silent=silent(units, periods, counted.records),
     )
 
 

@@ -26,6 +26,8 @@ RESULT_FIELDS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
     "change",
+    "rank",
+    "target_level",
     "status",
     "flags",
 )
@@ -105,6 +107,28 @@ def notes(result: Result, lang: str) -> str:
     if flags:
         parts.append(flags)
     return "; ".join(parts)
+
+
+def rank_text(result: Result) -> str:
+    """The place among the siblings (排名), empty without one."""
+    return "" if result.rank is None else str(result.rank)
+
+
+def silent_notes(report: Report, period: str, lang: str) -> list[str]:
+    """A note naming the communities with no valid record in ``period`` (上报率), if any."""
+    missing = report.silent.get(period, ())
+    if not missing:
+        return []
+    names = {unit.id: unit_name(unit.id, unit.name, unit.level, lang) for unit in report.units}
+    return [
+        "  "
+        + label(
+            "not_reported",
+            lang,
+            count=len(missing),
+            units=label("list_sep", lang).join(names.get(c, c) for c in missing),
+        )
+    ]
 
 
 def breakdown_text(value: str | None, by: str | None, lang: str) -> str:
@@ -213,6 +237,8 @@ def result_record(
         "ci_low": result.ci_low,
         "ci_high": result.ci_high,
         "change": result.change,
+        "rank": result.rank,
+        "target_level": result.target_level,
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }

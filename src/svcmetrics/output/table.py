@@ -17,8 +17,10 @@ from svcmetrics.output.cells import (
     indicator_names,
     notes,
     percent,
+    rank_text,
     repeat_notes,
     shown_tree,
+    silent_notes,
     status_text,
     unit_name,
 )
@@ -55,9 +57,9 @@ def render_table(report: Report, options: RenderOptions) -> str:
         # On a narrow terminal the notes (intervals, flags) go under the table, so that names
         # and numbers keep their width.
         inline_notes = options.width >= NOTES_INLINE_WIDTH
-        if inline_notes:
-            columns.append(("notes", "left"))
-        numbers = ("rate", "counts", "change", "status")
+        if inline_notes:  # 排名 where it fits
+            columns += [("rank", "right"), ("notes", "left")]
+        numbers = ("rate", "counts", "change", "status", "rank")
         for key, justify in columns:
             header = label("change_short" if key == "change" else key, lang)
             # numbers never wrap; a long name may take two lines on a narrow terminal
@@ -91,12 +93,13 @@ def render_table(report: Report, options: RenderOptions) -> str:
                     fraction(result),
                     change(result),
                     status,
-                    *([note] if inline_notes else []),
+                    *([rank_text(result), note] if inline_notes else []),
                     end_section=number == len(rows) - 1,
                 )
         if not options.terminal:
             _keep_words_whole(table, console)
         console.print(table, crop=options.terminal)
+        below += silent_notes(report, period.label, lang)
         if below:
             console.print(label("notes", lang) + ":")
             for line in below:

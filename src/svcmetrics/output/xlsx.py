@@ -80,6 +80,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("denominator", 9, "count", lambda result, lang: result.denominator, DASH),
     Column("xlsx_previous", 9, "percent", lambda result, lang: result.previous_rate),
     Column("xlsx_change", 10, "points", lambda result, lang: result.change),
+    Column("rank", 6, "integer", lambda result, lang: result.rank),
     Column("status", 9, "status", _status_word),
     Column("notes", 34, "note", lambda result, lang: notes(result, lang) or None),
 )
@@ -95,7 +96,12 @@ NUMBER_FORMATS = {
     "text": "@",
 }
 
-DATA_NUMBERS = {"rate": "fraction", "ci_low": "fraction", "ci_high": "fraction"}
+DATA_NUMBERS = {
+    "rate": "fraction",
+    "ci_low": "fraction",
+    "ci_high": "fraction",
+    "target_level": "fraction",
+}
 """Number formats of the data sheet's columns, as the CSV prints them (change: 2 decimals)."""
 
 
