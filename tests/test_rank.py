@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import run_in
+from clihelp import ledger_folder, run_in
 
 from svcmetrics.indicators import builtin_indicators
 from svcmetrics.models import Threshold
@@ -173,12 +173,7 @@ def _log() -> str:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
-    (tmp_path / "log.csv").write_text(_log(), encoding="utf-8")
-    (tmp_path / "svcmetrics.yaml").write_text(
-        "profile: profile.yaml\nlogs: [log.csv]\n", encoding="utf-8"
-    )
-    return tmp_path
+    return ledger_folder(tmp_path, PROFILE, _log())
 
 
 def test_csv_json_and_table_carry_the_rank(folder: Path) -> None:
