@@ -136,7 +136,7 @@ def test_chinese_texts_are_chinese() -> None:
         *"json status xlsx households ____ Big5".split(),
         *"true false big5 utf warn critical satisfied not_satisfied excluded month".split(),
         *"quarter year date_format date_range values columns constants communities".split(),
-        *"parents satisfaction thresholds profile logs as_of value parent key reporting".split(),
+        *"parents satisfaction thresholds profile logs as_of value parent key".split(),
     }
     left = []
     for key, text in catalogue("zh").items():

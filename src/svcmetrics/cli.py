@@ -299,7 +299,8 @@ def compute(
     lang_option: LangOpt = None,
     by: Annotated[By | None, typer.Option("--by", help=lazy("help_by"))] = None,
     indicators: Annotated[
-        str | None, typer.Option("--indicators", help=lazy("help_indicators"), metavar="KEY,KEY")
+        str | None,
+        typer.Option("--indicators", help=lazy("help_indicators"), metavar=lazy("metavar_keys")),
     ] = None,
     fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help=lazy("help_fail_on"))] = None,
     skip_invalid: Annotated[

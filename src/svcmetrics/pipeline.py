@@ -450,7 +450,7 @@ def build_report(options: Options, counted: Counted) -> Report:
         counted.breakdown if options.by else [None],
     )
     reporting = [i for i in counted.shown if i.key == REPORTING]
-    if reporting:
+    if reporting and options.by is None:  # a unit's completeness, not one service's
         results += reporting_results(reporting[0], units, counted.counted, counted.records)
     if counted.earlier is not None:  # counted only so that the first period has a change
         results = [result for result in results if result.period != counted.earlier.label]
