@@ -389,8 +389,12 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     options.stage("count")
     earlier = previous_period(options.kind, periods[0], validated.first) if selected else None
     counted = [earlier, *periods] if earlier else periods
-    window = OUTLIER_WINDOW - (len(counted) - len(periods))
-    history = history_periods(options.kind, counted[0], validated.first, window)
+    labels = {period.label for period in counted}
+    history = [
+        period
+        for period in history_periods(options.kind, periods[0], validated.first, OUTLIER_WINDOW)
+        if period.label not in labels
+    ]
     shown = shown_indicators(options, validated.inputs)
     engine.set_periods([*history, *counted], options.by)
     return Counted(
@@ -454,11 +458,9 @@ def build_report(options: Options, counted: Counted) -> Report:
         results += reporting_results(reporting[0], units, counted.counted, counted.records)
     if counted.earlier is not None:  # counted only so that the first period has a change
         results = [result for result in results if result.period != counted.earlier.label]
+    every = sorted((*counted.history, *counted.counted), key=lambda period: period.start)
     results, outliers = flag_outliers(
-        results,
-        found,
-        counted.records,
-        [period.label for period in (*counted.history, *counted.counted)],
+        results, found, counted.records, [period.label for period in every]
     )
     results = apply_targets(results, counted.shown, counted.periods, options.kind, units)
     results = rank_results(in_order(results, counted.periods, counted.shown), counted.shown)
