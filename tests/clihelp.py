@@ -137,3 +137,14 @@ PROFILE = """communities:
 parents:
   - {id: daoli, name: 道里街道}
 """
+
+
+def ledger_folder(folder: Path, profile: str, log: str, config: str = "") -> Path:
+    """``folder`` with ``profile.yaml``, ``log.csv`` and a ``svcmetrics.yaml`` naming them
+    (``config``: more of the config's lines)."""
+    (folder / "profile.yaml").write_text(profile, encoding="utf-8")
+    (folder / "log.csv").write_text(log, encoding="utf-8")
+    (folder / "svcmetrics.yaml").write_text(
+        "profile: profile.yaml\nlogs: [log.csv]\n" + config, encoding="utf-8"
+    )
+    return folder

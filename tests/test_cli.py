@@ -57,8 +57,8 @@ def test_csv_has_the_spec_fields_and_values(
     assert list(rows[0]) == [
         "level", "community", "community_name", "parent", "period", "indicator",
         "indicator_name", "numerator", "denominator", "rate", "sample_size", "ci_low",
-        "ci_high", "previous_rate", "change", "previous_year_rate", "change_yoy", "status",
-        "flags",
+        "ci_high", "previous_rate", "change", "previous_year_rate", "change_yoy", "rank",
+        "target_level", "status", "flags",
     ]  # fmt: skip
     by = {(r["community"], r["period"], r["indicator"]): r for r in rows}
     need = by[("jianguo", "2026-10", "need_satisfaction")]

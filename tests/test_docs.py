@@ -309,14 +309,15 @@ def test_example_config_in_every_format_and_language(fmt: str, lang: str) -> Non
     assert "\x1b[" not in done.stdout
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(done.stdout)))
-        # 2 communities + 2 roll-up levels + total, 3 months, 7 indicators
-        assert len(rows) == 5 * 3 * 7
+        # 2 communities + 2 roll-up levels + total, 3 months, 7 indicators; 上报率 for the
+        # 2 roll-up levels and the total
+        assert len(rows) == 5 * 3 * 7 + 3 * 3
         assert {row["indicator_name"] for row in rows} >= {PARTICIPATION[lang]}
     elif fmt == "json":
         document = json.loads(done.stdout)
         assert document["meta"]["lang"] == lang
         assert document["meta"]["rows"] == 136
-        assert len(document["results"]) == 5 * 3 * 7
+        assert len(document["results"]) == 5 * 3 * 7 + 3 * 3
     elif fmt == "table":
         assert TITLE[lang] in done.stdout
     else:

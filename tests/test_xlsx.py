@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = Path("examples/svcmetrics.yaml")
 LANGS = ("zh", "en")
 NUMBER_KEYS = {
+    "rank": 0,
+    "target_level": 4,
     "numerator": 0,
     "denominator": 0,
     "sample_size": 0,
@@ -115,7 +117,7 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
     previous: dict[tuple[str, str], str] = {}
     for record in expected:
         key = (period_name(record["period"], lang), record["community_name"])
-        rate, numerator, denominator, before, change, year, change_yoy, status, _ = figures[
+        rate, numerator, denominator, before, change, year, change_yoy, rank, status, _ = figures[
             (*key, record["indicator_name"])
         ]
         assert rate == "—" if record["rate"] == "" else as_csv(rate, "rate") == record["rate"]
@@ -128,6 +130,7 @@ def test_report_sheet_figures_equal_the_csv(report: Report, lang: str) -> None:
         assert as_csv(change, "change") == record["change"]
         assert as_csv(year, "rate") == record["previous_year_rate"]
         assert as_csv(change_yoy, "change_yoy") == record["change_yoy"]
+        assert as_csv(rank, "rank") == record["rank"]
         word = label(f"status_{record['status']}", lang) if record["status"] else ""
         assert status == word
         # 上期 is the rate of the same row one period earlier (empty when that period has

@@ -298,6 +298,10 @@ def compute(
     ] = None,
     lang_option: LangOpt = None,
     by: Annotated[By | None, typer.Option("--by", help=lazy("help_by"))] = None,
+    indicators: Annotated[
+        str | None,
+        typer.Option("--indicators", help=lazy("help_indicators"), metavar=lazy("metavar_keys")),
+    ] = None,
     fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help=lazy("help_fail_on"))] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help=lazy("help_skip_invalid"))
@@ -330,6 +334,7 @@ def compute(
         date_from=_parse_day(date_from, "--from"),
         date_to=_parse_day(date_to, "--to"),
         as_of=_parse_day(as_of, "--as-of"),
+        indicators=tuple(k.strip() for k in (indicators or "").split(",") if k.strip()),
         skip_invalid=skip_invalid,
         encoding=encoding,
         date_format=date_format,

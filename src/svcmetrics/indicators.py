@@ -233,7 +233,7 @@ def _user_indicator(spec: IndicatorConfig) -> Indicator:
 def definitions(config: Config) -> list[Indicator]:
     """The built-ins then the user's indicators, with the config's thresholds attached."""
     table = builtin_indicators(config.satisfaction)
-    keys = {indicator.key for indicator in table}
+    keys = {indicator.key for indicator in table} | {REPORTING}
     for spec in config.indicators:
         if spec.key in keys:
             raise ConfigError("config_duplicate_indicator", key=spec.key)
@@ -248,6 +248,29 @@ def definitions(config: Config) -> list[Indicator]:
         else indicator
         for indicator in table
     ]
+
+
+REPORTING = "reporting"
+"""The key of 上报率, the completeness of the roll-ups and the total (spec 2.8)."""
+
+
+def reporting_indicator(config: Config) -> Indicator:
+    """上报率: communities with a valid record in the period / communities under the unit.
+
+    It is made from the records per community and period, not counted by the engine: its
+    rules below only say so to ``explain`` and the SQL export, which do not list it.
+    """
+    return Indicator(
+        REPORTING,
+        "上报率",
+        "Reporting rate",
+        "本期至少有一条有效记录的社区数 / 所辖社区总数(街道、区和合计行)。",
+        "Communities with at least one valid record in the period / communities under the "
+        "unit (street offices, districts and the total).",
+        Distinct("*", None, "community"),
+        ProfileField("communities"),
+        threshold=config.thresholds.get(REPORTING),
+    )
 
 
 def custom_events(table: list[Indicator]) -> list[str]:

@@ -416,6 +416,8 @@ class Threshold(Levels):
 
     better: Literal["higher", "lower"] = "higher"
     communities: dict[Text, Levels] = {}
+    pace: bool = False
+    """序时进度: the levels are annual targets, scaled by the elapsed share of the year (2.8)."""
 
 
 class SatisfactionConfig(Strict):
@@ -500,6 +502,8 @@ class ReportConfig(Strict):
     unit: Text | None = None
     """填报单位: the office that hands the report in."""
     signatures: Signatures = Signatures()
+    indicators: list[Text] | None = None
+    """The indicators shown, in this order (``--indicators`` replaces it); None: all."""
 
 
 class Config(ColumnMapping):

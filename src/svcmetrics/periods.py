@@ -161,3 +161,25 @@ def plausible_window(
     except ValueError:  # 29 February
         default_end = today.replace(year=today.year + 1, day=28)
     return start or dt.date(1990, 1, 1), end or default_end
+
+
+def history_periods(
+    kind: PeriodKind, first: Period, first_record: dt.date | None, count: int
+) -> list[Period]:
+    """Up to ``count`` whole periods of ``kind`` before ``first``, oldest first, back to the
+    one holding ``first_record`` (none before the data, none for ``all``)."""
+    if kind is PeriodKind.ALL or first_record is None:
+        return []
+    found: list[Period] = []
+    day = first.start
+    while len(found) < count:
+        try:
+            _, start, _ = calendar_period(kind, day)
+        except ValueError:  # a kind without calendar periods
+            return []
+        if start <= dt.date.min or start <= first_record:
+            break
+        before = start - dt.timedelta(days=1)
+        found.append(span(kind, before, before)[0])
+        day = before
+    return found[::-1]

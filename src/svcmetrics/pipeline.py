@@ -7,6 +7,7 @@ types; the domain work is done by the modules each stage calls.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import glob
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from svcmetrics.answers import answer_lists
+from svcmetrics.completeness import in_order, reporting_results, silent
 from svcmetrics.config import (
     DEFAULT_CONFIG,
     check_profile_fields,
@@ -25,12 +27,23 @@ from svcmetrics.config import (
 from svcmetrics.dates import ambiguous_date_problem
 from svcmetrics.diagnose import check_value_targets, describe_problems
 from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
-from svcmetrics.indicators import Indicator, custom_events, definitions, profile_fields
+from svcmetrics.indicators import (
+    REPORTING,
+    Indicator,
+    custom_events,
+    definitions,
+    profile_fields,
+    reporting_indicator,
+)
 from svcmetrics.models import Community, Config, LogSpec, Profile
+from svcmetrics.outliers import WINDOW as OUTLIER_WINDOW
+from svcmetrics.outliers import flag_outliers
 from svcmetrics.output.options import OutputFormat, RenderOptions
+from svcmetrics.pace import apply_targets
 from svcmetrics.periods import (
     Period,
     PeriodKind,
+    history_periods,
     last_complete,
     parse_month,
     plausible_window,
@@ -38,6 +51,7 @@ from svcmetrics.periods import (
     span,
     year_before,
 )
+from svcmetrics.ranks import rank_results
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import (
     Compared,
@@ -114,6 +128,8 @@ class Options:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     as_of: dt.date | None = None
+    indicators: tuple[str, ...] = ()
+    """``--indicators``: the keys of the indicators shown, in order; empty: the config's."""
     skip_invalid: bool = False
     encoding: str | None = None
     date_format: str | None = None
@@ -341,6 +357,10 @@ def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
 # -- stage 3: the counts -------------------------------------------------------------------
 
 
+WHOLE = "#whole"
+"""The label suffix of a comparison period counted whole because the range cut the shown one."""
+
+
 @dataclass(frozen=True)
 class Counted:
     """The counts of the valid rows for every period and breakdown value."""
@@ -358,6 +378,10 @@ class Counted:
     """(community, period) → valid records dated in it."""
     breakdown: list[str]
     """The ``--by`` values ('' alone without ``--by``)."""
+    history: list[Period] = field(default_factory=list)
+    """Periods before ``counted``, counted only as the history outliers are judged against."""
+    shown: list[Indicator] = field(default_factory=list)
+    """The indicators shown (``--indicators``), in their order; ``reporting`` among them."""
 
 
 def count(engine: Engine, options: Options, validated: Validated) -> Counted:
@@ -379,14 +403,24 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     options.stage("count")
     compared, hidden = comparisons(options.kind, periods, validated.first, validated.last)
     counted = [*periods, *hidden]
-    engine.set_periods(counted, options.by)
+    labels = {period.label for period in counted}
+    history = [
+        period
+        for period in history_periods(options.kind, periods[0], validated.first, OUTLIER_WINDOW)
+        if period.label not in labels
+    ]
+    shown = shown_indicators(options, validated.inputs)
+    engine.set_periods([*history, *counted], options.by)
     from svcmetrics.engine import profile_values
 
     breakdown = engine.breakdown_values() if options.by else [""]
     inputs = validated.inputs
     communities = validated.communities
     profile = profile_values(communities) if inputs.profile is not None else []
-    found = engine.parts(inputs.indicators, [c.id for c in communities], profile, breakdown)
+    counted_indicators = [i for i in inputs.indicators if i in shown]
+    ids = [c.id for c in communities]
+    # (``--indicators reporting`` alone counts no indicator over the records)
+    found = engine.parts(counted_indicators, ids, profile, breakdown) if counted_indicators else {}
     return Counted(
         validated,
         periods,
@@ -395,6 +429,8 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
         {key: Part(*numbers) for key, numbers in found.items()},
         engine.records_per_period(),
         breakdown,
+        history,
+        shown,
     )
 
 
@@ -422,12 +458,29 @@ def comparisons(
                 labels.append(same.label)
                 continue
             if same is not None:  # the shown one is cut: count the whole one apart
-                other = Period(f"{other.label}#whole", other.start, other.end, other.last_day)
+                other = Period(other.label + WHOLE, other.start, other.end, other.last_day)
             if other.end >= first and other.start <= last:
                 hidden.setdefault(other.label, other)
             labels.append(other.label)
         compared[period.label] = Compared(labels[0], labels[1])
     return compared, list(hidden.values())
+
+
+def shown_indicators(options: Options, inputs: Inputs) -> list[Indicator]:
+    """The indicators shown, in order: ``--indicators``, else the config's ``report:
+    indicators:``, else all (``reporting`` last). An unknown key is an error naming the
+    closest (a usage error on the command line, a config error in the config)."""
+    table = [*inputs.indicators, reporting_indicator(inputs.config)]
+    keys = options.indicators or tuple(inputs.config.report.indicators or ())
+    by_key = {indicator.key: indicator for indicator in table}
+    for key in keys:
+        if key not in by_key:
+            closest = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0)
+            error = UsageError if options.indicators else ConfigError
+            raise error(
+                "unknown_shown_indicator", key=key, closest=closest[0], valid=", ".join(by_key)
+            )
+    return [by_key[key] for key in dict.fromkeys(keys)] if keys else table
 
 
 # -- stage 4: the report ---------------------------------------------------------------------
@@ -437,17 +490,34 @@ def build_report(options: Options, counted: Counted) -> Report:
     """Rates, roll-ups, changes and statuses of the counts, with the run's facts."""
     validated = counted.validated
     inputs = validated.inputs
+    counted_indicators = [i for i in counted.shown if i.key != REPORTING]
     units = unit_tree(inputs.profile, validated.communities)
     results = build_results(
         counted.parts,
         units,
         counted.periods,
-        inputs.indicators,
+        counted_indicators,
         counted.records,
         inputs.config.satisfaction.min_sample,
         counted.breakdown if options.by else [None],
         counted.compared,
     )
+    # completeness is a unit's, not one service's: no reporting rows under --by
+    shown = [i for i in counted.shown if i.key != REPORTING or options.by is None]
+    reporting = [i for i in shown if i.key == REPORTING]
+    if reporting:
+        results += reporting_results(
+            reporting[0], units, counted.periods, counted.records, counted.compared
+        )
+    every = sorted(
+        (p for p in (*counted.history, *counted.counted) if not p.label.endswith(WHOLE)),
+        key=lambda period: period.start,
+    )
+    results, outliers = flag_outliers(
+        results, counted.parts, counted.records, [period.label for period in every]
+    )
+    results = apply_targets(results, shown, counted.periods, options.kind, units)
+    results = rank_results(in_order(results, counted.periods, shown), shown)
     issues = numerator_issues(results)
     totals = {**validated.totals}
     for kind, number in tally(issues).items():
@@ -468,12 +538,14 @@ def build_report(options: Options, counted: Counted) -> Report:
     return Report(
         results,
         validated.problems + issues,
-        inputs.indicators,
+        shown,
         periods,
         units,
         facts,
         totals,
         office=inputs.config.report,
+        outliers=outliers,
+        silent=silent(units, periods, counted.records),
     )
 
 

@@ -54,6 +54,10 @@ class Result:
     flags: list[str] = field(default_factory=list)
     limit: float | None = None
     """The threshold level a breach crossed (not an output field; for the breach summary)."""
+    rank: int | None = None
+    """排名 among the siblings (spec 2.8); None when the rate is undefined or for the total."""
+    target_level: float | None = None
+    """The warn level in force, after ``pace`` (spec 2.8); None without a threshold."""
 
     @property
     def breached(self) -> bool:
@@ -104,6 +108,21 @@ class RunFacts:
 
 
 @dataclass(frozen=True)
+class Outlier:
+    """A community rate far from its own history (spec 2.8), with that history."""
+
+    community: str
+    period: str
+    indicator: str
+    breakdown: str | None
+    rate: float
+    score: float
+    """The modified z-score: 0.6745 × |rate − median| / MAD."""
+    history: tuple[tuple[str, float], ...]
+    """(period, rate) of the earlier periods it was compared with, oldest first."""
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one run produced: results in output order, problems, and the run's facts.
 
@@ -120,6 +139,10 @@ class Report:
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
     office: ReportConfig = field(default_factory=ReportConfig)
     """The config's ``report:``: who hands the xlsx report in, and who signs it."""
+    outliers: list[Outlier] = field(default_factory=list)
+    """The community rates flagged ``outlier``, each with the history that makes it odd."""
+    silent: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Period → the communities with no valid record in it (上报率's missing reports)."""
 
     @property
     def by(self) -> str | None:

@@ -29,6 +29,8 @@ RESULT_FIELDS: tuple[str, ...] = (
     "change",
     "previous_year_rate",
     "change_yoy",
+    "rank",
+    "target_level",
     "status",
     "flags",
 )
@@ -153,6 +155,28 @@ def notes(result: Result, lang: str) -> str:
     return "; ".join(parts)
 
 
+def rank_text(result: Result) -> str:
+    """The place among the siblings (排名), empty without one."""
+    return "" if result.rank is None else str(result.rank)
+
+
+def silent_notes(report: Report, period: str, lang: str) -> list[str]:
+    """A note naming the communities with no valid record in ``period`` (上报率), if any."""
+    missing = report.silent.get(period, ())
+    if not missing:
+        return []
+    names = {unit.id: unit_name(unit.id, unit.name, unit.level, lang) for unit in report.units}
+    return [
+        "  "
+        + label(
+            "not_reported",
+            lang,
+            count=len(missing),
+            units=label("list_sep", lang).join(names.get(c, c) for c in missing),
+        )
+    ]
+
+
 def breakdown_text(value: str | None, by: str | None, lang: str) -> str:
     """A ``--by`` value as shown: a category by its name in ``lang``, a blank as (blank).
 
@@ -262,6 +286,8 @@ def result_record(
         "change": result.change,
         "previous_year_rate": result.previous_year_rate,
         "change_yoy": result.change_yoy,
+        "rank": result.rank,
+        "target_level": result.target_level,
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }

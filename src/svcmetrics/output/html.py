@@ -450,6 +450,135 @@ def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """A ranked table: the communities of one street office (or all) in one period."""
+
+    title: str
+    rows: list[RankRow]
+
+
+@dataclass(frozen=True)
+class RankRow:
+    """One place of a ranked table."""
+
+    indicator: str
+    rank: int
+    name: str
+    rate: str
+    counts: str
+    tied: bool
+    first: bool
+    """The first place listed for its indicator."""
+
+
+def rankings(report: Report, lang: str) -> list[Ranking]:
+    """Per street office (all communities without one), the communities' places in the last
+    period, indicator by indicator (spec 2.8)."""
+    if not report.periods:
+        return []
+    period = report.periods[-1].label
+    names = indicator_names(report, lang)
+    order = {key: number for number, key in enumerate(names)}
+    parents = {unit.id: unit for unit in report.units}
+    grouped: dict[str | None, list[Result]] = {}
+    for result in report.results:
+        if result.period == period and result.level == "community" and result.rank is not None:
+            grouped.setdefault(result.parent, []).append(result)
+    tables: list[Ranking] = []
+    for parent in sorted(grouped, key=lambda key: (key is not None, key or "")):
+        placed = sorted(
+            grouped[parent],
+            key=lambda r: (order[r.indicator], r.breakdown or "", r.rank or 0, r.community),
+        )
+        unit = parents.get(parent) if parent is not None else None
+        title = (
+            label("html_ranking_all", lang, period=period)
+            if parent is None
+            else label(
+                "html_ranking_of",
+                lang,
+                unit=parent if unit is None else unit_name(unit.id, unit.name, unit.level, lang),
+                period=period,
+            )
+        )
+        rows = [
+            RankRow(
+                indicator=names[r.indicator]
+                + (
+                    ""
+                    if r.breakdown is None
+                    else f" · {breakdown_text(r.breakdown, report.by, lang)}"
+                ),
+                rank=r.rank or 0,
+                name=unit_name(r.community, r.community_name, r.level, lang),
+                rate=percent(r.rate),
+                counts=fraction(r),
+                tied="rank_tied_ci" in r.flags,
+                first=number == 0
+                or (placed[number - 1].indicator, placed[number - 1].breakdown)
+                != (r.indicator, r.breakdown),
+            )
+            for number, r in enumerate(placed)
+        ]
+        tables.append(Ranking(title, rows))
+    return tables
+
+
+@dataclass(frozen=True)
+class OutlierRow:
+    """An outlier and the history it was judged against, as text."""
+
+    period: str
+    name: str
+    indicator: str
+    rate: str
+    score: str
+    history: str
+
+
+def outlier_rows(report: Report, lang: str) -> list[OutlierRow]:
+    """Every outlier with its earlier rates (spec 2.8)."""
+    names = indicator_names(report, lang)
+    units = {unit.id: unit for unit in report.units}
+    rows = []
+    for found in report.outliers:
+        unit = units.get(found.community)
+        indicator = names.get(found.indicator, found.indicator)
+        if found.breakdown is not None:
+            indicator += f" · {breakdown_text(found.breakdown, report.by, lang)}"
+        rows.append(
+            OutlierRow(
+                period=found.period,
+                name=found.community
+                if unit is None
+                else unit_name(unit.id, unit.name, unit.level, lang),
+                indicator=indicator,
+                rate=percent(found.rate),
+                score=f"{found.score:.1f}",
+                history=label("list_sep", lang).join(
+                    f"{period} {percent(rate)}" for period, rate in found.history
+                ),
+            )
+        )
+    return rows
+
+
+def silent_lines(report: Report, lang: str) -> list[str]:
+    """One line per period in which some community did not report, naming them."""
+    names = {unit.id: unit_name(unit.id, unit.name, unit.level, lang) for unit in report.units}
+    return [
+        label(
+            "html_silent_line",
+            lang,
+            period=period.label,
+            units=label("list_sep", lang).join(names.get(c, c) for c in missing),
+        )
+        for period in report.periods
+        if (missing := report.silent.get(period.label))
+    ]
+
+
 def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
     """The header's facts: communities, period, data end, inputs, profile and rows."""
     run = report.facts
@@ -522,6 +651,9 @@ def render_html(report: Report, options: RenderOptions) -> str:
         breaches=rows_where(report, lang, _breached),
         small=rows_where(report, lang, _small),
         survey=rows_where(report, lang, _surveyed),
+        rankings=rankings(report, lang),
+        outliers=outlier_rows(report, lang),
+        silent=silent_lines(report, lang),
         problems=problem_rows(report.problems, lang),
         problems_more=max(
             0, sum(report.totals.values()) - min(len(report.problems), PROBLEMS_SHOWN)

@@ -20,8 +20,10 @@ from svcmetrics.output.cells import (
     indicator_names,
     notes,
     percent,
+    rank_text,
     repeat_notes,
     shown_tree,
+    silent_notes,
     status_text,
     unit_name,
 )
@@ -84,9 +86,9 @@ def render_table(report: Report, options: RenderOptions) -> str:
         columns += [("rate", "right"), ("counts", "right")]
         columns += [(key, "right") for key in compared]
         columns.append(("status", "left"))
-        if inline_notes:
-            columns.append(("notes", "left"))
-        numbers = ("rate", "counts", "status", *compared)
+        if inline_notes:  # 排名 where it fits
+            columns += [("rank", "right"), ("notes", "left")]
+        numbers = ("rate", "counts", "status", "rank", *compared)
         for key, justify in columns:
             header = label(HEADERS.get(key, key), lang)
             # numbers never wrap; a long name may take two lines on a narrow terminal
@@ -124,12 +126,13 @@ def render_table(report: Report, options: RenderOptions) -> str:
                     fraction(result),
                     *[comparison_cell(result, key) for key in compared],
                     status,
-                    *([note] if inline_notes else []),
+                    *([rank_text(result), note] if inline_notes else []),
                     end_section=number == len(rows) - 1,
                 )
         if not options.terminal:
             _keep_words_whole(table, console)
         console.print(table, crop=options.terminal)
+        below += silent_notes(report, period.label, lang)
         if below:
             console.print(label("notes", lang) + ":")
             for line in below:

@@ -82,6 +82,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("xlsx_change", 10, "points", lambda result, lang: result.change),
     Column("xlsx_previous_year", 9, "percent", lambda result, lang: result.previous_year_rate),
     Column("xlsx_change_yoy", 10, "points", lambda result, lang: result.change_yoy),
+    Column("rank", 6, "integer", lambda result, lang: result.rank),
     Column("status", 9, "status", _status_word),
     Column("notes", 34, "note", lambda result, lang: notes(result, lang) or None),
 )
@@ -103,6 +104,7 @@ DATA_NUMBERS = {
     "ci_high": "fraction",
     "previous_rate": "fraction",
     "previous_year_rate": "fraction",
+    "target_level": "fraction",
 }
 """Number formats of the data sheet's columns, as the CSV prints them (change: 2 decimals)."""
 

@@ -1,0 +1,71 @@
+"""序时进度: annual targets scaled by the elapsed share of the year, and the level in force
+on every result (spec 2.8; pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+
+from svcmetrics.indicators import Indicator
+from svcmetrics.judge import judge, levels_for
+from svcmetrics.models import Levels, Threshold
+from svcmetrics.periods import Period, PeriodKind
+from svcmetrics.report import Result, unit_ancestors
+from svcmetrics.units import Unit
+
+
+def elapsed_share(day: dt.date) -> float:
+    """Days from 1 January to ``day`` (both counted) / days in ``day``'s year (366 in a
+    leap year): 30 June 2026 is 181/365."""
+    first = dt.date(day.year, 1, 1)
+    days = (dt.date(day.year + 1, 1, 1) - first).days if day.year < dt.MAXYEAR else 365
+    return ((day - first).days + 1) / days
+
+
+def _scaled(levels: Levels, share: float) -> Levels:
+    return Levels(
+        warn=None if levels.warn is None else levels.warn * share,
+        critical=None if levels.critical is None else levels.critical * share,
+    )
+
+
+def paced(threshold: Threshold, share: float) -> Threshold:
+    """The threshold with every level (per-community overrides too) times ``share``."""
+    scaled = _scaled(threshold, share)
+    return threshold.model_copy(
+        update={
+            "warn": scaled.warn,
+            "critical": scaled.critical,
+            "communities": {k: _scaled(v, share) for k, v in threshold.communities.items()},
+        }
+    )
+
+
+def apply_targets(
+    results: Sequence[Result],
+    indicators: Sequence[Indicator],
+    periods: Sequence[Period],
+    kind: PeriodKind,
+    units: Sequence[Unit],
+) -> list[Result]:
+    """``results`` with ``target_level`` (the warn level in force) set, and the results of a
+    ``pace: true`` threshold judged against its levels scaled by the elapsed share of the
+    year at the period's last day (not for ``all``, which is no part of a year)."""
+    thresholds = {i.key: i.threshold for i in indicators if i.threshold is not None}
+    last_day = {period.label: period.last_day for period in periods}
+    ancestors = unit_ancestors(units)
+    out: list[Result] = []
+    for result in results:
+        threshold = thresholds.get(result.indicator)
+        if threshold is None or result.breakdown is not None:
+            out.append(result)
+            continue
+        ids = [result.community, *ancestors.get(result.community, [])]
+        day = last_day.get(result.period)
+        if threshold.pace and kind is not PeriodKind.ALL and day is not None:
+            threshold = paced(threshold, elapsed_share(day))
+            verdict = judge(result.rate, threshold, ids)
+            result = replace(result, status=verdict.status, limit=verdict.level)
+        out.append(replace(result, target_level=levels_for(threshold, ids).warn))
+    return out
