@@ -510,4 +510,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "category_general": "general residents",
     "category_unit": "unit support",
     "repeat_note": "{units}: the same communities as {unit}, so the same numbers; shown once, as {unit}.",
+    "table_drawn_plain": "{count} results, more than {limit}: the table is drawn as plain aligned text (no colours or borders); for a spreadsheet use --format csv or --format xlsx.",
 }

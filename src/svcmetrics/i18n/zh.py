@@ -498,4 +498,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "category_general": "一般居民服务",
     "category_unit": "单位后勤服务",
     "repeat_note": "{units}包含的社区与{unit}相同,数字也相同,只列出{unit}。",
+    "table_drawn_plain": "结果有 {count} 条,超过 {limit} 条:表格以纯文本对齐输出(不加颜色和边框);要在表格软件中查看,请用 --format csv 或 --format xlsx。",
 }
