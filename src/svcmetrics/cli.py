@@ -359,6 +359,11 @@ def compute(
         None if output is None else Path(str(output).replace("{period}", report.period_label)),
         utf8=fmt in UTF8_FORMATS,
     )
+    if fmt is OutputFormat.TABLE and not quiet:
+        from svcmetrics.output.table import PLAIN_ABOVE, drawn_plain
+
+        if drawn_plain(report):
+            _err(label("table_drawn_plain", lang, count=len(report.results), limit=PLAIN_ABOVE))
     if verbose and not quiet:
         for source, encoding_used in report.facts.encodings:
             _err(label("encoding_used", lang, file=source, encoding=encoding_used or "-"))

@@ -196,37 +196,50 @@ def _flags(part: Part, min_sample: int, partial: bool, no_records: bool) -> list
 
 
 def rollup(
-    parts: Mapping[PartKey, Part], members: Sequence[str]
-) -> dict[tuple[str, str, str], Part]:
-    """A parent's parts: the sums over the communities under it whose denominator is known.
+    parts: Mapping[PartKey, Part], units: Sequence[Unit]
+) -> dict[str, dict[tuple[str, str, str], Part]]:
+    """Each roll-up's parts: the sums over the communities under it whose denominator is known.
 
-    ``members`` are the communities the unit pools (directly or through levels
-    between). Children with an unknown denominator are left out and the parent is flagged
-    ``partial_rollup`` (spec 2.6).
+    One pass over ``parts``: each community's part is added to every unit that pools it
+    (``Unit.members``: directly or through levels between), so the cost grows with the parts
+    times the levels above a community, not with the parts times the units. Children with
+    an unknown denominator are left out and the parent is flagged ``partial_rollup``
+    (spec 2.6). Each unit sees its communities' parts in the order of ``parts``, as when
+    each roll-up was summed on its own.
     """
-    pooled: dict[tuple[str, str, str], Part] = {}
-    pooled_ids = set(members)
+    # per unit and key: [numerator, denominator, sample size, partial]; None: not yet known
+    sums_of: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
+    pooled_by: dict[str, list[dict[tuple[str, str, str], list[Any]]]] = {}
+    for unit in units:
+        if unit.level is Level.COMMUNITY:
+            continue
+        sums: dict[tuple[str, str, str], list[Any]] = {}
+        sums_of[unit.id] = sums  # as before: of two units with one id, the later one counts
+        for member in dict.fromkeys(unit.members):
+            pooled_by.setdefault(member, []).append(sums)
     for (community, period, indicator, value), part in parts.items():
-        if community not in pooled_ids:
+        targets = pooled_by.get(community)
+        if not targets:
             continue
         key = (period, indicator, value)
-        current = pooled.get(key, Part(0, None, None))
-        if part.denominator is None:
-            pooled[key] = Part(
-                current.numerator,
-                current.denominator,
-                current.sample_size,
-                ("partial_rollup",),
-            )
-            continue
-        sample = part.sample_size
-        pooled[key] = Part(
-            current.numerator + part.numerator,
-            (current.denominator or 0) + part.denominator,
-            None if sample is None else (current.sample_size or 0) + sample,
-            current.flags,
-        )
-    return pooled
+        denominator, sample = part.denominator, part.sample_size
+        for sums in targets:
+            total = sums.get(key)
+            if total is None:
+                total = sums[key] = [0, None, None, False]
+            if denominator is None:
+                total[3] = True
+                continue
+            total[0] += part.numerator
+            total[1] = (total[1] or 0) + denominator
+            total[2] = None if sample is None else (total[2] or 0) + sample
+    return {
+        unit_id: {
+            key: Part(numerator, denominator, sample, ("partial_rollup",) if partial else ())
+            for key, (numerator, denominator, sample, partial) in sums.items()
+        }
+        for unit_id, sums in sums_of.items()
+    }
 
 
 def build_results(
@@ -253,12 +266,10 @@ def build_results(
     by_community: dict[str, dict[tuple[str, str, str], Part]] = {}
     for (community, period_label, indicator_key, value_key), part in parts.items():
         by_community.setdefault(community, {})[period_label, indicator_key, value_key] = part
-    by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {}
-    for unit in units:
-        if unit.level is Level.COMMUNITY:
-            by_unit[unit.id] = by_community.get(unit.id, {})
-        else:
-            by_unit[unit.id] = rollup(parts, unit.members)
+    by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {
+        unit.id: by_community.get(unit.id, {}) for unit in units if unit.level is Level.COMMUNITY
+    }
+    by_unit.update(rollup(parts, units))
     results: list[Result] = []
     ancestors = unit_ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}

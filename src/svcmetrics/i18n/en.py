@@ -549,4 +549,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_silent_title": "Communities that did not report",
     "html_silent_none": "Every community has records in every period.",
     "html_silent_line": "{period}: {units}",
+    "table_drawn_plain": "{count} results, more than {limit}: the table is drawn as plain aligned text (no colours or borders); for a spreadsheet use --format csv or --format xlsx.",
 }

@@ -537,4 +537,5 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_silent_title": "未上报的社区",
     "html_silent_none": "每个社区每期都有记录。",
     "html_silent_line": "{period}:{units}",
+    "table_drawn_plain": "结果有 {count} 条,超过 {limit} 条:表格以纯文本对齐输出(不加颜色和边框);要在表格软件中查看,请用 --format csv 或 --format xlsx。",
 }
