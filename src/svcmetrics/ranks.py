@@ -41,21 +41,24 @@ def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> 
     ranked = list(results)
     for (_, _, _, indicator, _), members in groups.items():
         sign = 1 if indicator in lower else -1
-
-        def exact(index: int, sign: int = sign) -> Fraction:
-            result = results[index]
-            return sign * Fraction(result.numerator, result.denominator or 1)
-
-        order = sorted(members, key=exact)
+        # each rate once, exactly (a float could tie two different fractions)
+        exact = {
+            index: sign * Fraction(results[index].numerator, results[index].denominator or 1)
+            for index in members
+        }
+        order = sorted(members, key=exact.__getitem__)
+        places: list[int] = []
         for position, index in enumerate(order):
-            place = position + 1
-            if position and exact(order[position - 1]) == exact(index):
-                place = ranked[order[position - 1]].rank or place
-            neighbours = [
-                results[order[p]] for p in (position - 1, position + 1) if 0 <= p < len(order)
-            ]
-            flags = list(results[index].flags)
-            if any(_overlap(results[index], other) for other in neighbours):
-                flags.append("rank_tied_ci")
-            ranked[index] = replace(results[index], rank=place, flags=flags)
+            tied = position and exact[order[position - 1]] == exact[index]
+            places.append(places[-1] if tied else position + 1)
+        for position, index in enumerate(order):
+            result = results[index]
+            flags = result.flags
+            if result.ci_low is not None and any(
+                _overlap(result, results[order[p]])
+                for p in (position - 1, position + 1)
+                if 0 <= p < len(order)
+            ):
+                flags = [*flags, "rank_tied_ci"]
+            ranked[index] = replace(result, rank=places[position], flags=flags)
     return ranked
