@@ -134,6 +134,7 @@ def test_chinese_texts_are_chinese() -> None:
     names = {
         *"README YAML CSV UTF BOM GB18030 gb18030 Excel WPS Parquet SQL NUL Wilson".split(),
         *"json status xlsx households ____ Big5".split(),
+        *"rank better lower pace true target_level reporting outlier HTML".split(),
         *"true false big5 utf warn critical satisfied not_satisfied excluded month".split(),
         *"quarter year date_format date_range values columns constants communities".split(),
         *"parents satisfaction thresholds profile logs as_of value parent key half ytd".split(),

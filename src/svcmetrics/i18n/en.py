@@ -550,4 +550,8 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_silent_none": "Every community has records in every period.",
     "html_silent_line": "{period}: {units}",
     "table_drawn_plain": "{count} results, more than {limit}: the table is drawn as plain aligned text (no colours or borders); for a spreadsheet use --format csv or --format xlsx.",
+    "explain_rank": "Rank (排名): among the communities with the same parent, for the same period and indicator; 1 is best (the lowest rate with better: lower); equal rates share a place (1, 2, 2, 4); an undefined rate has no rank. A survey rate whose 95% interval overlaps its neighbour's is flagged rank_tied_ci.",
+    "explain_pace": "Pace (序时进度, pace: true): an annual target's levels are scaled by the share of the year gone at the period's end; target_level is the warn level used.",
+    "explain_reporting": "Reporting (上报率): on street offices, districts and the total, communities with a valid record in the period / communities under them; those that did not report are listed under the table and on the HTML page.",
+    "explain_outlier": "Outlier: a community rate whose modified z-score against its own previous 12 periods of the same kind is above 3.5 (at least 6 earlier defined rates).",
 }

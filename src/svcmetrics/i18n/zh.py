@@ -538,4 +538,8 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_silent_none": "每个社区每期都有记录。",
     "html_silent_line": "{period}:{units}",
     "table_drawn_plain": "结果有 {count} 条,超过 {limit} 条:表格以纯文本对齐输出(不加颜色和边框);要在表格软件中查看,请用 --format csv 或 --format xlsx。",
+    "explain_rank": "排名 (rank):同一上级下的社区之间、同一期间同一指标比较,1 为最好(better: lower 时比率越低越好);比率相同名次相同(1、2、2、4);比率无法计算时不排名。调查口径的比率与相邻名次的 95% 置信区间重叠时标记“排名无法区分”。",
+    "explain_pace": "序时进度 (pace: true):年度目标按期末已过天数占全年天数的比例折算预警线和严重线,target_level 给出实际使用的预警线。",
+    "explain_reporting": "上报率 (reporting):街道、区和合计中本期有有效记录的社区数 / 下辖社区数;未上报的社区列在表格说明和 HTML 页面中。",
+    "explain_outlier": "异常值 (outlier):社区比率与本社区前 12 期同类期间比率的修正 z 分数超过 3.5(至少 6 个可计算的前期比率)。",
 }

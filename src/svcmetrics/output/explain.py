@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import assert_never
 
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -101,6 +102,15 @@ def render_explain(
         console.print(grid)
         console.print()
     console.print(Text(label("explain_compare_title", lang), style="bold"))
-    for key in ("explain_change", "explain_change_yoy", "explain_compare_empty", "explain_ytd"):
-        console.print(Text("  " + label(key, lang)), overflow="fold")
+    for key in (
+        "explain_change",
+        "explain_change_yoy",
+        "explain_compare_empty",
+        "explain_ytd",
+        "explain_rank",
+        "explain_pace",
+        "explain_reporting",
+        "explain_outlier",
+    ):
+        console.print(Padding(Text(label(key, lang)), (0, 0, 0, 2)), overflow="fold")
     return export(console)
