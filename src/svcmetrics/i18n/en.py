@@ -530,7 +530,7 @@ CATALOGUE: dict[str, str | Plural] = {
     # -- issue 15: rank, pace, completeness, outliers, --indicators --
     "rank": "Rank",
     "flag_outlier": "outlier against its own history",
-    "flag_rank_tied_ci": "rank not told apart by the 95% intervals",
+    "flag_rank_tied_ci": "rank tied within the 95% intervals",
     "not_reported": "Did not report (no valid record): {units}",
     "help_indicators": "The indicators shown, in this order (keys, comma-separated; reporting is the roll-ups' completeness).",
     "metavar_keys": "KEY,KEY",

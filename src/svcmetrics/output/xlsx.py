@@ -84,7 +84,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("xlsx_change_yoy", 10, "points", lambda result, lang: result.change_yoy),
     Column("rank", 6, "integer", lambda result, lang: result.rank),
     Column("status", 9, "status", _status_word),
-    Column("notes", 34, "note", lambda result, lang: notes(result, lang) or None),
+    Column("notes", 44, "note", lambda result, lang: notes(result, lang) or None),
 )
 """The figures of each (unit, indicator) row, after the unit, indicator (and breakdown)."""
 
