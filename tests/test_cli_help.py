@@ -155,3 +155,24 @@ def test_explain_is_chinese_under_zh(capsys: pytest.CaptureFixture[str]) -> None
     words = set(re.findall(r"[A-Za-z][A-Za-z_]+", prose)) - codes
     assert words and all("_" in word for word in words), words  # indicator keys only
     assert "Resident participation rate" not in out
+
+
+def test_help_without_a_config_loads_no_config_models(tmp_path: Path) -> None:
+    """Deciding the language reads a config only when there is one: `--help` in a folder
+    without svcmetrics.yaml starts without the config models (pydantic's schema building)."""
+    import subprocess
+    import sys
+
+    from svcmetrics import clicktext, config
+
+    assert clicktext.DEFAULT_CONFIG == config.DEFAULT_CONFIG
+    probe = (
+        "import sys\n"
+        "from svcmetrics.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('svcmetrics.config' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip().splitlines()[-1] == "False"

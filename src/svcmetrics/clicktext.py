@@ -240,15 +240,21 @@ def _option_values(argv: Sequence[str], name: str) -> list[str]:
     return values
 
 
+DEFAULT_CONFIG = "svcmetrics.yaml"
+"""The config a run reads when none is named (:data:`svcmetrics.config.DEFAULT_CONFIG`)."""
+
+
 def _config_lang(argv: Sequence[str]) -> str | None:
     """The ``lang`` of the config the run will use, read by the config loader.
 
     A config that cannot be loaded gives no language here; the command reports it in full.
     """
-    from svcmetrics.config import load_config
-
     names = _option_values(argv, "--config") + _option_values(argv, "-c")
     name = names[-1] if names else None
+    if name is None and not Path(DEFAULT_CONFIG).is_file():
+        return None  # no config to read: --help and --version start without the models
+    from svcmetrics.config import load_config
+
     try:
         config, _ = load_config(None if name is None else Path(name))
     except SvcmetricsError:
