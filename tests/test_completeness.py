@@ -17,8 +17,7 @@ from svcmetrics.completeness import reporting_results, silent
 from svcmetrics.indicators import reporting_indicator
 from svcmetrics.judge import Status
 from svcmetrics.models import Config, Threshold
-from svcmetrics.periods import Period
-from svcmetrics.report import Compared
+from svcmetrics.periods import Compared, Period
 from svcmetrics.units import Level, Unit
 
 NOV = Period("2026-11", dt.date(2026, 11, 1), dt.date(2026, 11, 30), dt.date(2026, 11, 30))

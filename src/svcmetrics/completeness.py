@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import judge
-from svcmetrics.periods import Period
-from svcmetrics.report import Compared, Result, rate_of, unit_ancestors
+from svcmetrics.periods import Compared, Period
+from svcmetrics.report import Result, rate_of, unit_ancestors
 from svcmetrics.units import Level, Unit
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from svcmetrics.errors import ConfigError
+from svcmetrics.errors import ConfigError, UsageError
 from svcmetrics.models import (
     EVENTS,
     PROFILE_COUNT_FIELDS,
@@ -291,3 +293,22 @@ def profile_fields(table: list[Indicator]) -> list[str]:
         if isinstance(rule, ProfileField) and rule.name not in fields:
             fields.append(rule.name)
     return fields
+
+
+def shown_indicators(
+    chosen: Sequence[str], indicators: Sequence[Indicator], config: Config
+) -> list[Indicator]:
+    """The indicators shown, in order: ``chosen`` (``--indicators``), else the config's
+    ``report: indicators:``, else all (``reporting`` last). An unknown key is an error naming
+    the closest (a usage error on the command line, a config error in the config)."""
+    table = [*indicators, reporting_indicator(config)]
+    keys = tuple(chosen) or tuple(config.report.indicators or ())
+    by_key = {indicator.key: indicator for indicator in table}
+    for key in keys:
+        if key not in by_key:
+            closest = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0)
+            error = UsageError if chosen else ConfigError
+            raise error(
+                "unknown_shown_indicator", key=key, closest=closest[0], valid=", ".join(by_key)
+            )
+    return [by_key[key] for key in dict.fromkeys(keys)] if keys else table

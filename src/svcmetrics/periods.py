@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PeriodKind(StrEnum):
@@ -183,3 +184,50 @@ def history_periods(
         found.append(span(kind, before, before)[0])
         day = before
     return found[::-1]
+
+
+class Compared(NamedTuple):
+    """The labels of the periods a shown period is compared with (spec 2.8); None: none."""
+
+    previous: str | None
+    """The previous period (环比)."""
+    year_before: str | None
+    """The same period a year earlier (同比)."""
+
+
+WHOLE = "#whole"
+"""The label suffix of a comparison period counted whole because the range cut the shown one."""
+
+
+
+
+def comparisons(
+    kind: PeriodKind, periods: list[Period], first: dt.date | None, last: dt.date | None
+) -> tuple[dict[str, Compared], list[Period]]:
+    """Each shown period's previous period and the same period a year earlier (spec 2.8),
+    and the periods to count for them besides those shown, in the same engine pass.
+
+    A comparison period is always a whole calendar period: a shown one serves unless the
+    range cut it, and one without any record (before ``first`` or after ``last``) is not
+    counted at all (its rates are empty whatever it would give).
+    """
+    shown = {period.label: period for period in periods}
+    hidden: dict[str, Period] = {}
+    compared: dict[str, Compared] = {}
+    for period in periods:
+        labels: list[str | None] = []
+        for other in (previous_of(kind, period), year_before(kind, period)):
+            if other is None or first is None or last is None:
+                labels.append(None)
+                continue
+            same = shown.get(other.label)
+            if same is not None and not same.partial:
+                labels.append(same.label)
+                continue
+            if same is not None:  # the shown one is cut: count the whole one apart
+                other = Period(other.label + WHOLE, other.start, other.end, other.last_day)
+            if other.end >= first and other.start <= last:
+                hidden.setdefault(other.label, other)
+            labels.append(other.label)
+        compared[period.label] = Compared(labels[0], labels[1])
+    return compared, list(hidden.values())

@@ -7,7 +7,6 @@ types; the domain work is done by the modules each stage calls.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import glob
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from svcmetrics.indicators import (
     custom_events,
     definitions,
     profile_fields,
-    reporting_indicator,
+    shown_indicators,
 )
 from svcmetrics.models import Community, Config, LogSpec, Profile
 from svcmetrics.outliers import WINDOW as OUTLIER_WINDOW
@@ -41,20 +40,20 @@ from svcmetrics.outliers import flag_outliers
 from svcmetrics.output.options import OutputFormat, RenderOptions
 from svcmetrics.pace import apply_targets
 from svcmetrics.periods import (
+    WHOLE,
+    Compared,
     Period,
     PeriodKind,
+    comparisons,
     history_periods,
     last_complete,
     parse_month,
     plausible_window,
-    previous_of,
     span,
-    year_before,
 )
 from svcmetrics.ranks import rank_results
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import (
-    Compared,
     Part,
     PartKey,
     Report,
@@ -357,10 +356,6 @@ def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
 # -- stage 3: the counts -------------------------------------------------------------------
 
 
-WHOLE = "#whole"
-"""The label suffix of a comparison period counted whole because the range cut the shown one."""
-
-
 @dataclass(frozen=True)
 class Counted:
     """The counts of the valid rows for every period and breakdown value."""
@@ -409,7 +404,8 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
         for period in history_periods(options.kind, periods[0], validated.first, OUTLIER_WINDOW)
         if period.label not in labels
     ]
-    shown = shown_indicators(options, validated.inputs)
+    inputs = validated.inputs
+    shown = shown_indicators(options.indicators, inputs.indicators, inputs.config)
     engine.set_periods([*history, *counted], options.by)
     from svcmetrics.engine import profile_values
 
@@ -432,55 +428,6 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
         history,
         shown,
     )
-
-
-def comparisons(
-    kind: PeriodKind, periods: list[Period], first: dt.date | None, last: dt.date | None
-) -> tuple[dict[str, Compared], list[Period]]:
-    """Each shown period's previous period and the same period a year earlier (spec 2.8),
-    and the periods to count for them besides those shown, in the same engine pass.
-
-    A comparison period is always a whole calendar period: a shown one serves unless the
-    range cut it, and one without any record (before ``first`` or after ``last``) is not
-    counted at all (its rates are empty whatever it would give).
-    """
-    shown = {period.label: period for period in periods}
-    hidden: dict[str, Period] = {}
-    compared: dict[str, Compared] = {}
-    for period in periods:
-        labels: list[str | None] = []
-        for other in (previous_of(kind, period), year_before(kind, period)):
-            if other is None or first is None or last is None:
-                labels.append(None)
-                continue
-            same = shown.get(other.label)
-            if same is not None and not same.partial:
-                labels.append(same.label)
-                continue
-            if same is not None:  # the shown one is cut: count the whole one apart
-                other = Period(other.label + WHOLE, other.start, other.end, other.last_day)
-            if other.end >= first and other.start <= last:
-                hidden.setdefault(other.label, other)
-            labels.append(other.label)
-        compared[period.label] = Compared(labels[0], labels[1])
-    return compared, list(hidden.values())
-
-
-def shown_indicators(options: Options, inputs: Inputs) -> list[Indicator]:
-    """The indicators shown, in order: ``--indicators``, else the config's ``report:
-    indicators:``, else all (``reporting`` last). An unknown key is an error naming the
-    closest (a usage error on the command line, a config error in the config)."""
-    table = [*inputs.indicators, reporting_indicator(inputs.config)]
-    keys = options.indicators or tuple(inputs.config.report.indicators or ())
-    by_key = {indicator.key: indicator for indicator in table}
-    for key in keys:
-        if key not in by_key:
-            closest = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0)
-            error = UsageError if options.indicators else ConfigError
-            raise error(
-                "unknown_shown_indicator", key=key, closest=closest[0], valid=", ".join(by_key)
-            )
-    return [by_key[key] for key in dict.fromkeys(keys)] if keys else table
 
 
 # -- stage 4: the report ---------------------------------------------------------------------

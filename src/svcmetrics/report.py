@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from svcmetrics import __version__
 from svcmetrics.errors import Problem
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, judge
 from svcmetrics.models import ReportConfig
-from svcmetrics.periods import Period, PeriodKind
+from svcmetrics.periods import Compared, Period, PeriodKind
 from svcmetrics.stats import wilson_interval
 from svcmetrics.units import LEVELS, Level
 from svcmetrics.units import Unit as Unit  # the renderers' import
@@ -156,15 +156,6 @@ class Report:
             return ""
         first, last = self.periods[0].label, self.periods[-1].label
         return first if first == last else f"{first}..{last}"
-
-
-class Compared(NamedTuple):
-    """The labels of the periods a shown period is compared with (spec 2.8); None: none."""
-
-    previous: str | None
-    """The previous period (环比)."""
-    year_before: str | None
-    """The same period a year earlier (同比)."""
 
 
 PartKey = tuple[str, str, str, str]
