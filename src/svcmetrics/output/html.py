@@ -2,6 +2,10 @@
 
 Python computes what the page shows (rows, chart geometry) as plain data; the markup lives
 only in ``output/templates/report.html.j2``, rendered by Jinja2 with autoescape on.
+
+A large report (:func:`summarised`: a city) gets a summary instead of a bar per community
+and a row per result: statuses counted, the worst and best communities, the roll-ups, and
+every result in a JSON island that a small inline script searches.
 """
 
 from __future__ import annotations
