@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pytest
 from clihelp import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_html import Page, chromium
 
 from svcmetrics.i18n import label
-from svcmetrics.models import canonical_values
+from svcmetrics.models import Community, Profile, canonical_values
 from svcmetrics.output import OutputFormat, RenderOptions, render
-from svcmetrics.output.cells import repeated_units, shown_tree
+from svcmetrics.output.cells import repeated_units, shown_tree, unit_tree
 from svcmetrics.output.chartdata import Subject
 from svcmetrics.output.html import bar_chart
 from svcmetrics.pipeline import Options, run
-from svcmetrics.report import Report
+from svcmetrics.report import Report, Unit
+from svcmetrics.units import unit_tree as build_units
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -277,3 +280,35 @@ def test_the_page_prints_on_a4_without_stranded_headings_or_broken_names(
     for indicator in example.indicators:
         name = indicator.name(lang)
         assert printed.count(name) == shown.count(name), name
+
+
+def naive_repeated(units: list[Unit]) -> dict[str, Unit]:
+    """repeated_units as it was written first: Unit.repeats for each unit (quadratic)."""
+    shown = [unit for unit, _ in unit_tree(units) if not unit.repeats(units)]
+    instead: dict[str, Unit] = {}
+    for unit in units:
+        same = [o for o in shown if set(o.members) == set(unit.members)]
+        if unit.repeats(units) and same:
+            instead[unit.id] = same[0]
+    return instead
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=9))
+def test_repeated_units_equal_each_unit_asked_on_its_own(placed: list[tuple[int, int]]) -> None:
+    """Communities under street offices s0..s3, the offices under districts d0..d2: some
+    offices and districts pool one unit below them, some several (the linear version of
+    issue 17 against the quadratic one)."""
+    communities = [
+        Community(id=f"c{n}", parent=f"s{street}") for n, (street, _) in enumerate(placed)
+    ]
+    districts = {f"s{street}": f"d{district}" for street, district in placed}
+    profile = Profile.model_validate(
+        {
+            "communities": [{"id": c.id, "parent": c.parent, "residents": 1} for c in communities],
+            "parents": [{"id": s, "parent": d} for s, d in districts.items()]
+            + [{"id": d} for d in sorted(set(districts.values()))],
+        }
+    )
+    units = build_units(profile, profile.communities)
+    assert repeated_units(units) == naive_repeated(units)

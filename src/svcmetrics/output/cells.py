@@ -200,15 +200,30 @@ def repeated_units(units: Sequence[Unit]) -> dict[str, Unit]:
     """The roll-ups (and total) that pool the same communities as a unit below them, each
     with the unit shown in its place: a street office with one district above it and a
     total over it are one block of numbers, shown once."""
-    shown = [unit for unit, _ in unit_tree(units) if not unit.repeats(units)]
-    instead: dict[str, Unit] = {}
+    # Linear, as Unit.repeats over each unit would not be: a city's 5,000 communities
+    # took seconds per call (issue 17).
+    pools = {id(unit): frozenset(unit.members) for unit in units}
+    below: dict[str, list[Unit]] = {}
     for unit in units:
-        if not unit.repeats(units):
-            continue
-        same = [other for other in shown if set(other.members) == set(unit.members)]
-        if same:
-            instead[unit.id] = same[0]
-    return instead
+        if unit.parent is not None:
+            below.setdefault(unit.parent, []).append(unit)
+    rollups = [unit for unit in units if unit.level == "rollup"]
+
+    def repeats(unit: Unit) -> bool:  # Unit.repeats
+        if unit.level == "community":
+            return False
+        under = below.get(unit.id, []) + (rollups if unit.level == "total" else [])
+        return any(pools[id(other)] == pools[id(unit)] for other in under)
+
+    first: dict[frozenset[str], Unit] = {}
+    for unit, _ in unit_tree(units):
+        if not repeats(unit):
+            first.setdefault(pools[id(unit)], unit)
+    return {
+        unit.id: first[pools[id(unit)]]
+        for unit in units
+        if repeats(unit) and pools[id(unit)] in first
+    }
 
 
 def shown_tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:

@@ -2,12 +2,16 @@
 
 Python computes what the page shows (rows, chart geometry) as plain data; the markup lives
 only in ``output/templates/report.html.j2``, rendered by Jinja2 with autoescape on.
+
+A large report (:func:`summarised`: a city) gets a summary instead of a bar per community
+and a row per result: statuses counted, the worst and best communities, the roll-ups, and
+every result in a JSON island that a small inline script searches.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from svcmetrics.errors import Problem
@@ -33,6 +37,7 @@ from svcmetrics.output.cells import (
     where,
 )
 from svcmetrics.output.chartdata import (
+    ResultKey,
     Subject,
     chart_units,
     index,
@@ -46,7 +51,7 @@ from svcmetrics.output.chartdata import (
 )
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import Period
-from svcmetrics.report import Report, Result
+from svcmetrics.report import Report, Result, Unit
 
 PALETTE: tuple[str, ...] = (
     "#0072b2",
@@ -211,10 +216,18 @@ def status_class(result: Result | None) -> str:
     return "na" if result.status is Status.NA else result.status.value
 
 
-def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> BarChart:
-    """Communities compared on one subject in one period (lengths in SVG units)."""
-    results = index(report)
-    units = chart_units(report.units)
+def bar_chart(
+    report: Report,
+    subject: Subject,
+    period: Period,
+    lang: str,
+    units: Sequence[Unit] | None = None,
+    results: Mapping[ResultKey, Result] | None = None,
+) -> BarChart:
+    """Communities compared on one subject in one period (lengths in SVG units); ``units``:
+    the bars (default every community and the total), ``results``: :func:`index` once."""
+    results = index(report) if results is None else results
+    units = chart_units(report.units) if units is None else units
     found = [
         results.get((period.label, unit.id, subject.indicator.key, subject.value)) for unit in units
     ]
@@ -269,13 +282,20 @@ def bar_chart(report: Report, subject: Subject, period: Period, lang: str) -> Ba
     )
 
 
-def trend_chart(report: Report, subject: Subject, lang: str) -> TrendChart:
-    """One subject across the selected periods: a line per community and the total.
+def trend_chart(
+    report: Report,
+    subject: Subject,
+    lang: str,
+    units: Sequence[Unit] | None = None,
+    results: Mapping[ResultKey, Result] | None = None,
+) -> TrendChart:
+    """One subject across the selected periods: a line per community and the total
+    (``units``: the lines, default those; ``results``: :func:`index` once).
 
     The level lines are the indicator's defaults; per-community overrides show in the bars.
     """
-    results = index(report)
-    units = chart_units(report.units)
+    results = index(report) if results is None else results
+    units = chart_units(report.units) if units is None else units
     threshold = subject.indicator.threshold if subject.value is None else None
     warn = None if threshold is None else threshold.warn
     critical = None if threshold is None else threshold.critical
@@ -393,31 +413,37 @@ def row(
     )
 
 
-def result_rows(report: Report, lang: str) -> list[Row]:
-    """Every result as table cells, per period in the terminal table's unit order (a
-    repeated roll-up shown once)."""
+def result_rows(
+    report: Report, lang: str, periods: Sequence[Period] | None = None, sums: bool = False
+) -> list[Row]:
+    """Every result (of ``periods``, default all; ``sums``: of the roll-ups and the total
+    only) as table cells, per period in the terminal table's unit order (a repeated roll-up
+    shown once)."""
     names = indicator_names(report, lang)
     grouped: dict[tuple[str, str], list[Result]] = {}
     for result in report.results:
         grouped.setdefault((result.period, result.community), []).append(result)
     rows: list[Row] = []
-    for period in report.periods:
-        for unit, depth in shown_tree(report.units):
+    tree = [(unit, depth) for unit, depth in shown_tree(report.units) if is_sum(unit) or not sums]
+    for period in report.periods if periods is None else periods:
+        for unit, depth in tree:
             for number, result in enumerate(grouped.get((period.label, unit.id), [])):
                 rows.append(row(result, lang, names, depth, number == 0, report.by))
     return rows
 
 
-def rows_where(report: Report, lang: str, keep: Callable[[Result], bool]) -> list[Row]:
-    """The results ``keep`` accepts, as table cells, in output order (a repeated roll-up's
-    left out: it is listed under the unit shown in its place)."""
+def rows_where(
+    report: Report, lang: str, keep: Callable[[Result], bool], limit: int | None = None
+) -> tuple[list[Row], int]:
+    """The first ``limit`` (default all) results ``keep`` accepts, as table cells in output
+    order, and how many it accepts (a repeated roll-up's left out: it is listed under the
+    unit shown in its place)."""
     names = indicator_names(report, lang)
     repeated = repeated_units(report.units)
-    return [
-        row(result, lang, names, by=report.by)
-        for result in report.results
-        if keep(result) and result.community not in repeated
+    kept = [
+        result for result in report.results if keep(result) and result.community not in repeated
     ]
+    return [row(result, lang, names, by=report.by) for result in kept[:limit]], len(kept)
 
 
 def _small(result: Result) -> bool:
@@ -564,30 +590,37 @@ def outlier_rows(report: Report, lang: str) -> list[OutlierRow]:
     return rows
 
 
-def silent_lines(report: Report, lang: str) -> list[str]:
-    """One line per period in which some community did not report, naming them."""
+def silent_lines(report: Report, lang: str, named: int | None = None) -> list[str]:
+    """One line per period in which some community did not report, naming them (the first
+    ``named`` of them and how many more, when given)."""
     names = {unit.id: unit_name(unit.id, unit.name, unit.level, lang) for unit in report.units}
-    return [
-        label(
-            "html_silent_line",
-            lang,
-            period=period.label,
-            units=label("list_sep", lang).join(names.get(c, c) for c in missing),
-        )
-        for period in report.periods
-        if (missing := report.silent.get(period.label))
-    ]
+    lines = []
+    for period in report.periods:
+        missing = report.silent.get(period.label)
+        if not missing:
+            continue
+        listed = label("list_sep", lang).join(names.get(c, c) for c in missing[:named])
+        if named is not None and len(missing) > named:
+            listed += label("html_more", lang, count=len(missing) - named, total=len(missing))
+        lines.append(label("html_silent_line", lang, period=period.label, units=listed))
+    return lines
 
 
-def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
-    """The header's facts: communities, period, data end, inputs, profile and rows."""
+def _facts(report: Report, lang: str, summary: bool = False) -> list[tuple[str, str]]:
+    """The header's facts: communities (how many, on a summarised page), period, data end,
+    inputs, profile and rows."""
     run = report.facts
     communities = [
         unit_name(unit.id, unit.name, unit.level, lang)
         for unit in chart_units(report.units)
         if unit.level == "community"
     ]
-    facts = [(label("html_communities", lang), label("list_sep", lang).join(communities))]
+    named = (
+        label("html_communities_count", lang, count=len(communities))
+        if summary
+        else label("list_sep", lang).join(communities)
+    )
+    facts = [(label("html_communities", lang), named)]
     if report.periods:
         first, last = report.periods[0], report.periods[-1]
         days = label("html_days", lang, start=first.start.isoformat(), end=last.end.isoformat())
@@ -607,9 +640,137 @@ def _facts(report: Report, lang: str) -> list[tuple[str, str]]:
     return facts
 
 
+SUMMARY_ABOVE_RESULTS = 2_000
+"""Above this many results the page summarises (as the terminal table turns plain there):
+a city's 445,000 results drawn as rows made a page of hundreds of MB (issue 17)."""
+SUMMARY_ABOVE_UNITS = 60
+"""Above this many communities a chart shows the worst and best ones, not a bar each."""
+EXTREMES = 10
+"""How many worst and how many best communities a summarised chart draws."""
+LISTED = 200
+"""How many rows a summarised page lists of breaches, surveys, small samples, outliers."""
+SILENT_NAMED = 50
+"""How many silent communities a summarised page names per period."""
+STATUS_CODES: dict[str, str] = {"ok": "o", "warn": "w", "critical": "c", "na": "n", "none": "-"}
+"""A result's status class as one letter of the data island (``x``: no result)."""
+STATUS_WORDS: dict[str, Status | None] = {
+    "o": Status.OK,
+    "w": Status.WARN,
+    "c": Status.CRITICAL,
+    "n": Status.NA,
+    "-": None,
+}
+"""The status each letter stands for (its word is the page's)."""
+
+
+def summarised(report: Report) -> bool:
+    """True when the page shows summaries instead of every result and every community."""
+    communities = sum(1 for unit in report.units if unit.level == "community")
+    return len(report.results) > SUMMARY_ABOVE_RESULTS or communities > SUMMARY_ABOVE_UNITS
+
+
+def better_lower(subject: Subject) -> bool:
+    """True when a lower rate is better for ``subject`` (its threshold says so)."""
+    threshold = subject.indicator.threshold
+    return threshold is not None and threshold.better == "lower"
+
+
+def extremes(
+    subject: Subject, period: str, units: Sequence[Unit], results: Mapping[ResultKey, Result]
+) -> list[Unit]:
+    """The :data:`EXTREMES` worst then the as many best communities with a rate, worst
+    first (all of them, worst first, when there are no more than twice as many)."""
+    rated = []
+    for unit in units:
+        found = results.get((period, unit.id, subject.indicator.key, subject.value))
+        if found is not None and found.rate is not None:
+            rated.append((found.rate, unit.id, unit))
+    rated.sort(key=lambda item: (item[0], item[1]), reverse=better_lower(subject))
+    if len(rated) > 2 * EXTREMES:
+        rated = rated[:EXTREMES] + rated[-EXTREMES:]
+    return [unit for _, _, unit in rated]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How many communities of one subject in one period have each status."""
+
+    title: str
+    counts: dict[str, int]
+    """Status class (ok, warn, critical, na, none, missing) -> communities."""
+
+
+def distributions(
+    report: Report,
+    charted: Sequence[Subject],
+    period: str,
+    units: Sequence[Unit],
+    results: Mapping[ResultKey, Result],
+    lang: str,
+) -> list[Distribution]:
+    """Per subject, the communities of ``period`` counted by status."""
+    found: list[Distribution] = []
+    for subject in charted:
+        counts = dict.fromkeys((*STATUS_CODES, "missing"), 0)
+        for unit in units:
+            result = results.get((period, unit.id, subject.indicator.key, subject.value))
+            counts["missing" if result is None else status_class(result)] += 1
+        found.append(Distribution(subject.title(report.by, lang), counts))
+    return found
+
+
+def data_island(
+    report: Report, charted: Sequence[Subject], results: Mapping[ResultKey, Result], lang: str
+) -> str:
+    """Every shown result as compact JSON for the page's search: units once, then per period
+    and subject the status letters, numerators and denominators in unit order (the
+    denominators as the number of an earlier block when they equal its: a profile's
+    denominators repeat every period).
+
+    ``<``, ``>`` and ``&`` are escaped, so the JSON cannot close its ``<script>`` element.
+    """
+    import json
+
+    tree = [unit for unit, _ in shown_tree(report.units)]
+    names = {unit.id: unit_name(unit.id, unit.name, unit.level, lang) for unit in report.units}
+    rows: list[list[object]] = []
+    seen: dict[tuple[int | None, ...], int] = {}
+    for number, period in enumerate(report.periods):
+        for at, subject in enumerate(charted):
+            key = (subject.indicator.key, subject.value)
+            found = [results.get((period.label, unit.id, *key)) for unit in tree]
+            denominators = tuple(None if r is None else r.denominator for r in found)
+            shared = seen.setdefault(denominators, len(rows))
+            rows.append(
+                [
+                    number,
+                    at,
+                    "".join("x" if r is None else STATUS_CODES[status_class(r)] for r in found),
+                    [None if r is None else r.numerator for r in found],
+                    list(denominators) if shared == len(rows) else shared,
+                ]
+            )
+    data = {
+        "units": [
+            [names[unit.id], names.get(unit.parent or "", ""), label(f"level_{unit.level}", lang)]
+            for unit in tree
+        ],
+        "periods": [period.label for period in report.periods],
+        "subjects": [subject.title(report.by, lang) for subject in charted],
+        "status": {
+            code: "" if status is None else label(f"status_{status.value}", lang)
+            for code, status in STATUS_WORDS.items()
+        },
+        "rows": rows,
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render_html(report: Report, options: RenderOptions) -> str:
     """The report as one self-contained HTML page in ``options.lang`` (no network at all)."""
     import jinja2  # here, not at the top: only --format html pays for importing Jinja2
+    from markupsafe import Markup
 
     lang = options.lang
     environment = jinja2.Environment(
@@ -628,17 +789,45 @@ def render_html(report: Report, options: RenderOptions) -> str:
     template = environment.get_template("report.html.j2")
     last = report.periods[-1] if report.periods else None
     charted = subjects(report)
+    summary = summarised(report)
+    limit = LISTED if summary else None
+    breaches, small, survey = (
+        rows_where(report, lang, keep, limit) for keep in (_breached, _small, _surveyed)
+    )
+    outliers = outlier_rows(report, lang)
+    counts = {
+        "breaches": breaches[1],
+        "small": small[1],
+        "survey": survey[1],
+        "outliers": len(outliers),
+    }
+    results = index(report)
+    everyone = chart_units(report.units)
+    communities = [unit for unit in everyone if not is_sum(unit)]
+    sums = [unit for unit in everyone if is_sum(unit)]
+    bars = []
+    trends = []
+    if last is not None:
+        for subject in charted:
+            units = (
+                [*extremes(subject, last.label, communities, results), *sums]
+                if summary
+                else everyone
+            )
+            bars.append(bar_chart(report, subject, last, lang, units, results))
+    if len(report.periods) > 1:
+        trends = [
+            trend_chart(report, s, lang, sums if summary else everyone, results) for s in charted
+        ]
     return template.render(
         lang="zh-CN" if lang == "zh" else "en",
         title=text("html_title", period=report.period_label),
         period_label=report.period_label,
-        facts=_facts(report, lang),
+        facts=_facts(report, lang, summary),
         repeats=repeat_notes(report.units, lang),
         last_period="" if last is None else last.label,
-        bar_charts=[] if last is None else [bar_chart(report, s, last, lang) for s in charted],
-        trend_charts=(
-            [trend_chart(report, s, lang) for s in charted] if len(report.periods) > 1 else []
-        ),
+        bar_charts=bars,
+        trend_charts=trends,
         bar_width=BAR_WIDTH,
         bar_thickness=BAR_THICKNESS,
         bar_row=BAR_ROW,
@@ -647,16 +836,39 @@ def render_html(report: Report, options: RenderOptions) -> str:
         by="" if report.by is None else text(report.by),
         yoy="change_yoy" in comparison_columns(report),
         periods=[period.label for period in report.periods],
-        rows=result_rows(report, lang),
-        breaches=rows_where(report, lang, _breached),
-        small=rows_where(report, lang, _small),
-        survey=rows_where(report, lang, _surveyed),
-        rankings=rankings(report, lang),
-        outliers=outlier_rows(report, lang),
-        silent=silent_lines(report, lang),
+        rows=result_rows(report, lang, report.periods[-1:], sums=True)
+        if summary
+        else result_rows(report, lang),
+        counts=counts,
+        breaches=breaches[0],
+        small=small[0],
+        survey=survey[0],
+        outliers=outliers[:limit],
+        rankings=[] if summary else rankings(report, lang),
+        silent=silent_lines(report, lang, SILENT_NAMED if summary else None),
         problems=problem_rows(report.problems, lang),
         problems_more=max(
             0, sum(report.totals.values()) - min(len(report.problems), PROBLEMS_SHOWN)
         ),
         version=report.facts.version,
+        summary=summary,
+        extremes=EXTREMES,
+        listed=LISTED,
+        summary_text=(
+            text(
+                "html_summary_note",
+                results=len(report.results),
+                communities=len(communities),
+                extremes=EXTREMES,
+                listed=LISTED,
+            )
+            if summary
+            else ""
+        ),
+        distributions=(
+            distributions(report, charted, last.label, communities, results, lang)
+            if summary and last is not None
+            else []
+        ),
+        island=Markup(data_island(report, charted, results, lang)) if summary else "",
     )
