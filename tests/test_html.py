@@ -17,7 +17,8 @@ from svcmetrics.output import OutputFormat, RenderOptions, render
 from svcmetrics.output.cells import repeated_units
 from svcmetrics.output.chart import CRITICAL_MARK, WARN_MARK, bar_text, render_chart
 from svcmetrics.output.chartdata import Subject, nice_top
-from svcmetrics.output.html import bar_chart, render_html
+from svcmetrics.output.html import render_html
+from svcmetrics.output.htmlcharts import bar_chart
 from svcmetrics.pipeline import Options, run
 from svcmetrics.report import Report
 

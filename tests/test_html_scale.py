@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_html import LANGS, ROOT, Page, chromium, page
 
-from svcmetrics.output import html
+from svcmetrics.output import html, htmlsummary
 from svcmetrics.output.cells import fraction, percent, repeated_units, shown_tree, unit_name
 from svcmetrics.output.chartdata import subjects
 from svcmetrics.pipeline import Options, run
@@ -38,9 +38,10 @@ def by_service() -> Iterator[Report]:
 @pytest.fixture
 def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Limits the example is above: it gets the page a city gets."""
-    monkeypatch.setattr(html, "SUMMARY_ABOVE_RESULTS", 10)
-    monkeypatch.setattr(html, "EXTREMES", 1)
-    monkeypatch.setattr(html, "LISTED", 3)
+    monkeypatch.setattr(htmlsummary, "SUMMARY_ABOVE_RESULTS", 10)
+    for module in (html, htmlsummary):  # the page's text and the summary's lists agree
+        monkeypatch.setattr(module, "EXTREMES", 1)
+        monkeypatch.setattr(module, "LISTED", 3)
 
 
 def island(text: str) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def test_every_result_is_in_the_data_island(
                 assert block[2][at] == "x"
                 continue
             found += 1
-            assert block[2][at] == html.STATUS_CODES[html.status_class(result)]
+            assert block[2][at] == htmlsummary.STATUS_CODES[html.status_class(result)]
             assert block[3][at] == result.numerator
             assert denominators(data, block)[at] == result.denominator
     assert found == sum(1 for r in report.results if r.community not in repeated)
@@ -190,7 +191,8 @@ def test_island_cannot_close_its_script(report: Report) -> None:
 def test_search_table_is_filled_in_a_real_browser(
     report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(html, "LISTED", 1000)
+    for module in (html, htmlsummary):
+        monkeypatch.setattr(module, "LISTED", 1000)
     path = tmp_path / "summary-en.html"
     path.write_text(page(report, "en"), encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", path.as_uri())

@@ -20,7 +20,7 @@ from svcmetrics.models import Community, Profile, canonical_values
 from svcmetrics.output import OutputFormat, RenderOptions, render
 from svcmetrics.output.cells import repeated_units, shown_tree, unit_tree
 from svcmetrics.output.chartdata import Subject
-from svcmetrics.output.html import bar_chart
+from svcmetrics.output.htmlcharts import bar_chart
 from svcmetrics.pipeline import Options, run
 from svcmetrics.report import Report, Unit
 from svcmetrics.units import unit_tree as build_units
