@@ -807,7 +807,7 @@ class Engine:
     # -- computing -----------------------------------------------------------------------
 
     def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
-        """``periods``, ``rp`` (records joined to the period holding their day), ``needs``
+        """``periods``, ``homes``, ``rp`` (records joined to their home windows), ``needs``
         and ``respondents`` (:mod:`svcmetrics.compiler`); ``brk`` is the breakdown value
         (``--by``), or '' for none.
 
@@ -829,6 +829,7 @@ class Engine:
         )
         from svcmetrics import compiler
 
+        self.con.execute(f"CREATE OR REPLACE TABLE homes AS {compiler.render(compiler.homes())}")
         self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiler.render(compiler.rp(by))}")
         self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiler.render(compiler.needs(by))}")
         self.con.execute(

@@ -73,6 +73,7 @@ def _inputs(lists: AnswerLists) -> list[tuple[str, exp.Query]]:
     return [
         ("recs", recs),
         ("pdays", pdays),
+        ("homes", compiler.homes()),
         ("communities", communities),
         ("brks", brks),
         ("rp", compiler.rp(None)),
