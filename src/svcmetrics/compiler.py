@@ -143,28 +143,35 @@ def homes() -> exp.Select:
     )
 
 
-def rp(by: str | None) -> exp.Select:
-    """``rp``: the records with their home windows (:func:`homes`) and breakdown value."""
+def _window(nested: bool) -> tuple[str, ...]:
+    """The columns naming the window a row is counted in: its start and home window
+    (:func:`homes`) when some periods share a start, else its period."""
+    return ("period_start", "home") if nested else ("period",)
+
+
+def _days(nested: bool) -> exp.Table:
+    """The table giving each day its window (:func:`_window`): ``homes``, else ``pdays``."""
+    return _table("homes", "h") if nested else _table("pdays", "h")
+
+
+def rp(by: str | None, nested: bool) -> exp.Select:
+    """``rp``: the records with their window (:func:`_window`) and breakdown value."""
     return (
         exp.select(
-            _col("period_start", "h"),
-            _col("home", "h"),
+            *[_col(name, "h") for name in _window(nested)],
             exp.alias_(_brk(by, "r"), "brk"),
             exp.Column(this=exp.Star(), table=exp.to_identifier("r")),
         )
         .from_(_table("recs", "r"))
-        .join(
-            _table("homes", "h"),
-            on=_col("day", "h").eq(_col("day", "r")),
-        )
+        .join(_days(nested), on=_col("day", "h").eq(_col("day", "r")))
     )
 
 
-def needs(by: str | None) -> exp.Select:
-    """``needs(community, period_start, home, brk, state)``: one row per need (spec 2.3)
-    and start of the periods, in the home window (:func:`homes`) of its earliest day; its
-    state is its latest row's status and its breakdown value its first row's. A need is a
-    (community, ticket), or one row without a ticket."""
+def needs(by: str | None, nested: bool) -> exp.Select:
+    """``needs(community, <window>, brk, state)``: one row per need (spec 2.3) and start
+    of the periods, in the window (:func:`_window`) of its earliest day; its state is its
+    latest row's status and its breakdown value its first row's. A need is a (community,
+    ticket), or one row without a ticket."""
     ticketless = exp.Case().when(_col("ticket").is_(exp.null()), _col("rec"))
     grouped = (
         exp.select(
@@ -180,33 +187,27 @@ def needs(by: str | None) -> exp.Select:
     return (
         exp.select(
             _col("community", "n"),
-            _col("period_start", "h"),
-            _col("home", "h"),
+            *[_col(name, "h") for name in _window(nested)],
             _col("brk", "n"),
             _col("state", "n"),
         )
         .from_(grouped.subquery("n", copy=False))
-        .join(
-            _table("homes", "h"),
-            on=_col("day", "h").eq(_col("first_day", "n")),
-        )
+        .join(_days(nested), on=_col("day", "h").eq(_col("first_day", "n")))
     )
 
 
 _CHAIN = ("community", "period_start", "brk")
 """A count's group over the periods of one start: its windows are nested."""
 
-_RESPONDENT = ("community", "period_start", "home", "brk", "party", "id")
-"""A respondent in one home window."""
 
-
-def respondents() -> exp.Select:
-    """``respondents(community, period_start, home, brk, party, id, answer, previous)``:
-    each respondent's latest counted answer in each home window (excluded answers dropped
-    first; spec 2.4) and ``previous``, their latest in an earlier home of the same start
-    (NULL for none): the latest counted answer in a window is the one of the respondent's
-    last home up to its end."""
-    keys = [_col(name, "r") for name in _RESPONDENT]
+def respondents(nested: bool) -> exp.Select:
+    """``respondents(community, <window>, brk, party, id, answer[, previous])``: each
+    respondent's latest counted answer in each window (:func:`_window`; excluded answers
+    dropped first; spec 2.4). When ``nested``, also ``previous``, their latest in an
+    earlier home of the same start (NULL for none): the latest counted answer in a window
+    is the one of the respondent's last home up to its end."""
+    respondent = ("community", *_window(nested), "brk", "party", "id")
+    keys = [_col(name, "r") for name in respondent]
     latest = (
         exp.select(
             *keys,
@@ -221,13 +222,15 @@ def respondents() -> exp.Select:
         .where(_col("cls", "a").neq(_lit(Answer.EXCLUDED.value)))
         .group_by(*[key.copy() for key in keys])
     )
+    if not nested:
+        return latest
     previous = exp.Window(
         this=exp.Lag(this=_col("answer")),
         partition_by=[_col(name) for name in (*_CHAIN, "party", "id")],
         order=exp.Order(expressions=[exp.Ordered(this=_col("home"))]),
     )
     return exp.select(
-        *[_col(name) for name in _RESPONDENT],
+        *[_col(name) for name in respondent],
         "answer",
         exp.alias_(previous, "previous"),
     ).from_(latest.subquery("latest", copy=False))
@@ -236,13 +239,16 @@ def respondents() -> exp.Select:
 # -- counts, denominators, the result grid (spec 2.1-2.5, 2.7) ----------------------------
 
 
-def count(rule: Rule) -> exp.Select | None:
+def count(rule: Rule, nested: bool) -> exp.Select | None:
     """``(community, period, brk, value)`` for a count rule; None for a profile field.
 
-    Each rule counts what is new in each home window (:func:`homes`): a person at their
-    first home of the start, a need at its own, a respondent at their first home, and a
-    satisfied respondent as +1 or -1 where their latest answer turns satisfied or stops
-    being; :func:`_accumulated` sums these over the homes up to each period's end.
+    When every period has its own start (``nested`` false: months, quarters...), each
+    rule counts directly in each period. When some share one (``ytd``), their windows are
+    nested and each rule counts what is new in each home window (:func:`homes`): a person
+    at their first home of the start, a need at its own, a respondent at their first
+    home, and a satisfied respondent as +1 or -1 where their latest answer turns
+    satisfied or stops being; :func:`_accumulated` sums these over the homes up to each
+    period's end.
     """
     if isinstance(rule, Distinct):
         conditions: list[exp.Expression] = [_col("event").eq(_lit(rule.event))]
@@ -251,7 +257,10 @@ def count(rule: Rule) -> exp.Select | None:
             if value is not None:
                 conditions.append(_col(name).eq(_lit(value)))
         if rule.counted is None:
-            return _accumulated(_grouped(_count_star(), "rp", conditions))
+            return _accumulated(_grouped(_count_star(), "rp", conditions, nested), nested)
+        if not nested:
+            distinct = exp.Count(this=exp.Distinct(expressions=[_col(rule.counted)]))
+            return _grouped(distinct, "rp", conditions, nested)
         chain = [_col(name) for name in (*_CHAIN, rule.counted)]
         first = (
             exp.select(*chain, exp.alias_(exp.Min(this=_col("home")), "home"))
@@ -259,14 +268,19 @@ def count(rule: Rule) -> exp.Select | None:
             .where(exp.and_(*conditions))
             .group_by(*[key.copy() for key in chain])
         )
-        return _accumulated(
-            _grouped(exp.Count(this=_col(rule.counted)), first.subquery("firsts", copy=False), [])
-        )
+        firsts = first.subquery("firsts", copy=False)
+        counted = exp.Count(this=_col(rule.counted))
+        return _accumulated(_grouped(counted, firsts, [], nested), nested)
     if isinstance(rule, NeedsMet):
-        return _accumulated(_grouped(_count_star(), "needs", [_col("state").eq(_lit("met"))]))
+        met = [_col("state").eq(_lit("met"))]
+        return _accumulated(_grouped(_count_star(), "needs", met, nested), nested)
     if isinstance(rule, NeedsRaised):
-        return _accumulated(_grouped(_count_star(), "needs", []))
+        return _accumulated(_grouped(_count_star(), "needs", [], nested), nested)
     if isinstance(rule, SatisfiedRespondents):
+        conditions = [_col("party").eq(_lit(rule.party))]
+        if not nested:
+            conditions.append(_col("answer").eq(_lit(Answer.SATISFIED.value)))
+            return _grouped(_count_star(), "respondents", conditions, nested)
 
         def satisfied(column: str) -> exp.Expression:
             return exp.Sum(
@@ -276,31 +290,39 @@ def count(rule: Rule) -> exp.Select | None:
             )
 
         change = exp.Sub(this=satisfied("answer"), expression=satisfied("previous"))
-        return _accumulated(_grouped(change, "respondents", [_col("party").eq(_lit(rule.party))]))
+        return _accumulated(_grouped(change, "respondents", conditions, nested), nested)
     if isinstance(rule, Respondents):
-        conditions = [_col("party").eq(_lit(rule.party)), _col("previous").is_(exp.null())]
-        return _accumulated(_grouped(_count_star(), "respondents", conditions))
+        conditions = [_col("party").eq(_lit(rule.party))]
+        if nested:
+            conditions.append(_col("previous").is_(exp.null()))
+        return _accumulated(_grouped(_count_star(), "respondents", conditions, nested), nested)
     if isinstance(rule, ProfileField):
         if rule.needs_answers is not None:
-            return count(Respondents(rule.needs_answers))
+            return count(Respondents(rule.needs_answers), nested)
         return None
     assert_never(rule)
 
 
 def _grouped(
-    value: exp.Expression, table: str | exp.Expression, conditions: Sequence[exp.Expression]
+    value: exp.Expression,
+    table: str | exp.Expression,
+    conditions: Sequence[exp.Expression],
+    nested: bool,
 ) -> exp.Select:
-    """``(community, period_start, home, brk, value)``: ``value`` in each home window."""
-    keys = [_col(name) for name in ("community", "period_start", "home", "brk")]
+    """``(community, <window>, brk, value)``: ``value`` in each window (:func:`_window`)."""
+    keys = [_col(name) for name in ("community", *_window(nested), "brk")]
     select = exp.select(*keys, exp.alias_(value, "value")).from_(table)
     if conditions:
         select = select.where(exp.and_(*conditions))
     return select.group_by(*[key.copy() for key in keys])
 
 
-def _accumulated(homes: exp.Select) -> exp.Select:
+def _accumulated(homes: exp.Select, nested: bool) -> exp.Select:
     """``(community, period, brk, value)``: the values of :func:`_grouped` summed over the
-    home windows of each period's start that end by its end."""
+    home windows of each period's start that end by its end (when ``nested``; else they
+    are already one per period)."""
+    if not nested:
+        return homes
     within = exp.and_(
         _col("period_start", "p").eq(_col("period_start", "h")),
         _col("home", "h") <= _col("period_end", "p"),
@@ -319,14 +341,14 @@ def _part(rule: Rule) -> str:
     return "answers" if isinstance(rule, ProfileField) and rule.needs_answers else "num"
 
 
-def _counts(indicators: Sequence[Indicator]) -> exp.Query:
-    """Every count rule's counts, pivoted by :func:`_pivot`."""
+def _counts(indicators: Sequence[Indicator], nested: bool) -> exp.Query:
+    """Every count rule's counts (:func:`count`), pivoted by :func:`_pivot`."""
     selects: list[exp.Select] = []
     for indicator in indicators:
         for part, rule in (("num", indicator.numerator), ("den", indicator.denominator)):
             if _part(rule) == "answers":
                 part = "answers"
-            counted = count(rule)
+            counted = count(rule, nested)
             if counted is not None:
                 selects.append(
                     exp.select(
@@ -430,9 +452,10 @@ def in_force() -> exp.Select:
     )
 
 
-def parts_ctes(indicators: Sequence[Indicator]) -> list[tuple[str, exp.Query]]:
-    """The relations :func:`parts_select` reads besides the inputs: ``counts``, ``in_force``."""
-    return [("counts", _counts(indicators)), ("in_force", in_force())]
+def parts_ctes(indicators: Sequence[Indicator], nested: bool) -> list[tuple[str, exp.Query]]:
+    """The relations :func:`parts_select` reads besides the inputs: ``counts``, ``in_force``
+    (``nested``: whether some periods share a start, :func:`count`)."""
+    return [("counts", _counts(indicators, nested)), ("in_force", in_force())]
 
 
 def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
@@ -500,12 +523,12 @@ def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
 
 
 def parts(
-    indicators: Sequence[Indicator], inputs: Sequence[tuple[str, exp.Query]] = ()
+    indicators: Sequence[Indicator], nested: bool, inputs: Sequence[tuple[str, exp.Query]] = ()
 ) -> exp.Select:
     """:func:`parts_select` with the relations it needs (after ``inputs``, relations the
-    caller defines) as common table expressions."""
+    caller defines) as common table expressions (``nested``: :func:`parts_ctes`)."""
     select = parts_select(indicators)
-    for name, query in [*inputs, *parts_ctes(indicators)]:
+    for name, query in [*inputs, *parts_ctes(indicators, nested)]:
         select = select.with_(name, as_=query, copy=False)
     return select
 
