@@ -47,7 +47,7 @@ FIELDS: tuple[str, ...] = (
 EVENTS: tuple[str, ...] = ("participate", "benefit", "need", "survey")
 PARTIES: tuple[str, ...] = ("resident", "unit")
 NEED_STATES: tuple[str, ...] = ("met", "unmet", "pending")
-PERIODS: tuple[str, ...] = ("month", "quarter", "half", "year")
+PERIODS: tuple[str, ...] = ("month", "quarter", "half", "year", "ytd")
 
 # Spec 2.4 default lists. English words are compared case-insensitively.
 SATISFIED_WORDS: tuple[str, ...] = ("非常满意", "满意", "比较满意", "very satisfied", "satisfied")
@@ -89,6 +89,9 @@ def parse_date(text: str) -> date:
 
 
 def period_label(day: date, period: str) -> str:
+    """The label of the period holding ``day`` (for ``ytd``: the window ending in its month)."""
+    if period == "ytd":
+        return f"{day.year:04d}-01..{day.year:04d}-{day.month:02d}"
     if period == "month":
         return f"{day.year:04d}-{day.month:02d}"
     if period == "quarter":
@@ -114,8 +117,18 @@ def span_labels(first: date, last: date, period: str) -> list[str]:
     return labels
 
 
+def in_period(day: date, label: str, period: str) -> bool:
+    """Whether ``day`` lies in the period ``label`` (a ``ytd`` window holds every day of
+    its year up to the end of its last month)."""
+    if period == "ytd":
+        return day.year == int(label[:4]) and day <= period_last_day(label, period)
+    return period_label(day, period) == label
+
+
 def period_last_day(label: str, period: str) -> date:
-    if period == "month":
+    if period == "ytd":
+        year, month = int(label[-7:-3]), int(label[-2:])
+    elif period == "month":
         year, month = int(label[:4]), int(label[5:7])
     elif period == "quarter":
         year, month = int(label[:4]), int(label[6]) * 3
@@ -288,8 +301,8 @@ def _distinct(rows: list[Row], event: str, party: str, field: str) -> int:
     return len(values)
 
 
-def _needs(rows: list[Row], period: str) -> dict[tuple[str, str], list[str]]:
-    """(community, period label) -> the states of the needs raised there (spec 2.3)."""
+def _needs(rows: list[Row]) -> list[tuple[str, date, str]]:
+    """(community, earliest day, state) of every need (spec 2.3)."""
     needs: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
         if row.event != "need":
@@ -300,7 +313,7 @@ def _needs(rows: list[Row], period: str) -> dict[tuple[str, str], list[str]]:
             key = (row.community, "row", str(row.position))
         needs.setdefault(key, []).append(row)
 
-    states: dict[tuple[str, str], list[str]] = {}
+    states: list[tuple[str, date, str]] = []
     for need_rows in needs.values():
         earliest = need_rows[0].day
         latest = need_rows[0]
@@ -309,8 +322,7 @@ def _needs(rows: list[Row], period: str) -> dict[tuple[str, str], list[str]]:
                 earliest = row.day
             if row.later_than(latest):
                 latest = row
-        where = (need_rows[0].community, period_label(earliest, period))
-        states.setdefault(where, []).append(latest.status)
+        states.append((need_rows[0].community, earliest, latest.status))
     return states
 
 
@@ -380,23 +392,25 @@ def reference_compute(
     first = min(row.day for row in rows)
     last = max(row.day for row in rows)
     labels = span_labels(first, last, period)
-    needs = _needs(rows, period)
+    needs = _needs(rows)
 
     results: dict[Key, dict[str, Any]] = {}
     for community in profile["communities"]:
         cid = community["id"]
         for label in labels:
             here = [
-                row
-                for row in rows
-                if row.community == cid and period_label(row.day, period) == label
+                row for row in rows if row.community == cid and in_period(row.day, label, period)
             ]
             no_records = len(here) == 0
 
             dens: dict[str, int | None] = {}
             for field in ("residents_capable", "households", "units"):
                 dens[field] = profile_count(community, field, label, period)
-            states = needs.get((cid, label), [])
+            states = [
+                state
+                for need_community, earliest, state in needs
+                if need_community == cid and in_period(earliest, label, period)
+            ]
             res_sat, res_n = _satisfaction(here, "resident")
             unit_sat, unit_n = _satisfaction(here, "unit")
             parts: dict[str, tuple[int, int | None, int | None]] = {

@@ -353,13 +353,18 @@ def product(records: Records, profile: Profile, kind: PeriodKind) -> Report:
         return run(Options(logs=(str(log),), profile=path, period=kind))
 
 
+@pytest.mark.parametrize("kind", [PeriodKind.HALF, PeriodKind.YTD])
 @SETTINGS
 @given(community_data(min_records=1))
-def test_half_years_match_the_reference(in_tmp: Path, data: tuple[Records, Profile]) -> None:
-    """Every community's half-year numbers are those of the independent reference."""
+def test_half_years_and_ytd_windows_match_the_reference(
+    in_tmp: Path, kind: PeriodKind, data: tuple[Records, Profile]
+) -> None:
+    """Every community's half-year and year-to-date numbers (people once per window, needs
+    in the window of their earliest day, each respondent's latest answer in the window) are
+    those of the independent reference."""
     records, profile = data
-    expected = reference_compute(records, profile, period="half")
-    report = product(records, profile, PeriodKind.HALF)
+    expected = reference_compute(records, profile, period=kind.value)
+    report = product(records, profile, kind)
     got = {
         (r.community, r.period, r.indicator): (r.numerator, r.denominator, r.sample_size)
         for r in report.results

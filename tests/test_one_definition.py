@@ -98,7 +98,7 @@ def cases(draw: st.DrawFn) -> tuple[Records, Profile, dict[str, Any], PeriodKind
     if draw(st.booleans()):
         satisfaction["satisfied"] = SATISFIED_MOVED
     config = {"indicators": USER_INDICATORS, "satisfaction": satisfaction}
-    kind = draw(st.sampled_from((PeriodKind.MONTH, PeriodKind.QUARTER)))
+    kind = draw(st.sampled_from((PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YTD)))
     return records, profile, config, kind
 
 

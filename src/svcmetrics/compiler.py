@@ -13,7 +13,7 @@ query common table expressions):
   rec, seq)``: the valid records; ``rec`` identifies a row, ``seq`` orders rows by day,
   then input order (a larger ``seq`` is a later row).
 - ``periods(period, period_start, period_end)`` and ``pdays(day, period)``: each day of
-  the records with the period holding it.
+  the records with the periods holding it; ``homes`` (:func:`homes`) is made from them.
 - ``communities(community)`` and ``brks(brk)``: the rows of the result grid.
 - ``profile(community, field, as_of, value)``: denominators; ``as_of`` is NULL for an
   undated value.
@@ -121,26 +121,57 @@ def _brk(by: str | None, table: str | None = None) -> exp.Expression:
     return exp.Coalesce(this=_col(by, table), expressions=[_lit("")])
 
 
-def rp(by: str | None) -> exp.Select:
-    """``rp``: the records with their period and breakdown value."""
+def homes() -> exp.Select:
+    """``homes(day, period_start, home)``: each day of the records with, for each start
+    of the periods holding it, the end of the shortest of them (its home window).
+
+    Periods with one start are nested (a ``ytd`` year's windows all start on 1 January),
+    so a day lies in every window of its start that ends on or after its home: a count
+    over the windows of one start is a running sum, over their ends, of what is new in
+    each home (:func:`count`), not a join of every record to every window holding it.
+    Periods that do not overlap (months, quarters...) are each their own home.
+    """
     return (
         exp.select(
-            _col("period", "p"),
+            _col("day", "d"),
+            _col("period_start", "p"),
+            exp.alias_(exp.Min(this=_col("period_end", "p")), "home"),
+        )
+        .from_(_table("pdays", "d"))
+        .join(_table("periods", "p"), on=_col("period", "p").eq(_col("period", "d")))
+        .group_by(_col("day", "d"), _col("period_start", "p"))
+    )
+
+
+def _window(nested: bool) -> tuple[str, ...]:
+    """The columns naming the window a row is counted in: its start and home window
+    (:func:`homes`) when some periods share a start, else its period."""
+    return ("period_start", "home") if nested else ("period",)
+
+
+def _days(nested: bool) -> exp.Table:
+    """The table giving each day its window (:func:`_window`): ``homes``, else ``pdays``."""
+    return _table("homes", "h") if nested else _table("pdays", "h")
+
+
+def rp(by: str | None, nested: bool) -> exp.Select:
+    """``rp``: the records with their window (:func:`_window`) and breakdown value."""
+    return (
+        exp.select(
+            *[_col(name, "h") for name in _window(nested)],
             exp.alias_(_brk(by, "r"), "brk"),
             exp.Column(this=exp.Star(), table=exp.to_identifier("r")),
         )
         .from_(_table("recs", "r"))
-        .join(
-            _table("pdays", "p"),
-            on=_col("day", "p").eq(_col("day", "r")),
-        )
+        .join(_days(nested), on=_col("day", "h").eq(_col("day", "r")))
     )
 
 
-def needs(by: str | None) -> exp.Select:
-    """``needs(community, period, brk, state)``: one row per need (spec 2.3), in the period
-    of its earliest day; its state is its latest row's status and its breakdown value its
-    first row's. A need is a (community, ticket), or one row without a ticket."""
+def needs(by: str | None, nested: bool) -> exp.Select:
+    """``needs(community, <window>, brk, state)``: one row per need (spec 2.3) and start
+    of the periods, in the window (:func:`_window`) of its earliest day; its state is its
+    latest row's status and its breakdown value its first row's. A need is a (community,
+    ticket), or one row without a ticket."""
     ticketless = exp.Case().when(_col("ticket").is_(exp.null()), _col("rec"))
     grouped = (
         exp.select(
@@ -155,21 +186,29 @@ def needs(by: str | None) -> exp.Select:
     )
     return (
         exp.select(
-            _col("community", "n"), _col("period", "p"), _col("brk", "n"), _col("state", "n")
+            _col("community", "n"),
+            *[_col(name, "h") for name in _window(nested)],
+            _col("brk", "n"),
+            _col("state", "n"),
         )
         .from_(grouped.subquery("n", copy=False))
-        .join(
-            _table("pdays", "p"),
-            on=_col("day", "p").eq(_col("first_day", "n")),
-        )
+        .join(_days(nested), on=_col("day", "h").eq(_col("first_day", "n")))
     )
 
 
-def respondents() -> exp.Select:
-    """``respondents(community, period, brk, party, id, answer)``: each respondent's latest
-    counted answer in a period (excluded answers dropped first; spec 2.4)."""
-    keys = [_col(name, "r") for name in ("community", "period", "brk", "party", "id")]
-    return (
+_CHAIN = ("community", "period_start", "brk")
+"""A count's group over the periods of one start: its windows are nested."""
+
+
+def respondents(nested: bool) -> exp.Select:
+    """``respondents(community, <window>, brk, party, id, answer[, previous])``: each
+    respondent's latest counted answer in each window (:func:`_window`; excluded answers
+    dropped first; spec 2.4). When ``nested``, also ``previous``, their latest in an
+    earlier home of the same start (NULL for none): the latest counted answer in a window
+    is the one of the respondent's last home up to its end."""
+    respondent = ("community", *_window(nested), "brk", "party", "id")
+    keys = [_col(name, "r") for name in respondent]
+    latest = (
         exp.select(
             *keys,
             exp.alias_(exp.ArgMax(this=_col("cls", "a"), expression=_col("seq", "r")), "answer"),
@@ -183,48 +222,118 @@ def respondents() -> exp.Select:
         .where(_col("cls", "a").neq(_lit(Answer.EXCLUDED.value)))
         .group_by(*[key.copy() for key in keys])
     )
+    if not nested:
+        return latest
+    previous = exp.Window(
+        this=exp.Lag(this=_col("answer")),
+        partition_by=[_col(name) for name in (*_CHAIN, "party", "id")],
+        order=exp.Order(expressions=[exp.Ordered(this=_col("home"))]),
+    )
+    return exp.select(
+        *[_col(name) for name in respondent],
+        "answer",
+        exp.alias_(previous, "previous"),
+    ).from_(latest.subquery("latest", copy=False))
 
 
 # -- counts, denominators, the result grid (spec 2.1-2.5, 2.7) ----------------------------
 
 
-def count(rule: Rule) -> exp.Select | None:
-    """``(community, period, brk, value)`` for a count rule; None for a profile field."""
+def count(rule: Rule, nested: bool) -> exp.Select | None:
+    """``(community, period, brk, value)`` for a count rule; None for a profile field.
+
+    When every period has its own start (``nested`` false: months, quarters...), each
+    rule counts directly in each period. When some share one (``ytd``), their windows are
+    nested and each rule counts what is new in each home window (:func:`homes`): a person
+    at their first home of the start, a need at its own, a respondent at their first
+    home, and a satisfied respondent as +1 or -1 where their latest answer turns
+    satisfied or stops being; :func:`_accumulated` sums these over the homes up to each
+    period's end.
+    """
     if isinstance(rule, Distinct):
-        counted: exp.Expression = exp.Star()
-        if rule.counted is not None:
-            counted = exp.Distinct(expressions=[_col(rule.counted)])
         conditions: list[exp.Expression] = [_col("event").eq(_lit(rule.event))]
         for name in ("party", "status", "service", "category"):
             value = getattr(rule, name)
             if value is not None:
                 conditions.append(_col(name).eq(_lit(value)))
-        return _grouped(exp.Count(this=counted), "rp", conditions)
+        if rule.counted is None:
+            return _accumulated(_grouped(_count_star(), "rp", conditions, nested), nested)
+        if not nested:
+            distinct = exp.Count(this=exp.Distinct(expressions=[_col(rule.counted)]))
+            return _grouped(distinct, "rp", conditions, nested)
+        chain = [_col(name) for name in (*_CHAIN, rule.counted)]
+        first = (
+            exp.select(*chain, exp.alias_(exp.Min(this=_col("home")), "home"))
+            .from_("rp")
+            .where(exp.and_(*conditions))
+            .group_by(*[key.copy() for key in chain])
+        )
+        firsts = first.subquery("firsts", copy=False)
+        counted = exp.Count(this=_col(rule.counted))
+        return _accumulated(_grouped(counted, firsts, [], nested), nested)
     if isinstance(rule, NeedsMet):
-        return _grouped(_count_star(), "needs", [_col("state").eq(_lit("met"))])
+        met = [_col("state").eq(_lit("met"))]
+        return _accumulated(_grouped(_count_star(), "needs", met, nested), nested)
     if isinstance(rule, NeedsRaised):
-        return _grouped(_count_star(), "needs", [])
+        return _accumulated(_grouped(_count_star(), "needs", [], nested), nested)
     if isinstance(rule, SatisfiedRespondents):
-        conditions = [
-            _col("party").eq(_lit(rule.party)),
-            _col("answer").eq(_lit(Answer.SATISFIED.value)),
-        ]
-        return _grouped(_count_star(), "respondents", conditions)
+        conditions = [_col("party").eq(_lit(rule.party))]
+        if not nested:
+            conditions.append(_col("answer").eq(_lit(Answer.SATISFIED.value)))
+            return _grouped(_count_star(), "respondents", conditions, nested)
+
+        def satisfied(column: str) -> exp.Expression:
+            return exp.Sum(
+                this=exp.Case()
+                .when(_col(column).eq(_lit(Answer.SATISFIED.value)), _lit(1))
+                .else_(_lit(0))
+            )
+
+        change = exp.Sub(this=satisfied("answer"), expression=satisfied("previous"))
+        return _accumulated(_grouped(change, "respondents", conditions, nested), nested)
     if isinstance(rule, Respondents):
-        return _grouped(_count_star(), "respondents", [_col("party").eq(_lit(rule.party))])
+        conditions = [_col("party").eq(_lit(rule.party))]
+        if nested:
+            conditions.append(_col("previous").is_(exp.null()))
+        return _accumulated(_grouped(_count_star(), "respondents", conditions, nested), nested)
     if isinstance(rule, ProfileField):
         if rule.needs_answers is not None:
-            return count(Respondents(rule.needs_answers))
+            return count(Respondents(rule.needs_answers), nested)
         return None
     assert_never(rule)
 
 
-def _grouped(value: exp.Expression, table: str, conditions: Sequence[exp.Expression]) -> exp.Select:
-    keys = [_col("community"), _col("period"), _col("brk")]
+def _grouped(
+    value: exp.Expression,
+    table: str | exp.Expression,
+    conditions: Sequence[exp.Expression],
+    nested: bool,
+) -> exp.Select:
+    """``(community, <window>, brk, value)``: ``value`` in each window (:func:`_window`)."""
+    keys = [_col(name) for name in ("community", *_window(nested), "brk")]
     select = exp.select(*keys, exp.alias_(value, "value")).from_(table)
     if conditions:
         select = select.where(exp.and_(*conditions))
     return select.group_by(*[key.copy() for key in keys])
+
+
+def _accumulated(homes: exp.Select, nested: bool) -> exp.Select:
+    """``(community, period, brk, value)``: the values of :func:`_grouped` summed over the
+    home windows of each period's start that end by its end (when ``nested``; else they
+    are already one per period)."""
+    if not nested:
+        return homes
+    within = exp.and_(
+        _col("period_start", "p").eq(_col("period_start", "h")),
+        _col("home", "h") <= _col("period_end", "p"),
+    )
+    keys = [_col("community", "h"), _col("period", "p"), _col("brk", "h")]
+    return (
+        exp.select(*keys, exp.alias_(exp.Sum(this=_col("value", "h")), "value"))
+        .from_(homes.subquery("h", copy=False))
+        .join(_table("periods", "p"), on=within)
+        .group_by(*[key.copy() for key in keys])
+    )
 
 
 def _part(rule: Rule) -> str:
@@ -232,14 +341,14 @@ def _part(rule: Rule) -> str:
     return "answers" if isinstance(rule, ProfileField) and rule.needs_answers else "num"
 
 
-def _counts(indicators: Sequence[Indicator]) -> exp.Query:
-    """Every count rule's counts, pivoted by :func:`_pivot`."""
+def _counts(indicators: Sequence[Indicator], nested: bool) -> exp.Query:
+    """Every count rule's counts (:func:`count`), pivoted by :func:`_pivot`."""
     selects: list[exp.Select] = []
     for indicator in indicators:
         for part, rule in (("num", indicator.numerator), ("den", indicator.denominator)):
             if _part(rule) == "answers":
                 part = "answers"
-            counted = count(rule)
+            counted = count(rule, nested)
             if counted is not None:
                 selects.append(
                     exp.select(
@@ -343,9 +452,10 @@ def in_force() -> exp.Select:
     )
 
 
-def parts_ctes(indicators: Sequence[Indicator]) -> list[tuple[str, exp.Query]]:
-    """The relations :func:`parts_select` reads besides the inputs: ``counts``, ``in_force``."""
-    return [("counts", _counts(indicators)), ("in_force", in_force())]
+def parts_ctes(indicators: Sequence[Indicator], nested: bool) -> list[tuple[str, exp.Query]]:
+    """The relations :func:`parts_select` reads besides the inputs: ``counts``, ``in_force``
+    (``nested``: whether some periods share a start, :func:`count`)."""
+    return [("counts", _counts(indicators, nested)), ("in_force", in_force())]
 
 
 def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
@@ -413,12 +523,12 @@ def parts_select(indicators: Sequence[Indicator]) -> exp.Select:
 
 
 def parts(
-    indicators: Sequence[Indicator], inputs: Sequence[tuple[str, exp.Query]] = ()
+    indicators: Sequence[Indicator], nested: bool, inputs: Sequence[tuple[str, exp.Query]] = ()
 ) -> exp.Select:
     """:func:`parts_select` with the relations it needs (after ``inputs``, relations the
-    caller defines) as common table expressions."""
+    caller defines) as common table expressions (``nested``: :func:`parts_ctes`)."""
     select = parts_select(indicators)
-    for name, query in [*inputs, *parts_ctes(indicators)]:
+    for name, query in [*inputs, *parts_ctes(indicators, nested)]:
         select = select.with_(name, as_=query, copy=False)
     return select
 

@@ -162,6 +162,8 @@ class Engine:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
         self._sources: list[Source] = []
+        self._nested = False
+        """Whether some periods of :meth:`set_periods` share a start (``ytd``)."""
 
     @property
     def workdir(self) -> Path:
@@ -807,9 +809,10 @@ class Engine:
     # -- computing -----------------------------------------------------------------------
 
     def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
-        """``periods``, ``rp`` (records joined to the period holding their day), ``needs``
-        and ``respondents`` (:mod:`svcmetrics.compiler`); ``brk`` is the breakdown value
-        (``--by``), or '' for none.
+        """``periods``, ``rp`` (records joined to their windows), ``needs`` and
+        ``respondents`` (:mod:`svcmetrics.compiler`); ``brk`` is the breakdown value
+        (``--by``), or '' for none. When some periods share a start (``ytd``), the windows
+        are home windows (``homes``, :func:`svcmetrics.compiler.homes`), else the periods.
 
         Each distinct day of the records is given its period first (``pdays``: a few
         hundred rows), so that records join their period on equality, not on a range.
@@ -829,11 +832,17 @@ class Engine:
         )
         from svcmetrics import compiler
 
-        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiler.render(compiler.rp(by))}")
-        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiler.render(compiler.needs(by))}")
-        self.con.execute(
-            f"CREATE OR REPLACE TABLE respondents AS {compiler.render(compiler.respondents())}"
-        )
+        nested = len({p.start for p in periods}) < len(periods)
+        self._nested = nested
+        if nested:
+            homes = compiler.render(compiler.homes())
+            self.con.execute(f"CREATE OR REPLACE TABLE homes AS {homes}")
+        rp = compiler.render(compiler.rp(by, nested))
+        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {rp}")
+        needs = compiler.render(compiler.needs(by, nested))
+        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {needs}")
+        respondents = compiler.render(compiler.respondents(nested))
+        self.con.execute(f"CREATE OR REPLACE TABLE respondents AS {respondents}")
 
     def breakdown_values(self) -> list[str]:
         """The distinct breakdown values of the selected periods ('' for a blank one)."""
@@ -875,7 +884,8 @@ class Engine:
             },
         )
         self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
-        rows = self.con.execute(compiler.render(compiler.parts(indicators))).fetchall()
+        query = compiler.render(compiler.parts(indicators, self._nested))
+        rows = self.con.execute(query).fetchall()
         return {
             (str(c), str(p), str(i), str(b)): (
                 int(n),

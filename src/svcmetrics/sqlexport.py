@@ -39,6 +39,12 @@ ORDER_SCALE = 1_000_000_000_000
 (the engine's ordering key; a BIGINT holds it)."""
 
 
+NESTED = True
+"""The exported query takes its periods as an input, so it cannot know whether two share
+a start: it counts in home windows (:func:`svcmetrics.compiler.homes`), which is exact
+for any periods."""
+
+
 def _inputs(lists: AnswerLists) -> list[tuple[str, exp.Query]]:
     """The relations the engine builds itself, here from the input tables."""
     days = exp.DateDiff(
@@ -73,12 +79,13 @@ def _inputs(lists: AnswerLists) -> list[tuple[str, exp.Query]]:
     return [
         ("recs", recs),
         ("pdays", pdays),
+        ("homes", compiler.homes()),
         ("communities", communities),
         ("brks", brks),
-        ("rp", compiler.rp(None)),
+        ("rp", compiler.rp(None, NESTED)),
         ("answer_class", compiler.answer_class("recs", lists)),
-        ("needs", compiler.needs(None)),
-        ("respondents", compiler.respondents()),
+        ("needs", compiler.needs(None, NESTED)),
+        ("respondents", compiler.respondents(NESTED)),
     ]
 
 
@@ -99,7 +106,7 @@ def tree(indicators: list[Indicator], lists: AnswerLists) -> exp.Select:
         .from_("parts")
         .order_by("period", "community", "position")
     )  # fmt: skip
-    ctes = [*_inputs(lists), *compiler.parts_ctes(indicators)]
+    ctes = [*_inputs(lists), *compiler.parts_ctes(indicators, NESTED)]
     ctes.append(("parts", compiler.parts_select(indicators)))
     for name, query in ctes:
         select = select.with_(name, as_=query, copy=False)
