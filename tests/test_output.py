@@ -312,3 +312,19 @@ def test_repeated_units_equal_each_unit_asked_on_its_own(placed: list[tuple[int,
     )
     units = build_units(profile, profile.communities)
     assert repeated_units(units) == naive_repeated(units)
+
+
+def test_trend_axis_labels_never_touch() -> None:
+    """Many periods (15 months, a year of ytd windows): every step-th label and the last,
+    none closer to the next than its width; three months keep every label."""
+    from svcmetrics.output.htmlcharts import AXIS_FONT, labelled, text_width
+
+    spacing = 416 / 14
+    months = [f"{2025 + (8 + n) // 12}-{(8 + n) % 12 + 1:02d}" for n in range(15)]
+    windows = [f"2026-01..2026-{n:02d}" for n in range(1, 13)]
+    for labels, gap in ((months, spacing), (windows, 416 / 11)):
+        chosen = labelled(labels, gap)
+        assert chosen[0] == 0 and chosen[-1] == len(labels) - 1 and len(chosen) < len(labels)
+        widest = 1.5 * max(text_width(text, AXIS_FONT) for text in labels)  # beside an end
+        assert all((b - a) * gap >= widest for a, b in zip(chosen, chosen[1:], strict=False))
+    assert labelled(["2026-09", "2026-10", "2026-11"], 208) == [0, 1, 2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -135,6 +136,30 @@ class TrendChart:
     critical_y: float | None
     warn_text: str
     critical_text: str
+
+
+AXIS_FONT = 11
+"""The size of the axis labels (the page's CSS)."""
+
+
+def labelled(labels: Sequence[str], spacing: float) -> list[int]:
+    """Which of evenly spaced axis positions get their label, so that no two labels touch:
+    every ``step``-th from the first, and the last (15 months or a year's ytd windows would
+    otherwise run into one another)."""
+    if not labels:
+        return []
+    # the first label starts at its point and the last ends at it, so beside them a middle
+    # label needs one and a half widths
+    widest = 1.5 * max(text_width(text, AXIS_FONT) for text in labels) + 8
+    step = max(1, math.ceil(widest / spacing)) if spacing > 0 else 1
+    chosen = list(range(0, len(labels), step))
+    last = len(labels) - 1
+    if chosen[-1] != last:
+        if len(chosen) > 1 and last - chosen[-1] < step:
+            chosen[-1] = last  # the last label matters most: it is the period reported
+        else:
+            chosen.append(last)
+    return chosen
 
 
 def text_width(text: str, size: float = BAR_FONT) -> float:
@@ -300,7 +325,12 @@ def trend_chart(
         plot_right=right,
         plot_top=upper,
         plot_bottom=lower,
-        x_ticks=[Tick(x_of(number), period.label) for number, period in enumerate(report.periods)],
+        x_ticks=[
+            Tick(x_of(number), report.periods[number].label)
+            for number in labelled(
+                [period.label for period in report.periods], (right - left) / max(count - 1, 1)
+            )
+        ],
         y_ticks=[Tick(y_of(value), tick_text(value)) for value in ticks(top, step)],
         series=series,
         warn_y=None if warn is None else y_of(warn),
