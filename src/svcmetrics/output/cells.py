@@ -10,6 +10,7 @@ from svcmetrics.errors import Problem
 from svcmetrics.i18n import label, problem_text
 from svcmetrics.judge import Status
 from svcmetrics.report import Report, Result, Unit
+from svcmetrics.units import repeating
 
 RESULT_FIELDS: tuple[str, ...] = (
     "level",
@@ -48,6 +49,8 @@ STATUS_STYLE: dict[Status, str] = {
 """The terminal style of each status word (rich style names)."""
 
 _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset(_FORMULA_CHARS)
+"""The first characters that make a spreadsheet read a text cell as a formula."""
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 """A number as a spreadsheet reads one (not Python's ``inf``, ``nan`` or ``1_000``)."""
 
@@ -200,14 +203,18 @@ def repeated_units(units: Sequence[Unit]) -> dict[str, Unit]:
     """The roll-ups (and total) that pool the same communities as a unit below them, each
     with the unit shown in its place: a street office with one district above it and a
     total over it are one block of numbers, shown once."""
-    shown = [unit for unit, _ in unit_tree(units) if not unit.repeats(units)]
+    repeats = repeating(units)
+    hidden = {id(unit) for unit, repeated in zip(units, repeats, strict=True) if repeated}
+    # the first shown unit (in tree order) of each member set
+    first: dict[frozenset[str], Unit] = {}
+    for unit, _ in unit_tree(units):
+        if id(unit) not in hidden:
+            first.setdefault(frozenset(unit.members), unit)
     instead: dict[str, Unit] = {}
-    for unit in units:
-        if not unit.repeats(units):
-            continue
-        same = [other for other in shown if set(other.members) == set(unit.members)]
-        if same:
-            instead[unit.id] = same[0]
+    for unit, repeated in zip(units, repeats, strict=True):
+        same = first.get(frozenset(unit.members)) if repeated else None
+        if same is not None:
+            instead[unit.id] = same
     return instead
 
 
