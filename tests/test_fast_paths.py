@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from fractions import Fraction
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +16,9 @@ from svcmetrics.output.cells import indicator_names, neutralise, result_fields, 
 from svcmetrics.output.csvtext import _cell, _csv_text, render_csv
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import PeriodKind
+from svcmetrics.pipeline import Options, run
 from svcmetrics.ranks import rank_results
-from svcmetrics.report import Report, Result, RunFacts, evolve
+from svcmetrics.report import RESULT_FIELDS, Report, Result, RunFacts, evolve
 from svcmetrics.units import Level, Unit, repeating
 
 IDS = ["a", "b", "c", "s1", "s2", "d"]
@@ -150,3 +153,12 @@ def test_csv_rows_equal_the_records_cell_by_cell() -> None:
             for neutral in (True, False):
                 options = RenderOptions(lang=lang, neutralise=neutral)
                 assert render_csv(report, options) == _per_cell(report, options)
+
+
+def test_results_made_without_init_are_whole_results() -> None:
+    example = Path(__file__).parent.parent / "examples"
+    report = run(Options(config=example / "svcmetrics.yaml", today=dt.date(2026, 12, 1)))
+    assert report.results
+    for result in report.results:
+        assert set(vars(result)) == RESULT_FIELDS
+        assert Result(**vars(result)) == result

@@ -78,11 +78,19 @@ def evolve(result: Result, **changes: Any) -> Result:
     """``result`` with ``changes`` set, as ``dataclasses.replace`` gives it but without its
     cost per call (the post-passes set a field or two on each of a city's 400,000 results):
     the fields are copied as they are, and a :class:`Result` checks nothing on creation."""
-    if not changes.keys() <= RESULT_FIELDS:
+    if not RESULT_FIELDS.issuperset(changes):
         raise TypeError(f"not fields of Result: {sorted(changes.keys() - RESULT_FIELDS)}")
     copied = object.__new__(Result)
     copied.__dict__.update(result.__dict__, **changes)
     return copied
+
+
+def _made(fields: dict[str, Any]) -> Result:
+    """A result of ``fields``, every field named, without the frozen ``__init__``'s cost
+    of one ``object.__setattr__`` per field (a city builds some 400,000)."""
+    made = object.__new__(Result)
+    made.__dict__.update(fields)
+    return made
 
 
 @dataclass(frozen=True)
@@ -300,7 +308,7 @@ def build_results(
         for member in unit.members or (unit.id,):
             recorded |= recorded_in.get(member, set())
         seen.append(recorded)
-    pairs = [(i, v, (i.key, v or "")) for i in indicators for v in breakdown]
+    pairs = [(i, v, (i.key, v or ""), i.survey_basis) for i in indicators for v in breakdown]
     for period in periods:
         previous_label, year_label = compared.get(period.label, Compared(None, None))
         for unit, recorded in zip(ordered, seen, strict=True):
@@ -310,10 +318,10 @@ def build_results(
             year_before = year_label if year_label in recorded else None
             found = by_unit[unit.id]
             ids = [unit.id, *ancestors[unit.id]]
-            for indicator, value, key in pairs:
+            for indicator, value, key, survey in pairs:
                 part = found.get((period.label, *key), _NO_PART)
                 interval = None
-                if indicator.survey_basis and part.sample_size:
+                if survey and part.sample_size:
                     interval = wilson_interval(part.numerator, part.sample_size)
                 rate = rate_of(part.numerator, part.denominator)
                 before, change = _compared(found, before_label, key, rate)
@@ -321,28 +329,30 @@ def build_results(
                 # targets are set for whole indicators, not for one service's share of them
                 threshold = indicator.threshold if value is None else None
                 verdict = judge(rate, threshold, ids)
-                result = Result(
-                    level=unit.level,
-                    community=unit.id,
-                    community_name=unit.name,
-                    parent=unit.parent,
-                    period=period.label,
-                    indicator=indicator.key,
-                    breakdown=value,
-                    numerator=part.numerator,
-                    denominator=part.denominator,
-                    sample_size=part.sample_size if indicator.survey_basis else None,
-                    ci_low=None if interval is None else interval[0],
-                    ci_high=None if interval is None else interval[1],
-                    previous_rate=before,
-                    change=change,
-                    previous_year_rate=year,
-                    change_yoy=change_yoy,
-                    status=verdict.status,
-                    flags=_flags(part, min_sample, period.partial, no_records),
-                    limit=verdict.level,
-                )
-                results.append(result)
+                fields = {
+                    "level": unit.level,
+                    "community": unit.id,
+                    "community_name": unit.name,
+                    "parent": unit.parent,
+                    "period": period.label,
+                    "indicator": indicator.key,
+                    "breakdown": value,
+                    "numerator": part.numerator,
+                    "denominator": part.denominator,
+                    "sample_size": part.sample_size if survey else None,
+                    "ci_low": None if interval is None else interval[0],
+                    "ci_high": None if interval is None else interval[1],
+                    "previous_rate": before,
+                    "change": change,
+                    "previous_year_rate": year,
+                    "change_yoy": change_yoy,
+                    "status": verdict.status,
+                    "flags": _flags(part, min_sample, period.partial, no_records),
+                    "limit": verdict.level,
+                    "rank": None,
+                    "target_level": None,
+                }
+                results.append(_made(fields))
     return results
 
 
