@@ -162,3 +162,10 @@ def test_results_made_without_init_are_whole_results() -> None:
     for result in report.results:
         assert set(vars(result)) == RESULT_FIELDS
         assert Result(**vars(result)) == result
+
+
+def test_a_record_has_the_keys_of_its_fields_in_order() -> None:
+    names = {"resident_participation": "居民参与率"}
+    for by in (None, "service", "category"):
+        record = result_record(_result(breakdown="x"), names, "zh", by)
+        assert list(record) == result_fields(by)

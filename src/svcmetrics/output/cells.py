@@ -298,8 +298,9 @@ def result_record(
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }
-    if by is not None:
-        record[by] = result.breakdown
+    if by is None:
+        return record  # already in the order of RESULT_FIELDS
+    record[by] = result.breakdown
     return {key: record[key] for key in result_fields(by)}
 
 
