@@ -309,6 +309,12 @@ def build_results(
             recorded |= recorded_in.get(member, set())
         seen.append(recorded)
     pairs = [(i, v, (i.key, v or ""), i.survey_basis) for i in indicators for v in breakdown]
+    # targets are set for whole indicators, not for one service's share of them
+    thresholds = [
+        indicator.threshold if value is None else None for indicator, value, _, _ in pairs
+    ]
+    # without a threshold the verdict depends only on whether the rate is defined
+    unjudged = {True: judge(None, None, []), False: judge(0.0, None, [])}
     for period in periods:
         previous_label, year_label = compared.get(period.label, Compared(None, None))
         for unit, recorded in zip(ordered, seen, strict=True):
@@ -318,7 +324,7 @@ def build_results(
             year_before = year_label if year_label in recorded else None
             found = by_unit[unit.id]
             ids = [unit.id, *ancestors[unit.id]]
-            for indicator, value, key, survey in pairs:
+            for (indicator, value, key, survey), threshold in zip(pairs, thresholds, strict=True):
                 part = found.get((period.label, *key), _NO_PART)
                 interval = None
                 if survey and part.sample_size:
@@ -326,9 +332,10 @@ def build_results(
                 rate = rate_of(part.numerator, part.denominator)
                 before, change = _compared(found, before_label, key, rate)
                 year, change_yoy = _compared(found, year_before, key, rate)
-                # targets are set for whole indicators, not for one service's share of them
-                threshold = indicator.threshold if value is None else None
-                verdict = judge(rate, threshold, ids)
+                if threshold is None:
+                    verdict = unjudged[rate is None]
+                else:
+                    verdict = judge(rate, threshold, ids)
                 fields = {
                     "level": unit.level,
                     "community": unit.id,
