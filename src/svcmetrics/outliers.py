@@ -4,11 +4,10 @@ modified z-score (spec 2.8; pure)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from statistics import median
 
 from svcmetrics.completeness import reported
-from svcmetrics.report import Outlier, Part, PartKey, Result, rate_of
+from svcmetrics.report import Outlier, Part, PartKey, Result, evolve, rate_of
 from svcmetrics.units import Level
 
 WINDOW = 12
@@ -47,23 +46,39 @@ def flag_outliers(
     position = {label: number for number, label in enumerate(periods)}
     flagged = list(results)
     found: list[Outlier] = []
+    # each community's rates of an indicator in every period, looked up once (None: no rate
+    # or no record), not once for each of the periods whose window holds them
+    series_of: dict[tuple[str, str, str], list[float | None]] = {}
+
+    def series(community: str, indicator: str, value: str) -> list[float | None]:
+        rates: list[float | None] = []
+        for label in periods:
+            part = parts.get((community, label, indicator, value))
+            earlier = None
+            if part is not None and reported(records, community, label):
+                earlier = rate_of(part.numerator, part.denominator)
+            rates.append(earlier)
+        return rates
+
     for index, result in enumerate(results):
         rate = result.rate
         at = position.get(result.period)
         if result.level is not Level.COMMUNITY or rate is None or at is None:
             continue
-        history: list[tuple[str, float]] = []
-        for label in periods[max(0, at - WINDOW) : at]:
-            if not reported(records, result.community, label):
-                continue
-            part = parts.get((result.community, label, result.indicator, result.breakdown or ""))
-            earlier = None if part is None else rate_of(part.numerator, part.denominator)
-            if earlier is not None:
-                history.append((label, earlier))
+        key = (result.community, result.indicator, result.breakdown or "")
+        rates = series_of.get(key)
+        if rates is None:
+            rates = series_of[key] = series(*key)
+        start = max(0, at - WINDOW)
+        history = [
+            (label, earlier)
+            for label, earlier in zip(periods[start:at], rates[start:at], strict=True)
+            if earlier is not None
+        ]
         score = modified_z(rate, [value for _, value in history])
         if score is None or score <= CUTOFF:
             continue
-        flagged[index] = replace(result, flags=[*result.flags, "outlier"])
+        flagged[index] = evolve(result, flags=[*result.flags, "outlier"])
         found.append(
             Outlier(
                 result.community,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
 
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import judge, levels_for
 from svcmetrics.models import Levels, Threshold
 from svcmetrics.periods import Period, PeriodKind
-from svcmetrics.report import Result, unit_ancestors
+from svcmetrics.report import Result, evolve, unit_ancestors
 from svcmetrics.units import Unit
 
 
@@ -55,6 +54,9 @@ def apply_targets(
     thresholds = {i.key: i.threshold for i in indicators if i.threshold is not None}
     last_day = {period.label: period.last_day for period in periods}
     ancestors = unit_ancestors(units)
+    # each scaled threshold once per indicator and period, each warn level once per unit
+    scaled: dict[tuple[str, str], Threshold] = {}
+    warn_of: dict[tuple[str, str, str], float | None] = {}
     out: list[Result] = []
     for result in results:
         threshold = thresholds.get(result.indicator)
@@ -63,9 +65,21 @@ def apply_targets(
             continue
         ids = [result.community, *ancestors.get(result.community, [])]
         day = last_day.get(result.period)
-        if threshold.pace and kind is not PeriodKind.ALL and day is not None:
-            threshold = paced(threshold, elapsed_share(day))
+        pace = threshold.pace and kind is not PeriodKind.ALL and day is not None
+        if pace and day is not None:
+            key = (result.indicator, result.period)
+            if key not in scaled:
+                scaled[key] = paced(threshold, elapsed_share(day))
+            threshold = scaled[key]
+        level_key = (result.indicator, result.period if pace else "", result.community)
+        if level_key not in warn_of:
+            warn_of[level_key] = levels_for(threshold, ids).warn
+        if pace:
             verdict = judge(result.rate, threshold, ids)
-            result = replace(result, status=verdict.status, limit=verdict.level)
-        out.append(replace(result, target_level=levels_for(threshold, ids).warn))
+            result = evolve(
+                result, status=verdict.status, limit=verdict.level, target_level=warn_of[level_key]
+            )
+        else:
+            result = evolve(result, target_level=warn_of[level_key])
+        out.append(result)
     return out

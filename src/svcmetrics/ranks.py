@@ -3,12 +3,11 @@ from its neighbours (spec 2.8; pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from svcmetrics.indicators import Indicator
-from svcmetrics.report import Result
+from svcmetrics.report import Result, evolve
 from svcmetrics.units import Level
 
 SiblingKey = tuple[Level, str | None, str, str, str | None]
@@ -19,6 +18,34 @@ def _overlap(a: Result, b: Result) -> bool:
     if a.ci_low is None or a.ci_high is None or b.ci_low is None or b.ci_high is None:
         return False
     return a.ci_low <= b.ci_high and b.ci_low <= a.ci_high
+
+
+def _ordered(
+    results: Sequence[Result], members: list[int], sign: int
+) -> tuple[Mapping[int, float | Fraction], list[int]]:
+    """Each member's rate times ``sign``, as a sort key that orders and ties them exactly,
+    and the members in that order (stable: ties keep their order in ``members``).
+
+    Floats, when no two different fractions among them round to one float (rounding keeps
+    the order, so only ties can be wrong); else the fractions themselves.
+    """
+    rates = {
+        index: sign * (results[index].numerator / (results[index].denominator or 1))
+        for index in members
+    }
+    order = sorted(members, key=rates.__getitem__)
+    for before, after in zip(order, order[1:], strict=False):
+        if rates[before] != rates[after]:
+            continue
+        a, b = results[before], results[after]
+        if a.numerator * (b.denominator or 1) != b.numerator * (a.denominator or 1):
+            # each rate once, exactly (a float could tie two different fractions)
+            exact = {
+                index: sign * Fraction(results[index].numerator, results[index].denominator or 1)
+                for index in members
+            }
+            return exact, sorted(members, key=exact.__getitem__)
+    return rates, order
 
 
 def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> list[Result]:
@@ -41,12 +68,7 @@ def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> 
     ranked = list(results)
     for (_, _, _, indicator, _), members in groups.items():
         sign = 1 if indicator in lower else -1
-        # each rate once, exactly (a float could tie two different fractions)
-        exact = {
-            index: sign * Fraction(results[index].numerator, results[index].denominator or 1)
-            for index in members
-        }
-        order = sorted(members, key=exact.__getitem__)
+        exact, order = _ordered(results, members, sign)
         places: list[int] = []
         for position, index in enumerate(order):
             tied = position and exact[order[position - 1]] == exact[index]
@@ -60,5 +82,5 @@ def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> 
                 if 0 <= p < len(order)
             ):
                 flags = [*flags, "rank_tied_ci"]
-            ranked[index] = replace(result, rank=places[position], flags=flags)
+            ranked[index] = evolve(result, rank=places[position], flags=flags)
     return ranked

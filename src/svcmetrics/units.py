@@ -48,6 +48,26 @@ class Unit:
         return any(set(u.members) == set(self.members) for u in below)
 
 
+def repeating(units: Sequence[Unit]) -> list[bool]:
+    """:meth:`Unit.repeats` of each of ``units``, in one pass: the member sets of each
+    parent's children (and of every roll-up, for the total) are gathered once, so the cost
+    grows with the units, not with their square."""
+    pooled = [frozenset(unit.members) for unit in units]
+    below: dict[str | None, set[frozenset[str]]] = {}
+    rollups: set[frozenset[str]] = set()
+    for unit, members in zip(units, pooled, strict=True):
+        below.setdefault(unit.parent, set()).add(members)
+        if unit.level is Level.ROLLUP:
+            rollups.add(members)
+    return [
+        unit.level is not Level.COMMUNITY
+        and (
+            members in below.get(unit.id, ()) or (unit.level is Level.TOTAL and members in rollups)
+        )
+        for unit, members in zip(units, pooled, strict=True)
+    ]
+
+
 def unit_tree(profile: Profile | None, communities: Sequence[Community]) -> list[Unit]:
     """Every output unit with the communities it pools (spec 2.6): the communities, each
     parent above one of them (by id), and the total over more than one community."""

@@ -10,6 +10,7 @@ from svcmetrics.errors import Problem
 from svcmetrics.i18n import label, problem_text
 from svcmetrics.judge import Status
 from svcmetrics.report import Report, Result, Unit
+from svcmetrics.units import repeating
 
 RESULT_FIELDS: tuple[str, ...] = (
     "level",
@@ -48,6 +49,8 @@ STATUS_STYLE: dict[Status, str] = {
 """The terminal style of each status word (rich style names)."""
 
 _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset(_FORMULA_CHARS)
+"""The first characters that make a spreadsheet read a text cell as a formula."""
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 """A number as a spreadsheet reads one (not Python's ``inf``, ``nan`` or ``1_000``)."""
 
@@ -200,30 +203,19 @@ def repeated_units(units: Sequence[Unit]) -> dict[str, Unit]:
     """The roll-ups (and total) that pool the same communities as a unit below them, each
     with the unit shown in its place: a street office with one district above it and a
     total over it are one block of numbers, shown once."""
-    # Linear, as Unit.repeats over each unit would not be: a city's 5,000 communities
-    # took seconds per call (issue 17).
-    pools = {id(unit): frozenset(unit.members) for unit in units}
-    below: dict[str, list[Unit]] = {}
-    for unit in units:
-        if unit.parent is not None:
-            below.setdefault(unit.parent, []).append(unit)
-    rollups = [unit for unit in units if unit.level == "rollup"]
-
-    def repeats(unit: Unit) -> bool:  # Unit.repeats
-        if unit.level == "community":
-            return False
-        under = below.get(unit.id, []) + (rollups if unit.level == "total" else [])
-        return any(pools[id(other)] == pools[id(unit)] for other in under)
-
+    repeats = repeating(units)
+    hidden = {id(unit) for unit, repeated in zip(units, repeats, strict=True) if repeated}
+    # the first shown unit (in tree order) of each member set
     first: dict[frozenset[str], Unit] = {}
     for unit, _ in unit_tree(units):
-        if not repeats(unit):
-            first.setdefault(pools[id(unit)], unit)
-    return {
-        unit.id: first[pools[id(unit)]]
-        for unit in units
-        if repeats(unit) and pools[id(unit)] in first
-    }
+        if id(unit) not in hidden:
+            first.setdefault(frozenset(unit.members), unit)
+    instead: dict[str, Unit] = {}
+    for unit, repeated in zip(units, repeats, strict=True):
+        same = first.get(frozenset(unit.members)) if repeated else None
+        if same is not None:
+            instead[unit.id] = same
+    return instead
 
 
 def shown_tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
@@ -306,8 +298,9 @@ def result_record(
         "status": None if result.status is None else result.status.value,
         "flags": ";".join(result.flags),
     }
-    if by is not None:
-        record[by] = result.breakdown
+    if by is None:
+        return record  # already in the order of RESULT_FIELDS
+    record[by] = result.breakdown
     return {key: record[key] for key in result_fields(by)}
 
 
