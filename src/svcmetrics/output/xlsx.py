@@ -26,6 +26,7 @@ from svcmetrics.output.cells import (
 )
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.report import Report, Result, Unit
+from svcmetrics.units import repeating
 
 Cell = str | int | float | None
 
@@ -247,7 +248,9 @@ def shown_units(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
     office over one community stays, so that the sheet keeps the shape of the hierarchy.
     """
     rollups = [unit for unit in units if unit.level != "community"]
-    hidden = {unit.id for unit in rollups if unit.repeats(rollups)}
+    hidden = {
+        unit.id for unit, repeats in zip(rollups, repeating(rollups), strict=True) if repeats
+    }
     parents = {unit.id: unit.parent for unit in units}
     shown: list[tuple[Unit, int]] = []
     for unit, depth in unit_tree(units):
