@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
 from statistics import NormalDist
@@ -533,3 +534,14 @@ def reference_total(
         key: _pool(values, key[1] in SURVEY_INDICATORS, min_sample)
         for key, values in members.items()
     }
+
+
+def unit_repeats(unit: Any, units: Sequence[Any]) -> bool:
+    """Whether a unit below ``unit`` pools the same communities, asked of each unit below it
+    in turn (the plain, quadratic reading of svcmetrics.units.repeating)."""
+    if unit.level == "community":
+        return False
+    below = [
+        u for u in units if u.parent == unit.id or (unit.level == "total" and u.level == "rollup")
+    ]
+    return any(set(u.members) == set(unit.members) for u in below)

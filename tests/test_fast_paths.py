@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import unit_repeats
 
 from svcmetrics.indicators import builtin_indicators
 from svcmetrics.judge import Status
@@ -45,7 +46,7 @@ def unit_lists(draw: st.DrawFn) -> list[Unit]:
 @settings(max_examples=300, deadline=None)
 @given(unit_lists())
 def test_repeating_equals_each_unit_asked_alone(units: list[Unit]) -> None:
-    assert repeating(units) == [unit.repeats(units) for unit in units]
+    assert repeating(units) == [unit_repeats(unit, units) for unit in units]
 
 
 def _result(**changes: object) -> Result:

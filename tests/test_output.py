@@ -13,6 +13,7 @@ import pytest
 from clihelp import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import unit_repeats
 from test_html import Page, chromium
 
 from svcmetrics.i18n import label
@@ -283,12 +284,12 @@ def test_the_page_prints_on_a4_without_stranded_headings_or_broken_names(
 
 
 def naive_repeated(units: list[Unit]) -> dict[str, Unit]:
-    """repeated_units as it was written first: Unit.repeats for each unit (quadratic)."""
-    shown = [unit for unit, _ in unit_tree(units) if not unit.repeats(units)]
+    """repeated_units as it was written first: each unit asked alone (quadratic)."""
+    shown = [unit for unit, _ in unit_tree(units) if not unit_repeats(unit, units)]
     instead: dict[str, Unit] = {}
     for unit in units:
         same = [o for o in shown if set(o.members) == set(unit.members)]
-        if unit.repeats(units) and same:
+        if unit_repeats(unit, units) and same:
             instead[unit.id] = same[0]
     return instead
 

@@ -23,7 +23,7 @@ from svcmetrics.output.options import OutputFormat
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Computed, Options, Output, compute
 from svcmetrics.report import Report, RunFacts
-from svcmetrics.units import TOTAL_ID, Level, unit_tree
+from svcmetrics.units import TOTAL_ID, Level, repeating, unit_tree
 
 BASE = ["compute", "log.csv", "--profile", "profile.yaml"]
 
@@ -283,9 +283,9 @@ def test_unit_tree_levels_and_members() -> None:
         (Level.ROLLUP, "s2", ("c",)),
         (Level.TOTAL, TOTAL_ID, ("a", "b", "c")),
     ]
-    total = units[-1]
-    assert total.repeats(units)  # the district pools the same three communities
-    assert not units[4].repeats(units)
+    repeats = repeating(units)
+    assert units[-1].level is Level.TOTAL and repeats[-1]  # the district pools the same three
+    assert not repeats[4]
     alone = unit_tree(None, [Community(id="x")])
     assert [u.level for u in alone] == [Level.COMMUNITY]  # one community: no total
 

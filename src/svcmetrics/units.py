@@ -34,23 +34,12 @@ class Unit:
     members: tuple[str, ...] = ()
     """The communities it pools (a community: itself)."""
 
-    def repeats(self, units: Sequence[Unit]) -> bool:
-        """True when a unit below this one pools the same communities (a street office
-        with one district above it, a total over one street office): its rows say nothing
-        new."""
-        if self.level is Level.COMMUNITY:
-            return False
-        below = [
-            u
-            for u in units
-            if u.parent == self.id or (self.level is Level.TOTAL and u.level is Level.ROLLUP)
-        ]
-        return any(set(u.members) == set(self.members) for u in below)
-
 
 def repeating(units: Sequence[Unit]) -> list[bool]:
-    """:meth:`Unit.repeats` of each of ``units``, in one pass: the member sets of each
-    parent's children (and of every roll-up, for the total) are gathered once, so the cost
+    """For each of ``units``, whether a unit below it pools the same communities (a street
+    office with one district above it, a total over one street office: its rows say nothing
+    new). In one pass: the member sets of each parent's children (and of every roll-up, for
+    the total) are gathered once, so the cost
     grows with the units, not with their square."""
     pooled = [frozenset(unit.members) for unit in units]
     below: dict[str | None, set[frozenset[str]]] = {}
