@@ -22,10 +22,10 @@ import pytest
 
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import load_config, load_profile
-from svcmetrics.engine import profile_values
 from svcmetrics.indicators import definitions
 from svcmetrics.pipeline import Options, run
 from svcmetrics.sqlexport import Dialect, query
+from svcmetrics.stages import profile_values
 
 FIELDS = ["date", "community", "event", "party", "id", "household", "status", "ticket",
           "service", "category"]  # fmt: skip

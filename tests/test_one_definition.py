@@ -35,12 +35,12 @@ from strategies import (
 
 from svcmetrics.answers import answer_lists, as_number
 from svcmetrics.compiler import classify, render
-from svcmetrics.engine import profile_values
 from svcmetrics.errors import InputError
 from svcmetrics.models import SatisfactionConfig
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, load_inputs, run
 from svcmetrics.sqlexport import Dialect, query
+from svcmetrics.stages import profile_values
 
 __all__ = ["postgres"]  # the fixture, imported
 

@@ -12,7 +12,6 @@ import datetime as dt
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,7 +28,6 @@ from svcmetrics.models import (
     RECORD_FIELDS,
     TOTAL_IGNORED,
     TOTAL_WORDS,
-    Community,
     Required,
     canonical_values,
     record_columns,
@@ -43,6 +41,12 @@ from svcmetrics.readers import (
     NativeParquet,
     Source,
     blanks,
+)
+from svcmetrics.stages import (
+    HUGEINT_MAX,
+    Checked,
+    CommunityKey,
+    ProfileValue,
 )
 
 DATE_FORMATS: tuple[str, ...] = (
@@ -82,14 +86,6 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@dataclass(frozen=True)
-class CommunityKey:
-    """A community id with the values a log may use for it (its id and its name)."""
-
-    id: str
-    keys: tuple[str, ...]
-
-
 class Check(NamedTuple):
     """One check of every row: an invalid cell is where ``condition`` holds."""
 
@@ -100,49 +96,6 @@ class Check(NamedTuple):
     condition: str
     params: list[Any]
     """The parameters of ``condition``."""
-
-
-HUGEINT_MAX = 2**127 - 1
-"""The largest profile count the engine computes with (DuckDB's HUGEINT)."""
-
-
-@dataclass(frozen=True)
-class ProfileValue:
-    """One denominator of the profile; ``as_of`` is None for an undated value."""
-
-    community: str
-    field: str
-    as_of: dt.date | None
-    value: int
-
-
-def profile_values(communities: Iterable[Community]) -> list[ProfileValue]:
-    """Every denominator of the communities, one row per value (dated or not)."""
-    values = []
-    for community in communities:
-        for name, value in community.count_fields().items():
-            if isinstance(value, int):
-                values.append(ProfileValue(community.id, name, None, value))
-            else:
-                values += [ProfileValue(community.id, name, v.as_of, v.value) for v in value]
-    return values
-
-
-@dataclass
-class Checked:
-    """What the bulk validation found: problems (data), valid-row date span, communities."""
-
-    problems: list[Problem]
-    first: dt.date | None
-    last: dt.date | None
-    communities: list[str]
-    rows: int
-    """Valid rows (up to ``as_of``)."""
-    skipped: int
-    totals: dict[str, int] = field(default_factory=dict)
-    """Problems of each kind, all counted (``problems`` may list only the first ones)."""
-    read: int = 0
-    """Every row checked, valid or not (blank rows aside)."""
 
 
 def _import_compiler() -> None:

@@ -65,6 +65,7 @@ from svcmetrics.units import unit_tree
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
+    from svcmetrics.stages import Counting
 
 NO_COMMUNITY = ""
 """The id of the one community of a log that names none, run without a profile."""
@@ -298,7 +299,7 @@ class Validated:
 
 def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     """Load the inputs into ``engine`` and check every row (spec 1.2, 4)."""
-    from svcmetrics.engine import CommunityKey
+    from svcmetrics.stages import CommunityKey
 
     today = options.today or dt.date.today()
     inputs = load_inputs(options)
@@ -379,7 +380,7 @@ class Counted:
     """The indicators shown (``--indicators``), in their order; ``reporting`` among them."""
 
 
-def count(engine: Engine, options: Options, validated: Validated) -> Counted:
+def count(engine: Counting, options: Options, validated: Validated) -> Counted:
     """Stop at invalid rows (unless they are to be skipped), choose the periods and count."""
     if validated.error_count and not options.skip_invalid:
         raise InputError(
@@ -407,7 +408,7 @@ def count(engine: Engine, options: Options, validated: Validated) -> Counted:
     inputs = validated.inputs
     shown = shown_indicators(options.indicators, inputs.indicators, inputs.config)
     engine.set_periods([*history, *counted], options.by)
-    from svcmetrics.engine import profile_values
+    from svcmetrics.stages import profile_values
 
     breakdown = engine.breakdown_values() if options.by else [""]
     inputs = validated.inputs
