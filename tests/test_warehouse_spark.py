@@ -129,7 +129,7 @@ def test_fetch_gives_python_values_and_ansi_mode(fake_pyspark: None, server: str
     assert connection.dialect == "spark"
     assert connection.fetch("SELECT 1") == [("c01", day, 12, 7, decimal.Decimal("0.5"), 0.25, None)]
     assert type(connection.fetch("SELECT 1")[0][3]) is int
-    session = connection._session  # type: ignore[attr-defined]
+    session = connection.session  # type: ignore[attr-defined]
     assert session.conf_set == {"spark.sql.ansi.enabled": "true"}
     assert session.policies == [{"max_retries": 6, "max_backoff": 15_000}]
     connection.close()

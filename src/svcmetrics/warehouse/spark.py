@@ -107,21 +107,22 @@ class SparkConnection:
     dialect = "spark"
 
     def __init__(self, session: Any, url: str, errors: type[Exception]) -> None:
-        self._session = session
+        self.session = session
+        """The pyspark session (bench/spark_check.py uploads its test tables with it)."""
         self._url = url
         self._errors = errors
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """Run ``sql``; its rows as tuples of Python values (an integral decimal as int)."""
         try:
-            rows = self._session.sql(sql).collect()
+            rows = self.session.sql(sql).collect()
         except self._errors as error:
             raise _refused(error, self._url) from error
         return [tuple(_value(value) for value in row) for row in rows]
 
     def close(self) -> None:
         try:
-            self._session.stop()
+            self.session.stop()
         except self._errors:  # the server is gone: nothing is left to release
             pass
 
