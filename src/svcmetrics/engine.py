@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.dates import FIRST_PART, NUMERIC_DATE, SECOND_PART, AmbiguousDates
+from svcmetrics.dates import DATE_FORMATS, FIRST_PART, NUMERIC_DATE, SECOND_PART, AmbiguousDates
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import (
     Indicator,
@@ -31,6 +31,7 @@ from svcmetrics.models import (
     Required,
     canonical_values,
     record_columns,
+    value_maps,
 )
 from svcmetrics.periods import Period
 from svcmetrics.readers import (
@@ -48,21 +49,6 @@ from svcmetrics.stages import (
     CommunityKey,
     ProfileValue,
 )
-
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y/%m/%d",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y.%m.%d",
-    "%Y年%m月%d日",
-)
-"""Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
 
 MEMORY_LIMIT = "1GB"
 
@@ -208,20 +194,7 @@ class Engine:
 
     def _value_maps(self, custom_events: Iterable[str]) -> list[dict[str, dict[str, str]]]:
         """Per source: field → {raw value (lower case) → canonical value}."""
-        builtin: dict[str, dict[str, str]] = {}
-        for name, column in record_columns().items():
-            for canonical, aliases in column.values:
-                for raw in (canonical, *aliases):
-                    builtin.setdefault(name, {})[raw.lower()] = canonical
-        for event in custom_events:
-            builtin.setdefault("event", {})[event.lower()] = event
-        return [
-            {
-                name: {**builtin.get(name, {}), **source.values.get(name, {})}
-                for name in sorted(set(builtin) | set(source.values))
-            }
-            for source in self._sources
-        ]
+        return [value_maps(source.values, custom_events) for source in self._sources]
 
     def _insert(
         self,
