@@ -7,9 +7,10 @@ header aliases, allowed values and their aliases, which fields each event needs)
 
 from __future__ import annotations
 
+import collections.abc as abc
 import datetime as dt
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -367,7 +368,7 @@ def canonical_values(custom_events: Sequence[str] = ()) -> dict[str, list[str]]:
 
 
 def value_maps(
-    own: Mapping[str, Mapping[str, str]], custom_events: Iterable[str] = ()
+    own: abc.Mapping[str, abc.Mapping[str, str]], custom_events: Iterable[str] = ()
 ) -> dict[str, dict[str, str]]:
     """Field → {raw value in lower case → canonical value}: the built-in aliases, the events
     of the user's own indicators, then a log's own ``values:`` (which win)."""
