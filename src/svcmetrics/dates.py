@@ -23,6 +23,12 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 """Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's serial numbers (as Excel counts them after 1900-02-28)."""
+
+EXCEL_SERIAL = r"^\d{5}(\.\d+)?$"
+"""A date cell holding an Excel serial number (``46331``, ``46331.5``) instead of a date."""
+
 NUMERIC_DATE = r"^(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4})"
 """A date written ``01/02/2026``: day or month, separator, month or day, separator, year.
 

@@ -18,7 +18,15 @@ from typing import Any, NamedTuple
 import duckdb
 
 from svcmetrics.answers import Answer, AnswerLists
-from svcmetrics.dates import DATE_FORMATS, FIRST_PART, NUMERIC_DATE, SECOND_PART, AmbiguousDates
+from svcmetrics.dates import (
+    DATE_FORMATS,
+    EXCEL_EPOCH,
+    EXCEL_SERIAL,
+    FIRST_PART,
+    NUMERIC_DATE,
+    SECOND_PART,
+    AmbiguousDates,
+)
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import (
     Indicator,
@@ -51,9 +59,6 @@ from svcmetrics.stages import (
 )
 
 MEMORY_LIMIT = "1GB"
-
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-"""Day 0 of Excel's serial numbers (as Excel counts them after 1900-02-28)."""
 
 
 def buffer_size(size: int) -> int:
@@ -462,7 +467,7 @@ class Engine:
                 "status",
                 "bad_answer",
                 "event = 'survey' AND status IS NOT NULL AND status NOT IN "
-                "(SELECT raw FROM answer_class WHERE cls IS NOT NULL)",
+                "(SELECT raw FROM answer_class WHERE cls IS NOT NULL AND raw IS NOT NULL)",
                 [],
             ),
         ]
@@ -496,7 +501,7 @@ class Engine:
             f"UPDATE problems SET kind = CASE WHEN COALESCE({no_such_day}, false) "
             f"THEN 'no_such_day' WHEN COALESCE({serial}, false) THEN 'excel_serial_date' "
             "ELSE kind END WHERE kind = 'bad_date'",
-            [ymd] * no_such_day.count("?") + [r"^\d{5}(\.\d+)?$", window[0], window[1]],
+            [ymd] * no_such_day.count("?") + [EXCEL_SERIAL, window[0], window[1]],
         )
         # a total row is one problem, not one per cell that is no record's
         self.con.execute(

@@ -134,6 +134,8 @@ class Options:
     encoding: str | None = None
     date_format: str | None = None
     """``--date-format``: how the dates of the command line's logs are written."""
+    engine: str | None = None
+    """``--engine URL``: the database whose ``warehouse.records`` table holds the records."""
     progress: Callable[[str], None] | None = None
     """Told each stage as it starts (``read``, ``check``, ``count``): the CLI's progress bar."""
     today: dt.date | None = None

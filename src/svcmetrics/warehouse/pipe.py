@@ -1,0 +1,142 @@
+"""``compute --engine URL`` and ``validate --engine URL``: the pipeline's stages with a
+warehouse table instead of log files; the report is completed by the local code (spec 5.2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+
+from sqlglot import exp
+
+from svcmetrics.answers import answer_lists
+from svcmetrics.config import check_profile_fields, profile_model, profile_rows, with_parents
+from svcmetrics.diagnose import check_targets, describe_problems
+from svcmetrics.errors import ConfigError, UsageError, tally
+from svcmetrics.indicators import custom_events, profile_fields
+from svcmetrics.models import Community, WarehouseSpec
+from svcmetrics.periods import plausible_window
+from svcmetrics.pipeline import (
+    LISTED,
+    NO_COMMUNITY,
+    Computed,
+    Inputs,
+    Options,
+    Validated,
+    build_report,
+    count,
+    load_inputs,
+)
+from svcmetrics.readers import effective_mapping
+from svcmetrics.stages import CommunityKey
+from svcmetrics.warehouse.connection import Connection, redact
+from svcmetrics.warehouse.engines import connect
+from svcmetrics.warehouse.remote import Warehouse
+
+
+def _spec(options: Options, inputs: Inputs) -> WarehouseSpec:
+    if options.logs:
+        raise UsageError("engine_and_logs")
+    spec = inputs.config.warehouse
+    if spec is None:
+        raise ConfigError("warehouse_missing", file=str(options.config or "svcmetrics.yaml"))
+    return spec
+
+
+def _table_profile(connection: Connection, spec: WarehouseSpec, inputs: Inputs) -> Inputs:
+    """The inputs with the profile read from ``warehouse.profile`` (one row per community)."""
+    assert spec.profile is not None
+    if inputs.profile is not None and inputs.profile_name is not None:
+        raise ConfigError("warehouse_profile_twice", file=spec.profile)
+    table = exp.to_table(spec.profile, dialect=connection.dialect)
+    select = exp.select(exp.Star()).from_(table)
+    sql = select.sql(dialect=connection.dialect)
+    headers = connection.columns(sql)
+    rows = [[None if cell is None else str(cell) for cell in row] for row in connection.fetch(sql)]
+    columns = inputs.config.profile.columns if inputs.config.profile else {}
+    fields = profile_fields(inputs.indicators)
+    data, notes = profile_rows(
+        headers, rows, list(range(1, len(rows) + 1)), spec.profile, columns, fields
+    )
+    profile = profile_model(data, spec.profile)
+    if inputs.config.parents:
+        profile = with_parents(profile, inputs.config, spec.profile)
+    check_profile_fields(profile, fields, spec.profile)
+    return dataclasses.replace(
+        inputs, profile=profile, profile_name=spec.profile, problems=inputs.problems + notes
+    )
+
+
+def validate(
+    connection: Connection, url: str, options: Options, limit: int | None
+) -> tuple[Validated, Warehouse]:
+    """Check the table's rows in the engine (spec 4, 5.2)."""
+    today = options.today or dt.date.today()
+    inputs = load_inputs(options)
+    spec = _spec(options, inputs)
+    if spec.profile is not None:
+        inputs = _table_profile(connection, spec, inputs)
+    config = inputs.config
+    events = custom_events(inputs.indicators)
+    mapping = effective_mapping(config, spec)
+    check_targets(spec.records, mapping.values, events)
+    options.stage("check")
+    warehouse = Warehouse(connection, url, spec, mapping, events, answer_lists(config.satisfaction))
+    if inputs.profile is not None:
+        communities = list(inputs.profile.communities)
+    else:
+        communities = [Community(id=v, name=v) for v in warehouse.distinct_communities()]
+    keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
+    single = communities[0].id if len(communities) == 1 else None
+    if not communities:
+        communities = [Community(id=NO_COMMUNITY)]
+        single = NO_COMMUNITY
+    checked = warehouse.check(
+        keys,
+        plausible_window(config.date_range.from_, config.date_range.to, today),
+        single,
+        options.as_of,
+        today,
+        limit,
+    )
+    problems = describe_problems(checked.problems, events, [k for key in keys for k in key.keys])
+    validated = Validated(
+        inputs,
+        [],
+        communities,
+        inputs.problems + problems,
+        checked.rows,
+        checked.first,
+        checked.last,
+        dict(Counter(checked.totals) + Counter(tally(inputs.problems))),
+        checked.skipped,
+        checked.read,
+    )
+    return validated, warehouse
+
+
+def check(options: Options) -> Validated:
+    """``svcmetrics validate --engine URL``."""
+    assert options.engine is not None
+    connection = connect(options.engine)
+    try:
+        return validate(connection, options.engine, options, limit=None)[0]
+    finally:
+        connection.close()
+
+
+def compute(options: Options) -> Computed:
+    """``svcmetrics compute --engine URL``: checked and counted in the engine, completed here."""
+    assert options.engine is not None
+    connection = connect(options.engine)
+    try:
+        validated, warehouse = validate(connection, options.engine, options, limit=LISTED)
+        counted = count(warehouse, options, validated)
+    finally:
+        connection.close()
+    report = build_report(options, counted)
+    facts = dataclasses.replace(
+        report.facts, inputs=(f"{redact(options.engine)} {warehouse.name}",), encodings=()
+    )
+    report = dataclasses.replace(report, facts=facts)
+    return Computed(report, options.output.render_options(validated.inputs.config))

@@ -1,0 +1,301 @@
+"""A warehouse table checked and counted where it lives: the checks of spec 4 and the compiled
+indicator query run in the engine, and only counts come back (spec 5.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlglot import exp
+
+from svcmetrics import compiler, sqlexport
+from svcmetrics.answers import AnswerLists
+from svcmetrics.diagnose import explained
+from svcmetrics.errors import InputError, Problem
+from svcmetrics.indicators import Indicator
+from svcmetrics.models import LogMapping, WarehouseSpec, canonical_values
+from svcmetrics.periods import Period
+from svcmetrics.readers import resolve_headers
+from svcmetrics.stages import HUGEINT_MAX, Checked, CommunityKey, PartCounts, ProfileValue
+from svcmetrics.warehouse import relations as rel
+from svcmetrics.warehouse.connection import Connection, Refusal, WarehouseError
+
+BIGINT_MAX = 2**63 - 1
+"""The largest profile count a warehouse computes with (a BIGINT)."""
+
+DEFAULT_KEYS = ("date", "community", "event", "id")
+"""The fields whose columns name a row in problems when the config names no ``key``."""
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | Decimal | float) else int(str(value))
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+class Warehouse:
+    """The records table of one run on one engine: its mapping, its checks, its counts.
+
+    :meth:`check` runs the checks and gives :class:`~svcmetrics.stages.Checked`; the
+    counting methods then satisfy :class:`~svcmetrics.stages.Counting`.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        url: str,
+        spec: WarehouseSpec,
+        mapping: LogMapping,
+        custom_events: Sequence[str],
+        lists: AnswerLists,
+    ) -> None:
+        self.connection = connection
+        self.url = url
+        self.name = spec.records
+        self.lists = lists
+        self.custom_events = list(custom_events)
+        self.allowed = canonical_values(custom_events)
+        self._dialect = connection.dialect
+        self._table = exp.to_table(spec.records, dialect=self._dialect)
+        headers = connection.columns(self._sql(exp.select(exp.Star()).from_(self._table.copy())))
+        resolved = resolve_headers(headers, mapping, spec.records)
+        self.headers = {name: headers[index] for name, index in resolved.items()}
+        for column in [spec.order, *spec.key]:
+            if column is not None and column not in headers:
+                raise WarehouseError(
+                    Refusal.MISSING_COLUMN, url, f"{spec.records}: {column}", column=column
+                )
+        self.keys = list(spec.key) or (
+            [spec.order]
+            if spec.order
+            else [self.headers[name] for name in DEFAULT_KEYS if name in self.headers]
+        )
+        self.shape = rel.date_shape(mapping.date_format)
+        self._norm = rel.mapped(
+            self._table,
+            self.headers,
+            mapping.constants,
+            mapping.values,
+            custom_events,
+            self.keys,
+            spec.order,
+            self.shape,
+        )
+        self._ctes: list[tuple[str, exp.Query]] = [("norm", self._norm)]
+        self._periods: list[Period] = []
+        self._by: str | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def _sql(self, tree: exp.Expression) -> str:
+        return compiler.render(tree, self._dialect)
+
+    def _fetch(self, select: exp.Select, ctes: Sequence[tuple[str, exp.Query]] = ()) -> list[Any]:
+        """The rows of ``select`` with the table's relations, then ``ctes``, before its own
+        common table expressions (each is defined before it is read)."""
+        own = select.args.pop("with_", None)
+        for name, query in [*self._ctes, *ctes]:
+            select = select.with_(name, as_=query.copy(), copy=False)
+        if own is not None:
+            select.args["with_"].set(
+                "expressions", [*select.args["with_"].expressions, *own.expressions]
+            )
+        return self.connection.fetch(self._sql(select))
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def distinct_communities(self) -> list[str]:
+        """The distinct non-blank community values of the table (without a profile)."""
+        rows = self._fetch(
+            exp.select("community")
+            .distinct()
+            .from_("norm")
+            .where(exp.column("community").is_(exp.null()).not_())
+        )
+        return sorted(str(row[0]) for row in rows)
+
+    def check(
+        self,
+        communities: Sequence[CommunityKey],
+        window: tuple[dt.date, dt.date],
+        single: str | None,
+        as_of: dt.date | None,
+        today: dt.date,
+        limit: int | None,
+    ) -> Checked:
+        """Check every row in the engine: a count per kind and the first ``limit`` rows of
+        each (all without a limit), named by their key columns; then ``records`` is the
+        relation of the valid rows the counts read."""
+        pairs: dict[str, str] = {}
+        for community in communities:  # ids first, as the local engine maps them
+            pairs.setdefault(community.id, community.id)
+        for community in communities:
+            for key in community.keys:
+                if key:
+                    pairs.setdefault(key, community.id)
+        cmap = rel.relation(
+            [("key", "VARCHAR"), ("id", "VARCHAR")],
+            [(rel.lit(key), rel.lit(value)) for key, value in pairs.items()],
+        )
+        self._ctes.append(("cmap", cmap))
+        keys_query = exp.select("key").from_("cmap")
+        errors = rel.errors(
+            self.shape, self.custom_events, len(communities) > 1, window, keys_query, self.lists
+        )
+        self._ctes.append(("flagged", rel.flagged("norm", errors)))
+        found = rel.problems("norm", [*errors, *rel.warnings(today)], len(self.keys))
+        found = exp.union(found, rel.duplicates("norm", len(self.keys)), distinct=False)
+        rows = self._fetch(rel.listed(found, limit))
+        problems, totals = self._problems(rows)
+        self._ctes.append(("records", rel.valid_records("flagged", "cmap", single, as_of)))
+        valid: exp.Expr = exp.not_(exp.column("_bad"))
+        if as_of is not None:
+            valid = exp.and_(valid, exp.column("day") <= rel.date_lit(as_of))
+        when = exp.Case().when(valid, exp.column("day"))
+        stats = exp.select(
+            exp.Min(this=when.copy()),
+            exp.Max(this=when.copy()),
+            exp.Sum(this=exp.Case().when(valid.copy(), rel.lit(1)).else_(rel.lit(0))),
+            exp.Sum(this=exp.Case().when(exp.column("_bad"), rel.lit(1)).else_(rel.lit(0))),
+            exp.Count(this=exp.Star()),
+        ).from_("flagged")
+        first, last, valid_rows, skipped, read = self._fetch(stats)[0]
+        ids = self._fetch(exp.select("community").distinct().from_("records"))
+        return Checked(
+            problems,
+            _day(first),
+            _day(last),
+            sorted(str(row[0]) for row in ids if row[0] is not None),
+            _int(valid_rows or 0),
+            _int(skipped or 0),
+            totals,
+            _int(read or 0),
+        )
+
+    def _problems(self, rows: Sequence[Sequence[Any]]) -> tuple[list[Problem], dict[str, int]]:
+        """Problems of the listed rows (named ``table (key=value, ...)``), and the totals."""
+        keys = len(self.keys)
+        totals: dict[str, int] = {}
+        problems: list[Problem] = []
+        for row in rows:
+            rec, kind, name = row[0], str(row[1]), str(row[2])
+            value = None if row[3] is None else str(row[3])
+            own, first = row[4 : 4 + keys], row[4 + keys : 4 + 2 * keys]
+            totals[kind] = _int(row[-1])
+            params: dict[str, Any] = {
+                "field": name,
+                **explained(kind, name, value, self.allowed, self.lists),
+            }
+            if kind == "duplicate_row":
+                params["first"] = self._where(first)
+            problems.append(
+                Problem(
+                    kind=kind,
+                    file=self._where(own),
+                    column=self.headers.get(name, name),
+                    value=value,
+                    record=_int(rec),
+                    params=params,
+                )
+            )
+        return problems, dict(sorted(totals.items()))
+
+    def _where(self, values: Sequence[Any]) -> str:
+        """``table (column=value, ...)``: a row named by its key columns."""
+        named = ", ".join(
+            f"{column}={'' if value is None else value}"
+            for column, value in zip(self.keys, values, strict=True)
+        )
+        return f"{self.name} ({named})"
+
+    # -- counting (the Counting protocol) --------------------------------------------------
+
+    def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
+        self._periods = list(periods)
+        self._by = by
+
+    def _period_ctes(self) -> list[tuple[str, exp.Query]]:
+        periods = rel.relation(
+            [("period", "VARCHAR"), ("period_start", "DATE"), ("period_end", "DATE")],
+            [(rel.lit(p.label), rel.date_lit(p.start), rel.date_lit(p.end)) for p in self._periods],
+        )
+        return [("periods", periods)]
+
+    def breakdown_values(self) -> list[str]:
+        ctes = [*self._period_ctes(), *self._inputs([], [""], None)]
+        select = exp.union(
+            exp.select("brk").from_("rp"), exp.select("brk").from_("needs"), distinct=True
+        )
+        query = exp.select("brk").from_(select.subquery("b")).order_by("brk")
+        return [str(row[0]) for row in self._fetch(query, ctes)]
+
+    def _inputs(
+        self,
+        communities: Sequence[str],
+        breakdown: Sequence[str],
+        profile: Sequence[ProfileValue] | None,
+    ) -> list[tuple[str, exp.Query]]:
+        columns = [("community", "VARCHAR"), ("field", "VARCHAR"), ("as_of", "DATE")]
+        values = rel.relation(
+            [*columns, ("value", "BIGINT")],
+            [
+                (rel.lit(v.community), rel.lit(v.field), rel.date_lit(v.as_of), rel.lit(v.value))
+                for v in profile or []
+            ],
+        )
+        listed = rel.relation([("community", "VARCHAR")], [(rel.lit(c),) for c in communities])
+        brks = rel.relation([("brk", "VARCHAR")], [(rel.lit(b),) for b in breakdown])
+        return [
+            ("profile", values),
+            *sqlexport.inputs(self.lists, self._by, listed, brks),
+        ]
+
+    def parts(
+        self,
+        indicators: Sequence[Indicator],
+        communities: Sequence[str],
+        profile: Sequence[ProfileValue],
+        breakdown: Sequence[str],
+    ) -> PartCounts:
+        for value in profile:
+            if value.value > min(BIGINT_MAX, HUGEINT_MAX):
+                raise InputError(
+                    "profile_count_too_large",
+                    community=value.community,
+                    field=value.field,
+                    value=value.value,
+                )
+        inputs = [*self._period_ctes(), *self._inputs(communities, breakdown, profile)]
+        select = compiler.parts(indicators, sqlexport.NESTED, inputs)
+        rows = self._fetch(select)
+        return {
+            (str(c), str(p), str(i), str(b)): (
+                _int(n),
+                None if d is None else _int(d),
+                None if s is None else _int(s),
+            )
+            for c, p, b, i, _, n, d, s in rows
+        }
+
+    def records_per_period(self) -> dict[tuple[str, str], int]:
+        inputs = [*self._period_ctes(), *self._inputs([], [""], None)]
+        select = (
+            exp.select(
+                exp.column("community", "r"),
+                exp.column("period", "d"),
+                exp.alias_(exp.Count(this=exp.Star()), "n"),
+            )
+            .from_(exp.alias_(exp.to_table("recs"), "r", table=True))
+            .join(
+                exp.alias_(exp.to_table("pdays"), "d", table=True),
+                on=exp.column("day", "d").eq(exp.column("day", "r")),
+            )
+            .group_by(exp.column("community", "r"), exp.column("period", "d"))
+        )
+        return {(str(c), str(p)): _int(n) for c, p, n in self._fetch(select, inputs)}
