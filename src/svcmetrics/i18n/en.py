@@ -569,7 +569,7 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_search_found": "{count} found, {shown} shown",
     "html_ranking_summarised": "With this many communities the page lists no ranking per street office; the ranks are in the rank column of --format csv or --format xlsx, and the worst and best communities in the bars above.",
     # -- --engine URL (spec 5.2)
-    "help_engine": "Count in a database: postgresql://user@host:port/db, sc://host:15002 (Spark Connect) or duckdb:///file.duckdb; the records table is named by the config's warehouse:.",
+    "help_engine": "Count in a database (postgresql://, sc:// for Spark Connect, duckdb:///; see the README); the config's warehouse: names the records table.",
     "message.warehouse_unreachable": "Cannot connect to {url}: {detail}.",
     "hint.warehouse_unreachable": "check the host, the port and the network, and that the server is running",
     "message.warehouse_login": "{url} refused the login: {detail}.",

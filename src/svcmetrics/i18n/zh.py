@@ -557,7 +557,7 @@ CATALOGUE: dict[str, str | Plural] = {
     "html_search_found": "找到 {count} 条,显示 {shown} 条",
     "html_ranking_summarised": "社区较多,本页不列各街道的排名表;排名见 --format csv 或 --format xlsx 的 rank 列,最差和最好的社区见上方柱状图。",
     # -- --engine URL (spec 5.2)
-    "help_engine": "在数据库中计算:postgresql://用户@主机:端口/库、sc://主机:15002(Spark Connect)或 duckdb:///文件.duckdb;记录表由配置的 warehouse: 指定。",
+    "help_engine": "在数据库中计算(postgresql://、sc://、duckdb:///,见 README),记录表由配置的 warehouse: 指定。",
     "message.warehouse_unreachable": "无法连接 {url}:{detail}。",
     "hint.warehouse_unreachable": "检查主机、端口和网络;服务器是否已启动",
     "message.warehouse_login": "{url} 拒绝登录:{detail}。",

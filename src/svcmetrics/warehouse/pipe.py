@@ -5,30 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter
 
 from sqlglot import exp
 
 from svcmetrics.answers import answer_lists
 from svcmetrics.config import check_profile_fields, profile_model, profile_rows, with_parents
-from svcmetrics.diagnose import check_targets, describe_problems
-from svcmetrics.errors import ConfigError, UsageError, tally
+from svcmetrics.diagnose import check_targets
+from svcmetrics.errors import ConfigError, UsageError
 from svcmetrics.indicators import custom_events, profile_fields
 from svcmetrics.models import Community, WarehouseSpec
-from svcmetrics.periods import plausible_window
 from svcmetrics.pipeline import (
     LISTED,
     NO_COMMUNITY,
     Computed,
-    Inputs,
     Options,
-    Validated,
     build_report,
     count,
     load_inputs,
 )
 from svcmetrics.readers import effective_mapping
-from svcmetrics.stages import CommunityKey
+from svcmetrics.stages import Checked, Inputs
 from svcmetrics.warehouse.connection import Connection, redact
 from svcmetrics.warehouse.engines import connect
 from svcmetrics.warehouse.remote import Warehouse
@@ -69,7 +65,7 @@ def _table_profile(connection: Connection, spec: WarehouseSpec, inputs: Inputs) 
 
 def validate(
     connection: Connection, url: str, options: Options, limit: int | None
-) -> tuple[Validated, Warehouse]:
+) -> tuple[Checked, Warehouse]:
     """Check the table's rows in the engine (spec 4, 5.2)."""
     today = options.today or dt.date.today()
     inputs = load_inputs(options)
@@ -86,36 +82,11 @@ def validate(
         communities = list(inputs.profile.communities)
     else:
         communities = [Community(id=v, name=v) for v in warehouse.distinct_communities()]
-    keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
-    single = communities[0].id if len(communities) == 1 else None
-    if not communities:
-        communities = [Community(id=NO_COMMUNITY)]
-        single = NO_COMMUNITY
-    checked = warehouse.check(
-        keys,
-        plausible_window(config.date_range.from_, config.date_range.to, today),
-        single,
-        options.as_of,
-        today,
-        limit,
-    )
-    problems = describe_problems(checked.problems, events, [k for key in keys for k in key.keys])
-    validated = Validated(
-        inputs,
-        [],
-        communities,
-        inputs.problems + problems,
-        checked.rows,
-        checked.first,
-        checked.last,
-        dict(Counter(checked.totals) + Counter(tally(inputs.problems))),
-        checked.skipped,
-        checked.read,
-    )
-    return validated, warehouse
+    communities = communities or [Community(id=NO_COMMUNITY)]
+    return warehouse.check(inputs, communities, today, options.as_of, limit), warehouse
 
 
-def check(options: Options) -> Validated:
+def check(options: Options) -> Checked:
     """``svcmetrics validate --engine URL``."""
     assert options.engine is not None
     connection = connect(options.engine)
@@ -130,8 +101,8 @@ def compute(options: Options) -> Computed:
     assert options.engine is not None
     connection = connect(options.engine)
     try:
-        validated, warehouse = validate(connection, options.engine, options, limit=LISTED)
-        counted = count(warehouse, options, validated)
+        checked, warehouse = validate(connection, options.engine, options, limit=LISTED)
+        counted = count(warehouse, options, checked)
     finally:
         connection.close()
     report = build_report(options, counted)
@@ -139,4 +110,4 @@ def compute(options: Options) -> Computed:
         report.facts, inputs=(f"{redact(options.engine)} {warehouse.name}",), encodings=()
     )
     report = dataclasses.replace(report, facts=facts)
-    return Computed(report, options.output.render_options(validated.inputs.config))
+    return Computed(report, options.output.render_options(checked.inputs.config))

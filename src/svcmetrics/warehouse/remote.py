@@ -15,10 +15,18 @@ from svcmetrics.answers import AnswerLists
 from svcmetrics.diagnose import explained
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.indicators import Indicator
-from svcmetrics.models import LogMapping, WarehouseSpec, canonical_values
-from svcmetrics.periods import Period
+from svcmetrics.models import Community, LogMapping, WarehouseSpec, canonical_values
+from svcmetrics.periods import Period, plausible_window
 from svcmetrics.readers import resolve_headers
-from svcmetrics.stages import HUGEINT_MAX, Checked, CommunityKey, PartCounts, ProfileValue
+from svcmetrics.stages import (
+    HUGEINT_MAX,
+    Checked,
+    Inputs,
+    PartCounts,
+    ProfileValue,
+    community_keys,
+    with_inputs_problems,
+)
 from svcmetrics.warehouse import relations as rel
 from svcmetrics.warehouse.connection import Connection, Refusal, WarehouseError
 
@@ -122,37 +130,43 @@ class Warehouse:
 
     def check(
         self,
-        communities: Sequence[CommunityKey],
-        window: tuple[dt.date, dt.date],
-        single: str | None,
-        as_of: dt.date | None,
+        inputs: Inputs,
+        communities: Sequence[Community],
         today: dt.date,
+        as_of: dt.date | None,
         limit: int | None,
     ) -> Checked:
         """Check every row in the engine: a count per kind and the first ``limit`` rows of
         each (all without a limit), named by their key columns; then ``records`` is the
-        relation of the valid rows the counts read."""
+        relation of the valid rows the counts read. ``communities`` as
+        :func:`svcmetrics.engine.checks.check` takes them."""
         pairs: dict[str, str] = {}
-        for community in communities:  # ids first, as the local engine maps them
+        keys = community_keys(communities)
+        for community in keys:  # ids first, as the local engine maps them
             pairs.setdefault(community.id, community.id)
-        for community in communities:
+        for community in keys:
             for key in community.keys:
-                if key:
-                    pairs.setdefault(key, community.id)
+                pairs.setdefault(key, community.id)
         cmap = rel.relation(
             [("key", "VARCHAR"), ("id", "VARCHAR")],
             [(rel.lit(key), rel.lit(value)) for key, value in pairs.items()],
         )
         self._ctes.append(("cmap", cmap))
-        keys_query = exp.select("key").from_("cmap")
+        config = inputs.config
+        window = plausible_window(config.date_range.from_, config.date_range.to, today)
         errors = rel.errors(
-            self.shape, self.custom_events, len(communities) > 1, window, keys_query, self.lists
+            self.shape,
+            self.custom_events,
+            len(communities) > 1,
+            window,
+            exp.select("key").from_("cmap"),
+            self.lists,
         )
         self._ctes.append(("flagged", rel.flagged("norm", errors)))
         found = rel.problems("norm", [*errors, *rel.warnings(today)], len(self.keys))
         found = exp.union(found, rel.duplicates("norm", len(self.keys)), distinct=False)
-        rows = self._fetch(rel.listed(found, limit))
-        problems, totals = self._problems(rows)
+        listed, totals = self._problems(self._fetch(rel.listed(found, limit)))
+        single = communities[0].id if len(communities) == 1 else None
         self._ctes.append(("records", rel.valid_records("flagged", "cmap", single, as_of)))
         valid: exp.Expr = exp.not_(exp.column("_bad"))
         if as_of is not None:
@@ -165,16 +179,18 @@ class Warehouse:
             exp.Sum(this=exp.Case().when(exp.column("_bad"), rel.lit(1)).else_(rel.lit(0))),
             exp.Count(this=exp.Star()),
         ).from_("flagged")
-        first, last, valid_rows, skipped, read = self._fetch(stats)[0]
-        ids = self._fetch(exp.select("community").distinct().from_("records"))
+        first, last, rows, skipped, read = self._fetch(stats)[0]
+        problems, totals = with_inputs_problems(inputs, communities, listed, totals)
         return Checked(
+            inputs,
+            [],
+            list(communities),
             problems,
+            _int(rows or 0),
             _day(first),
             _day(last),
-            sorted(str(row[0]) for row in ids if row[0] is not None),
-            _int(valid_rows or 0),
-            _int(skipped or 0),
             totals,
+            _int(skipped or 0),
             _int(read or 0),
         )
 
