@@ -358,3 +358,87 @@ def test_local_and_engine_runs_give_the_same_csv(
             remote.stderr,
         )
     shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- a table as a database keeps it: typed columns, NULLs, a profile table -------------------------
+
+
+PROFILE_ROWS = [
+    ["jianguo", "建国社区", "daoli-street", 480, 150, 176, 16],
+    ["gongle", "共乐社区", "daoli-street", 320, 100, 130, 11],
+]
+PARENTS = [
+    {"id": "daoli-street", "name": "道里街道", "parent": "daoli-district"},
+    {"id": "daoli-district", "name": "道里区"},
+]
+
+
+def test_typed_columns_nulls_and_a_profile_table(postgres: Any, tmp_path: Path) -> None:
+    """DATE dates, numeric ids, NULL and blank alike, Chinese headers, day-first text dates
+    in another table, and the profile in a table: the same CSV as the local run."""
+    header, rows = _columns(EXAMPLES / "log.csv")
+    with postgres.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS ledger")
+        cursor.execute("DROP TABLE IF EXISTS ledger.typed, ledger.dayfirst, ledger.communities")
+        cursor.execute(
+            'CREATE TABLE ledger.typed (seq INTEGER, "日期" DATE, "社区" TEXT, "类型" TEXT, '
+            '"对象" TEXT, "编号" TEXT, "户号" TEXT, status TEXT, ticket TEXT, service TEXT, '
+            "category TEXT)"
+        )
+        cursor.execute("CREATE TABLE ledger.dayfirst (day TEXT, LIKE ledger.typed)")
+        cursor.execute('ALTER TABLE ledger.dayfirst DROP COLUMN "日期"')
+        for number, row in enumerate(rows):
+            # blanks as NULL in every other row, '' in the others
+            cells = [None if (cell == "" and number % 2) else cell for cell in row]
+            cursor.execute(
+                "INSERT INTO ledger.typed VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [number, *cells],
+            )
+            year, month, day = row[0].split("-")
+            cursor.execute(
+                'INSERT INTO ledger.dayfirst (seq, day, "社区", "类型", "对象", "编号", '
+                '"户号", status, ticket, service, category) '
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [number, f"{int(day)}/{month}/{year}", *cells[1:]],
+            )
+        cursor.execute(
+            'CREATE TABLE ledger.communities ("社区编号" TEXT, "名称" TEXT, parent TEXT, '
+            "residents BIGINT, residents_capable BIGINT, households BIGINT, units BIGINT)"
+        )
+        for row in PROFILE_ROWS:
+            cursor.execute(
+                "INSERT INTO ledger.communities VALUES (%s, %s, %s, %s, %s, %s, %s)", row
+            )
+    profile_csv = tmp_path / "profile.csv"
+    with profile_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["社区编号", "名称", "parent", "residents", "residents_capable",
+                         "households", "units"])  # fmt: skip
+        writer.writerows(PROFILE_ROWS)
+    config = yaml.safe_load((EXAMPLES / "svcmetrics.yaml").read_text(encoding="utf-8"))
+    config.pop("logs")
+    config.pop("profile")
+    config["parents"] = PARENTS
+    local_config = tmp_path / "local.yaml"
+    local_config.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    local = run_in(
+        tmp_path,
+        ["compute", str(EXAMPLES / "log.csv"), "-c", str(local_config), "-p", str(profile_csv),
+         "-f", "csv"],
+    )  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    for table, extra in (("typed", {}), ("dayfirst", {"date_format": "%d/%m/%Y",
+                                                      "columns": {"date": "day"}})):  # fmt: skip
+        config["warehouse"] = {
+            "records": f"ledger.{table}",
+            "profile": "ledger.communities",
+            "order": "seq",
+            **extra,
+        }
+        path = tmp_path / f"{table}.yaml"
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        remote = run_in(
+            tmp_path, ["compute", "-c", str(path), "--engine", url_of(postgres), "-f", "csv"]
+        )
+        assert remote.returncode == 0, (table, remote.stderr)
+        assert remote.stdout == local.stdout, table

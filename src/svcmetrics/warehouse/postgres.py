@@ -35,7 +35,7 @@ class PostgresConnection:
             import psycopg
         except ImportError:
             raise WarehouseError(
-                Refusal.MISSING_DRIVER, url, "pip install 'psycopg[binary]'"
+                Refusal.MISSING_DRIVER, url, "pip install 'svcmetrics[postgres]'"
             ) from None
         self._url = url
         self._psycopg = psycopg
