@@ -27,6 +27,8 @@ from svcmetrics.stages import (
     community_keys,
     with_inputs_problems,
 )
+from svcmetrics.warehouse import checks, sqldates
+from svcmetrics.warehouse import literals as sql
 from svcmetrics.warehouse import relations as rel
 from svcmetrics.warehouse.connection import Connection, Refusal, WarehouseError
 
@@ -84,7 +86,7 @@ class Warehouse:
             if spec.order
             else [self.headers[name] for name in DEFAULT_KEYS if name in self.headers]
         )
-        self.shape = rel.date_shape(mapping.date_format)
+        self.shape = sqldates.date_shape(mapping.date_format)
         self._norm = rel.mapped(
             self._table,
             self.headers,
@@ -147,14 +149,14 @@ class Warehouse:
         for community in keys:
             for key in community.keys:
                 pairs.setdefault(key, community.id)
-        cmap = rel.relation(
+        cmap = sql.relation(
             [("key", "VARCHAR"), ("id", "VARCHAR")],
-            [(rel.lit(key), rel.lit(value)) for key, value in pairs.items()],
+            [(sql.lit(key), sql.lit(value)) for key, value in pairs.items()],
         )
         self._ctes.append(("cmap", cmap))
         config = inputs.config
         window = plausible_window(config.date_range.from_, config.date_range.to, today)
-        errors = rel.errors(
+        errors = checks.errors(
             self.shape,
             self.custom_events,
             len(communities) > 1,
@@ -162,21 +164,21 @@ class Warehouse:
             exp.select("key").from_("cmap"),
             self.lists,
         )
-        self._ctes.append(("flagged", rel.flagged("norm", errors)))
-        found = rel.problems("norm", [*errors, *rel.warnings(today)], len(self.keys))
-        found = exp.union(found, rel.duplicates("norm", len(self.keys)), distinct=False)
-        listed, totals = self._problems(self._fetch(rel.listed(found, limit)))
+        self._ctes.append(("flagged", checks.flagged("norm", errors)))
+        found = checks.problems("norm", [*errors, *checks.warnings(today)], len(self.keys))
+        found = exp.union(found, checks.duplicates("norm", len(self.keys)), distinct=False)
+        listed, totals = self._problems(self._fetch(checks.listed(found, limit)))
         single = communities[0].id if len(communities) == 1 else None
         self._ctes.append(("records", rel.valid_records("flagged", "cmap", single, as_of)))
         valid: exp.Expr = exp.not_(exp.column("_bad"))
         if as_of is not None:
-            valid = exp.and_(valid, exp.column("day") <= rel.date_lit(as_of))
+            valid = exp.and_(valid, exp.column("day") <= sql.date_lit(as_of))
         when = exp.Case().when(valid, exp.column("day"))
         stats = exp.select(
             exp.Min(this=when.copy()),
             exp.Max(this=when.copy()),
-            exp.Sum(this=exp.Case().when(valid.copy(), rel.lit(1)).else_(rel.lit(0))),
-            exp.Sum(this=exp.Case().when(exp.column("_bad"), rel.lit(1)).else_(rel.lit(0))),
+            exp.Sum(this=exp.Case().when(valid.copy(), sql.lit(1)).else_(sql.lit(0))),
+            exp.Sum(this=exp.Case().when(exp.column("_bad"), sql.lit(1)).else_(sql.lit(0))),
             exp.Count(this=exp.Star()),
         ).from_("flagged")
         first, last, rows, skipped, read = self._fetch(stats)[0]
@@ -237,9 +239,9 @@ class Warehouse:
         self._by = by
 
     def _period_ctes(self) -> list[tuple[str, exp.Query]]:
-        periods = rel.relation(
+        periods = sql.relation(
             [("period", "VARCHAR"), ("period_start", "DATE"), ("period_end", "DATE")],
-            [(rel.lit(p.label), rel.date_lit(p.start), rel.date_lit(p.end)) for p in self._periods],
+            [(sql.lit(p.label), sql.date_lit(p.start), sql.date_lit(p.end)) for p in self._periods],
         )
         return [("periods", periods)]
 
@@ -258,15 +260,15 @@ class Warehouse:
         profile: Sequence[ProfileValue] | None,
     ) -> list[tuple[str, exp.Query]]:
         columns = [("community", "VARCHAR"), ("field", "VARCHAR"), ("as_of", "DATE")]
-        values = rel.relation(
+        values = sql.relation(
             [*columns, ("value", "BIGINT")],
             [
-                (rel.lit(v.community), rel.lit(v.field), rel.date_lit(v.as_of), rel.lit(v.value))
+                (sql.lit(v.community), sql.lit(v.field), sql.date_lit(v.as_of), sql.lit(v.value))
                 for v in profile or []
             ],
         )
-        listed = rel.relation([("community", "VARCHAR")], [(rel.lit(c),) for c in communities])
-        brks = rel.relation([("brk", "VARCHAR")], [(rel.lit(b),) for b in breakdown])
+        listed = sql.relation([("community", "VARCHAR")], [(sql.lit(c),) for c in communities])
+        brks = sql.relation([("brk", "VARCHAR")], [(sql.lit(b),) for b in breakdown])
         return [
             ("profile", values),
             *sqlexport.inputs(self.lists, self._by, listed, brks),
