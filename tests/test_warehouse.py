@@ -442,3 +442,21 @@ def test_typed_columns_nulls_and_a_profile_table(postgres: Any, tmp_path: Path) 
         )
         assert remote.returncode == 0, (table, remote.stderr)
         assert remote.stdout == local.stdout, table
+
+
+def test_validate_lists_the_first_200_of_a_kind_and_counts_all(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    rows = [f"2026-10-{1 + n % 28:02d},nowhere,participate,resident,R{n}" for n in range(250)]
+    log.write_text("date,community,event,party,id\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    load_duckdb(tmp_path / "many.duckdb", "many", log)
+    config = warehouse_config(tmp_path / "none.yaml", tmp_path, "many", EXAMPLES / "profile.yaml")
+    done = run_in(
+        tmp_path,
+        ["validate", "-c", str(config), "--engine", f"duckdb:///{tmp_path / 'many.duckdb'}",
+         "-f", "json"],
+    )  # fmt: skip
+    assert done.returncode == 3
+    found = json.loads(done.stdout)
+    assert found["by_kind"] == {"unknown_community": 250}
+    assert len(found["problems"]) == 200
+    assert found["problems"][0]["file"] == "ledger.many (line=2)"
