@@ -30,8 +30,9 @@ USAGE_ERRORS = {
 _ALLOWED = re.compile(
     r"--?[\w-]+|<[^>]*>|\[默认:[^\]]*\]|\[[\w|]+\]|"
     r"svcmetrics(?: (?:compute|validate|explain|init|template|sql))?|"
+    r"\w+://[^\s,、;()(]*|\bURL\b|Spark Connect|warehouse:|"
     r"YYYY-MM(?:-DD)?|\.?/?[\w.]+\.(?:yaml|csv)|'[^']*'|%\w/%\w/%\w|"
-    r"\b(?:CSV|YAML|UTF-8|BOM|Excel|SQL|zh|en|warn|critical|compute|validate|explain|init|template|sql|"
+    r"\b(?:CSV|YAML|UTF-8|BOM|Excel|SQL|README|zh|en|warn|critical|compute|validate|explain|init|template|sql|"
     r"table|month|quarter|year|all|nope|xml|fr|week|yes)\b"
 )
 """What may stay Latin in Chinese help: options, values to type, commands, formats."""

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from svcmetrics.config import load_config, load_profile
+from svcmetrics.engine.lines import Lines
+from svcmetrics.engine.load import read_in_python
 from svcmetrics.errors import SvcmetricsError
 from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, check
@@ -94,9 +96,10 @@ def only_typed_errors(suffix: str, data: bytes, call: Callable[[Path], object]) 
 
 def _read_log(path: Path) -> None:
     source = read_log(str(path), ColumnMapping())
-    # a CSV left for the engine is read again by Python when the engine refuses it
-    source.line_at(0)
-    source.read_in_python()
+    # the engine looks up the line of a record in a CSV it scanned, and reads the file
+    # again in Python when its reader refuses it
+    Lines([source], {}).at(0, 0)
+    read_in_python(source)
 
 
 @FUZZ

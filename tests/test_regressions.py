@@ -250,3 +250,19 @@ def test_a_narrow_terminal_keeps_names_and_numbers_whole(
     assert "建国社区 · 居民满意率: 上期 50.0%; n=12, 95%置信区间 46.8%–91.1%; 样本过少" in text
     wide = render_table(report, RenderOptions(lang="zh", width=140))
     assert "说明:" not in wide and "n=12, 95%置信区间 46.8%–91.1%" in wide
+
+
+def test_a_blank_answer_does_not_hide_an_unrecognised_one(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (a blank answer used to put a NULL in the list the check compared with, and
+    # ``x NOT IN (..., NULL)`` is never true: every unrecognised answer passed)
+    (workdir / "log.csv").write_text(
+        "date,community,event,party,id,status\n"
+        "2026-10-03,0101,survey,resident,r1,so-so\n"
+        "2026-10-03,0101,survey,resident,r2,\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(["validate", "log.csv", "-f", "json"], capsys)
+    assert code == 3
+    assert json.loads(out)["by_kind"] == {"bad_answer": 1}

@@ -18,12 +18,12 @@ from clihelp import run_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from svcmetrics.engine.lines import lines_by_bytes, lines_by_csv
 from svcmetrics.errors import InputError
 from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, check, run
 from svcmetrics.readers import SPACES, Blanks, NativeCsv, blanks, read_log
 from svcmetrics.readers.csvfiles import long_line
-from svcmetrics.readers.lines import lines_by_bytes, lines_by_csv
 
 HEADER = "date,community,event,party,id,household,status,ticket,service\n"
 TODAY = dt.date(2026, 12, 31)

@@ -240,6 +240,9 @@ EncodingOpt = Annotated[
     typer.Option("--encoding", help=lazy("help_encoding"), metavar=lazy("metavar_encoding")),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help=lazy("help_debug"))]
+EngineOpt = Annotated[
+    str | None, typer.Option("--engine", help=lazy("help_engine"), metavar="URL")
+]
 Day = "YYYY-MM-DD"
 
 
@@ -308,6 +311,7 @@ def compute(
     ] = False,
     encoding: EncodingOpt = None,
     date_format: DateFormatOpt = None,
+    engine: EngineOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=lazy("help_quiet"))] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=lazy("help_verbose"))] = False,
     debug: DebugOpt = False,
@@ -316,6 +320,9 @@ def compute(
     from svcmetrics.judge import Status, at_or_beyond
     from svcmetrics.output import render
     from svcmetrics.pipeline import Options, Output, compute
+
+    if engine is not None:
+        from svcmetrics.warehouse.pipe import compute
 
     lang = _lang(lang_option)
     color = output is None and _stdout_is_terminal()
@@ -338,6 +345,7 @@ def compute(
         skip_invalid=skip_invalid,
         encoding=encoding,
         date_format=date_format,
+        engine=engine,
         output=Output(
             fmt=fmt,
             lang=lang,
@@ -388,12 +396,16 @@ def validate(
     lang_option: LangOpt = None,
     encoding: EncodingOpt = None,
     date_format: DateFormatOpt = None,
+    engine: EngineOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check logs and list every problem."""
     lang = _lang(lang_option)
     from svcmetrics.output.problems import render_problems, render_problems_json
     from svcmetrics.pipeline import Options, check
+
+    if engine is not None:
+        from svcmetrics.warehouse.pipe import check
 
     checked = check(
         Options(
@@ -402,6 +414,7 @@ def validate(
             profile=profile,
             encoding=encoding,
             date_format=date_format,
+            engine=engine,
         )
     )
     if fmt is ProblemFormat.JSON:

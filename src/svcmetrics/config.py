@@ -342,6 +342,19 @@ def _table_profile(
     """A profile kept as a CSV or Excel table: one row per community, total rows left out
     and ids that Excel turned into scientific notation warned (spec 1.4)."""
     headers, rows, lines = read_table(path, name, sheet)
+    return profile_rows(headers, rows, lines, name, columns, fields)
+
+
+def profile_rows(
+    headers: list[str],
+    rows: Sequence[Sequence[str | None]],
+    lines: Sequence[int],
+    name: str,
+    columns: dict[str, str],
+    fields: Sequence[str],
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The communities of a profile table's rows (a file's, or a database table's), as
+    :func:`_table_profile` reads them."""
     resolved = _profile_columns(headers, columns, fields, name)
     id_index = resolved["id"]
     mangled = re.compile(MANGLED_ID)
@@ -376,6 +389,20 @@ def _table_profile(
     return {"communities": communities}, notes
 
 
+def profile_model(data: Any, name: str) -> Profile:
+    """The profile of data read from a file or table, checked against the schema."""
+    if isinstance(data, list):
+        data = {"communities": data}
+    if not isinstance(data, dict):
+        raise ConfigError("profile_not_mapping", file=name)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            "profile_errors", problems=validation_problems(exc, Profile, name, data), file=name
+        ) from None
+
+
 def load_profile(
     path: Path,
     name: str,
@@ -394,16 +421,7 @@ def load_profile(
         raise ConfigError("profile_columns_not_table", file=name)
     else:
         data = read_yaml(path, name)
-    if isinstance(data, list):
-        data = {"communities": data}
-    if not isinstance(data, dict):
-        raise ConfigError("profile_not_mapping", file=name)
-    try:
-        return Profile.model_validate(data), notes
-    except ValidationError as exc:
-        raise ConfigError(
-            "profile_errors", problems=validation_problems(exc, Profile, name, data), file=name
-        ) from None
+    return profile_model(data, name), notes
 
 
 def check_profile_fields(profile: Profile, allowed: list[str], file: str) -> None:

@@ -8,6 +8,27 @@ from typing import NamedTuple
 
 from svcmetrics.errors import Problem
 
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+)
+"""Dates accepted without a ``date_format``: none of them is ambiguous (year first)."""
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's serial numbers (as Excel counts them after 1900-02-28)."""
+
+EXCEL_SERIAL = r"^\d{5}(\.\d+)?$"
+"""A date cell holding an Excel serial number (``46331``, ``46331.5``) instead of a date."""
+
 NUMERIC_DATE = r"^(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4})"
 """A date written ``01/02/2026``: day or month, separator, month or day, separator, year.
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from svcmetrics.answers import Answer, AnswerLists
+from svcmetrics.dates import EXCEL_EPOCH
 from svcmetrics.errors import ConfigError, Problem
 from svcmetrics.models import canonical_values, record_columns
 from svcmetrics.readers import Source
@@ -16,24 +20,31 @@ def check_value_targets(sources: Sequence[Source], events: Sequence[str]) -> Non
     (A need status may also be mapped to a survey answer, so its targets are not checked
     here; a need row with a status that is no need status is invalid, as usual.)
     """
+    for source in sources:
+        check_targets(source.name, source.values, events)
+
+
+def check_targets(
+    name: str, values: Mapping[str, Mapping[str, str]], events: Sequence[str]
+) -> None:
+    """:func:`check_value_targets` of one log or table ``name`` with its ``values:``."""
     columns = record_columns()
     allowed = {
-        name: values
-        for name, values in canonical_values(events).items()
-        if columns[name].only_on_event is None
+        key: canonical
+        for key, canonical in canonical_values(events).items()
+        if columns[key].only_on_event is None
     }
-    for source in sources:
-        for name, table in source.values.items():
-            for raw, target in table.items():
-                if name in allowed and target not in allowed[name]:
-                    raise ConfigError(
-                        "bad_value_target",
-                        file=source.name,
-                        field=name,
-                        value=raw,
-                        target=target,
-                        allowed=", ".join(allowed[name]),
-                    )
+    for field, table in values.items():
+        for raw, target in table.items():
+            if field in allowed and target not in allowed[field]:
+                raise ConfigError(
+                    "bad_value_target",
+                    file=name,
+                    field=field,
+                    value=raw,
+                    target=target,
+                    allowed=", ".join(allowed[field]),
+                )
 
 
 def describe_problems(
@@ -63,3 +74,27 @@ def describe_problems(
             )
         )
     return described
+
+
+def explained(
+    kind: str,
+    field: str,
+    value: str | None,
+    allowed: Mapping[str, Sequence[str]],
+    lists: AnswerLists,
+) -> dict[str, Any]:
+    """What a row problem's message shows besides the cell: the ``allowed`` values of a
+    field in both languages, the answer list to paste for an answer in none."""
+    if kind == "bad_value":
+        aliases = dict(record_columns()[field].values)
+        return {
+            "expected": ", ".join(allowed[field]),
+            "expected@zh": "、".join(
+                aliases[key][0] if aliases.get(key) else key for key in allowed[field]
+            ),
+        }
+    if kind == "bad_answer":
+        return {"satisfied": lists.pasteable(Answer.SATISFIED, value)}
+    if kind == "excel_serial_date" and value is not None:
+        return {"day": EXCEL_EPOCH + dt.timedelta(days=int(float(value)))}
+    return {}

@@ -7,9 +7,10 @@ header aliases, allowed values and their aliases, which fields each event needs)
 
 from __future__ import annotations
 
+import collections.abc as abc
 import datetime as dt
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -366,6 +367,24 @@ def canonical_values(custom_events: Sequence[str] = ()) -> dict[str, list[str]]:
     return found
 
 
+def value_maps(
+    own: abc.Mapping[str, abc.Mapping[str, str]], custom_events: Iterable[str] = ()
+) -> dict[str, dict[str, str]]:
+    """Field → {raw value in lower case → canonical value}: the built-in aliases, the events
+    of the user's own indicators, then a log's own ``values:`` (which win)."""
+    builtin: dict[str, dict[str, str]] = {}
+    for name, column in record_columns().items():
+        for canonical, aliases in column.values:
+            for raw in (canonical, *aliases):
+                builtin.setdefault(name, {})[raw.lower()] = canonical
+    for event in custom_events:
+        builtin.setdefault("event", {})[event.lower()] = event
+    return {
+        name: {**builtin.get(name, {}), **own.get(name, {})}
+        for name in sorted(set(builtin) | set(own))
+    }
+
+
 # ---------------------------------------------------------------------------
 # Config (spec 1.3)
 # ---------------------------------------------------------------------------
@@ -400,6 +419,21 @@ class LogSpec(LogMapping):
     """A log file with settings of its own."""
 
     path: str
+
+
+class WarehouseSpec(ColumnMapping):
+    """Where the records live in a database for ``--engine URL`` (spec 5.2), mapped like a log."""
+
+    records: Text
+    """The records table (``schema.table`` or ``table``)."""
+    profile: Text | None = None
+    """A table holding the profile (one row per community), instead of a profile file."""
+    order: Text | None = None
+    """The column that orders a table's rows (a sequence number or a timestamp): it breaks
+    same-day ties of needs and respondents; else the row's values do."""
+    key: list[Text] = []
+    """The columns naming a row in problems (default: ``order``, else the date, community,
+    event and id columns)."""
 
 
 class DateRange(Strict):
@@ -525,6 +559,7 @@ class Config(ColumnMapping):
     satisfaction: SatisfactionConfig = SatisfactionConfig()
     indicators: list[IndicatorConfig] = []
     report: ReportConfig = ReportConfig()
+    warehouse: WarehouseSpec | None = None
 
     @model_validator(mode="after")
     def _one_profile(self) -> Config:

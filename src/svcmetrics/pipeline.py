@@ -1,4 +1,4 @@
-"""The pipe of one run, orchestration only: options → inputs → validated → counted → report.
+"""The pipe of one run, orchestration only: options → inputs → checked → counted → report.
 
 Each stage takes the record of the stage before it, so the call order lives in the
 types; the domain work is done by the modules each stage calls.
@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from svcmetrics.answers import answer_lists
 from svcmetrics.completeness import in_order, reporting_results, silent
 from svcmetrics.config import (
     DEFAULT_CONFIG,
@@ -23,9 +21,8 @@ from svcmetrics.config import (
     load_profile,
     with_parents,
 )
-from svcmetrics.dates import ambiguous_date_problem
-from svcmetrics.diagnose import check_value_targets, describe_problems
-from svcmetrics.errors import WARNING_KINDS, ConfigError, InputError, Problem, UsageError, tally
+from svcmetrics.diagnose import check_value_targets
+from svcmetrics.errors import ConfigError, InputError, Problem, UsageError, tally
 from svcmetrics.indicators import (
     REPORTING,
     Indicator,
@@ -48,7 +45,6 @@ from svcmetrics.periods import (
     history_periods,
     last_complete,
     parse_month,
-    plausible_window,
     span,
 )
 from svcmetrics.ranks import rank_results
@@ -61,11 +57,11 @@ from svcmetrics.report import (
     build_results,
     numerator_issues,
 )
+from svcmetrics.stages import Checked, Counting, Inputs, profile_values
 from svcmetrics.units import unit_tree
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
-    from svcmetrics.stages import Counting
 
 NO_COMMUNITY = ""
 """The id of the one community of a log that names none, run without a profile."""
@@ -134,6 +130,8 @@ class Options:
     encoding: str | None = None
     date_format: str | None = None
     """``--date-format``: how the dates of the command line's logs are written."""
+    engine: str | None = None
+    """``--engine URL``: the database whose ``warehouse.records`` table holds the records."""
     progress: Callable[[str], None] | None = None
     """Told each stage as it starts (``read``, ``check``, ``count``): the CLI's progress bar."""
     today: dt.date | None = None
@@ -185,19 +183,6 @@ class Options:
 
 
 # -- stage 1: the inputs ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """The config, the definitions and the profile of one run, loaded and checked."""
-
-    config: Config
-    base: Path
-    indicators: list[Indicator]
-    profile: Profile | None
-    profile_name: str | None
-    problems: list[Problem]
-    """Warnings about the profile (total rows left out, ids Excel mangled)."""
 
 
 def load_inputs(options: Options) -> Inputs:
@@ -272,34 +257,9 @@ def read_logs(options: Options, inputs: Inputs, spill: Path | None = None) -> li
 # -- stage 2: the logs, read and checked -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Validated:
-    """The outcome of reading and checking the logs of one run."""
-
-    inputs: Inputs
-    sources: list[Source]
-    communities: list[Community]
-    problems: list[Problem]
-    rows: int
-    """Valid rows (up to ``as_of``)."""
-    first: dt.date | None
-    last: dt.date | None
-    totals: dict[str, int]
-    """Problems of each kind, all counted (``problems`` may list only the first ones)."""
-    skipped: int
-    """Rows left out because they are invalid."""
-    read: int
-    """Every row checked, valid or not (blank rows aside)."""
-
-    @property
-    def error_count(self) -> int:
-        """How many errors (invalid cells) were found."""
-        return sum(count for kind, count in self.totals.items() if kind not in WARNING_KINDS)
-
-
-def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
+def validate(engine: Engine, options: Options, limit: int | None) -> Checked:
     """Load the inputs into ``engine`` and check every row (spec 1.2, 4)."""
-    from svcmetrics.stages import CommunityKey
+    from svcmetrics.engine import checks
 
     today = options.today or dt.date.today()
     inputs = load_inputs(options)
@@ -307,51 +267,14 @@ def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
     sources = read_logs(options, inputs, engine.workdir)
     events = custom_events(inputs.indicators)
     check_value_targets(sources, events)
-    config = inputs.config
-    engine.load(sources, events)
+    loaded = engine.load(sources, events)
     options.stage("check")
-    ambiguous = [
-        ambiguous_date_problem(
-            found,
-            engine.sources[found.source].name,
-            engine.sources[found.source].headers.get("date", "date"),
-        )
-        for found in engine.ambiguous_dates()
-    ]
-    if ambiguous:
-        raise InputError("ambiguous_dates_found", problems=ambiguous)
-    engine.classify_answers(answer_lists(config.satisfaction))
     if inputs.profile is not None:
         communities = list(inputs.profile.communities)
     else:
-        communities = [Community(id=v, name=v) for v in engine.distinct_values("community")]
-    keys = [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
-    engine.map_communities(keys)
-    single = communities[0].id if len(communities) == 1 else None
-    if not communities:
-        communities = [Community(id=NO_COMMUNITY)]
-        single = NO_COMMUNITY
-    checked = engine.validate(
-        plausible_window(config.date_range.from_, config.date_range.to, today),
-        community_required=len(communities) > 1,
-        single=single,
-        as_of=options.as_of,
-        today=today,
-        limit=limit,
-    )
-    problems = describe_problems(checked.problems, events, [k for key in keys for k in key.keys])
-    return Validated(
-        inputs,
-        engine.sources,
-        communities,
-        inputs.problems + problems,
-        checked.rows,
-        checked.first,
-        checked.last,
-        dict(Counter(checked.totals) + Counter(tally(inputs.problems))),
-        checked.skipped,
-        checked.read,
-    )
+        communities = [Community(id=v, name=v) for v in loaded.distinct_values("community")]
+    communities = communities or [Community(id=NO_COMMUNITY)]
+    return checks.check(loaded, inputs, communities, today, options.as_of, limit)
 
 
 # -- stage 3: the counts -------------------------------------------------------------------
@@ -361,7 +284,7 @@ def validate(engine: Engine, options: Options, limit: int | None) -> Validated:
 class Counted:
     """The counts of the valid rows for every period and breakdown value."""
 
-    validated: Validated
+    checked: Checked
     periods: list[Period]
     """The periods shown."""
     compared: dict[str, Compared]
@@ -380,46 +303,44 @@ class Counted:
     """The indicators shown (``--indicators``), in their order; ``reporting`` among them."""
 
 
-def count(engine: Counting, options: Options, validated: Validated) -> Counted:
+def count(engine: Counting, options: Options, checked: Checked) -> Counted:
     """Stop at invalid rows (unless they are to be skipped), choose the periods and count."""
-    if validated.error_count and not options.skip_invalid:
+    if checked.error_count and not options.skip_invalid:
         raise InputError(
             "invalid_rows",
-            problems=validated.problems,
-            totals=validated.totals,
-            count=validated.error_count,
+            problems=checked.problems,
+            totals=checked.totals,
+            count=checked.error_count,
         )
     selected = options.selected
     if selected is not None:
         periods = span(options.kind, selected[0], selected[1], clip=True)
-    elif validated.first is not None and validated.last is not None:
-        periods = span(options.kind, validated.first, validated.last)
+    elif checked.first is not None and checked.last is not None:
+        periods = span(options.kind, checked.first, checked.last)
     else:
-        raise InputError("nothing_to_compute", problems=validated.problems, totals=validated.totals)
+        raise InputError("nothing_to_compute", problems=checked.problems, totals=checked.totals)
     options.stage("count")
-    compared, hidden = comparisons(options.kind, periods, validated.first, validated.last)
+    compared, hidden = comparisons(options.kind, periods, checked.first, checked.last)
     counted = [*periods, *hidden]
     labels = {period.label for period in counted}
     history = [
         period
-        for period in history_periods(options.kind, periods[0], validated.first, OUTLIER_WINDOW)
+        for period in history_periods(options.kind, periods[0], checked.first, OUTLIER_WINDOW)
         if period.label not in labels
     ]
-    inputs = validated.inputs
+    inputs = checked.inputs
     shown = shown_indicators(options.indicators, inputs.indicators, inputs.config)
     engine.set_periods([*history, *counted], options.by)
-    from svcmetrics.stages import profile_values
-
     breakdown = engine.breakdown_values() if options.by else [""]
-    inputs = validated.inputs
-    communities = validated.communities
+    inputs = checked.inputs
+    communities = checked.communities
     profile = profile_values(communities) if inputs.profile is not None else []
     counted_indicators = [i for i in inputs.indicators if i in shown]
     ids = [c.id for c in communities]
     # (``--indicators reporting`` alone counts no indicator over the records)
     found = engine.parts(counted_indicators, ids, profile, breakdown) if counted_indicators else {}
     return Counted(
-        validated,
+        checked,
         periods,
         compared,
         counted,
@@ -436,10 +357,10 @@ def count(engine: Counting, options: Options, validated: Validated) -> Counted:
 
 def build_report(options: Options, counted: Counted) -> Report:
     """Rates, roll-ups, changes and statuses of the counts, with the run's facts."""
-    validated = counted.validated
-    inputs = validated.inputs
+    checked = counted.checked
+    inputs = checked.inputs
     counted_indicators = [i for i in counted.shown if i.key != REPORTING]
-    units = unit_tree(inputs.profile, validated.communities)
+    units = unit_tree(inputs.profile, checked.communities)
     results = build_results(
         counted.parts,
         units,
@@ -467,25 +388,25 @@ def build_report(options: Options, counted: Counted) -> Report:
     results = apply_targets(results, shown, counted.periods, options.kind, units)
     results = rank_results(in_order(results, counted.periods, shown), shown)
     issues = numerator_issues(results)
-    totals = {**validated.totals}
+    totals = {**checked.totals}
     for kind, number in tally(issues).items():
         totals[kind] = totals.get(kind, 0) + number
     periods = counted.periods
     facts = RunFacts(
-        inputs=tuple(source.name for source in validated.sources),
-        encodings=tuple((source.name, source.encoding) for source in validated.sources),
+        inputs=tuple(source.name for source in checked.sources),
+        encodings=tuple((source.name, source.encoding) for source in checked.sources),
         profile=inputs.profile_name,
         period=options.kind,
         by=options.by,
         span=(periods[0].label, periods[-1].label),
         as_of=options.as_of,
-        rows=validated.rows,
-        last_record=validated.last,
-        skipped_rows=validated.skipped,
+        rows=checked.rows,
+        last_record=checked.last,
+        skipped_rows=checked.skipped,
     )
     return Report(
         results,
-        validated.problems + issues,
+        checked.problems + issues,
         shown,
         periods,
         units,
@@ -500,7 +421,7 @@ def build_report(options: Options, counted: Counted) -> Report:
 # -- the commands' pipes ----------------------------------------------------------------------
 
 
-def check(options: Options) -> Validated:
+def check(options: Options) -> Checked:
     """Read and check the logs without computing: ``svcmetrics validate``."""
     from svcmetrics.engine import Engine
 
@@ -520,10 +441,10 @@ def compute(options: Options) -> Computed:
     from svcmetrics.engine import Engine
 
     with Engine() as engine:
-        validated = validate(engine, options, limit=LISTED)
-        counted = count(engine, options, validated)
+        checked = validate(engine, options, limit=LISTED)
+        counted = count(engine.counting(checked), options, checked)
     report = build_report(options, counted)
-    return Computed(report, options.output.render_options(validated.inputs.config))
+    return Computed(report, options.output.render_options(checked.inputs.config))
 
 
 def run(options: Options) -> Report:

@@ -45,8 +45,15 @@ a start: it counts in home windows (:func:`svcmetrics.compiler.homes`), which is
 for any periods."""
 
 
-def _inputs(lists: AnswerLists) -> list[tuple[str, exp.Query]]:
-    """The relations the engine builds itself, here from the input tables."""
+def inputs(
+    lists: AnswerLists,
+    by: str | None = None,
+    communities: exp.Query | None = None,
+    brks: exp.Query | None = None,
+) -> list[tuple[str, exp.Query]]:
+    """The relations the engine builds itself, here from the input tables; ``by``: the
+    breakdown field; ``communities`` and ``brks``: the communities and breakdown values
+    counted (by default the profile's and none)."""
     days = exp.DateDiff(
         this=exp.column("date"),
         expression=exp.cast(exp.Literal.string("1970-01-01"), exp.DataType.Type.DATE),
@@ -74,17 +81,19 @@ def _inputs(lists: AnswerLists) -> list[tuple[str, exp.Query]]:
         .from_(exp.alias_(exp.to_table("recs"), "r", table=True))
         .join(exp.alias_(exp.to_table("periods"), "p", table=True), on=between)
     )
-    communities = exp.select("community").distinct().from_("profile")
-    brks = exp.select(exp.alias_(exp.Literal.string(""), "brk"))
+    if communities is None:
+        communities = exp.select("community").distinct().from_("profile")
+    if brks is None:
+        brks = exp.select(exp.alias_(exp.Literal.string(""), "brk"))
     return [
         ("recs", recs),
         ("pdays", pdays),
         ("homes", compiler.homes()),
         ("communities", communities),
         ("brks", brks),
-        ("rp", compiler.rp(None, NESTED)),
+        ("rp", compiler.rp(by, NESTED)),
         ("answer_class", compiler.answer_class("recs", lists)),
-        ("needs", compiler.needs(None, NESTED)),
+        ("needs", compiler.needs(by, NESTED)),
         ("respondents", compiler.respondents(NESTED)),
     ]
 
@@ -106,7 +115,7 @@ def tree(indicators: list[Indicator], lists: AnswerLists) -> exp.Select:
         .from_("parts")
         .order_by("period", "community", "position")
     )  # fmt: skip
-    ctes = [*_inputs(lists), *compiler.parts_ctes(indicators, NESTED)]
+    ctes = [*inputs(lists), *compiler.parts_ctes(indicators, NESTED)]
     ctes.append(("parts", compiler.parts_select(indicators)))
     for name, query in ctes:
         select = select.with_(name, as_=query, copy=False)

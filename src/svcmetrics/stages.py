@@ -1,5 +1,6 @@
 """The typed results that pass between the stages of a run, whichever engine counts:
-what the checks found, and what the counting stage of an engine must answer (spec 5.1).
+the inputs, what the checks found, and what the counting stage of an engine must answer
+(spec 5.1).
 
 The embedded DuckDB engine (:mod:`svcmetrics.engine`) and a warehouse engine
 (:mod:`svcmetrics.warehouse`) both give a :class:`Checked` and implement :class:`Counting`,
@@ -9,14 +10,33 @@ so the pipeline that turns counts into a report is one.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from svcmetrics.errors import Problem
-from svcmetrics.indicators import Indicator
-from svcmetrics.models import Community
+from svcmetrics.diagnose import describe_problems
+from svcmetrics.errors import WARNING_KINDS, Problem, tally
+from svcmetrics.indicators import Indicator, custom_events
+from svcmetrics.models import Community, Config, Profile
 from svcmetrics.periods import Period
+
+if TYPE_CHECKING:
+    from svcmetrics.readers import Source
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The config, the definitions and the profile of one run, loaded and checked."""
+
+    config: Config
+    base: Path
+    indicators: list[Indicator]
+    profile: Profile | None
+    profile_name: str | None
+    problems: list[Problem]
+    """Warnings about the profile (total rows left out, ids Excel mangled)."""
 
 
 @dataclass(frozen=True)
@@ -53,23 +73,50 @@ def profile_values(communities: Iterable[Community]) -> list[ProfileValue]:
     return values
 
 
-@dataclass
+@dataclass(frozen=True)
 class Checked:
-    """What the bulk validation found: problems (data), valid-row date span, communities."""
+    """The records of one run, read and checked: the problems found (data), the span of
+    the valid rows and the communities they are counted for."""
 
+    inputs: Inputs
+    sources: list[Source]
+    """The logs as the engine read them (a CSV its reader refused is read by Python)."""
+    communities: list[Community]
     problems: list[Problem]
-    first: dt.date | None
-    last: dt.date | None
-    communities: list[str]
     rows: int
     """Valid rows (up to ``as_of``)."""
-    skipped: int
-    totals: dict[str, int] = field(default_factory=dict)
+    first: dt.date | None
+    last: dt.date | None
+    totals: dict[str, int]
     """Problems of each kind, all counted (``problems`` may list only the first ones)."""
-    read: int = 0
+    skipped: int
+    """Rows left out because they are invalid."""
+    read: int
     """Every row checked, valid or not (blank rows aside)."""
 
+    @property
+    def error_count(self) -> int:
+        """How many errors (invalid cells) were found."""
+        return sum(count for kind, count in self.totals.items() if kind not in WARNING_KINDS)
 
+
+def community_keys(communities: Iterable[Community]) -> list[CommunityKey]:
+    """Each community with the values a log may use for it: its id and its name."""
+    return [CommunityKey(c.id, tuple(k for k in (c.id, c.name) if k)) for c in communities]
+
+
+def with_inputs_problems(
+    inputs: Inputs,
+    communities: Iterable[Community],
+    problems: Sequence[Problem],
+    totals: dict[str, int],
+) -> tuple[list[Problem], dict[str, int]]:
+    """The problems an engine's checks found, told what was expected
+    (:func:`svcmetrics.diagnose.describe_problems`) and listed after the inputs' own; and
+    the count of each kind, the inputs' problems among them."""
+    keys = [key for community in community_keys(communities) for key in community.keys]
+    described = describe_problems(problems, custom_events(inputs.indicators), keys)
+    return inputs.problems + described, dict(Counter(totals) + Counter(tally(inputs.problems)))
 
 
 PartCounts = dict[tuple[str, str, str, str], tuple[int, int | None, int | None]]

@@ -94,7 +94,7 @@ def long_line(path: Path, stretch: int = LONG_LINE) -> bool:
     """Whether some ``stretch`` bytes of a file, aligned, hold no line break.
 
     Otherwise no line is as long as twice ``stretch``, and DuckDB's reader, whose buffers
-    are larger (see :func:`svcmetrics.engine.buffer_size`), reads every line: a last line
+    are larger (see :func:`svcmetrics.engine.load.buffer_size`), reads every line: a last line
     longer than its buffer is dropped without an error (duckdb/duckdb#25825), and longer
     lines elsewhere fail one way or another. A file with such a line (a pasted document,
     a broken export) is left to Python, which reads it whole or names the field. Each

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 
 from svcmetrics.errors import ConfigError, InputError
-from svcmetrics.models import ColumnMapping, LogMapping, LogSpec, Required, is_total, record_columns
+from svcmetrics.models import ColumnMapping, LogMapping, Required, is_total, record_columns
 
 
 @functools.cache
@@ -69,8 +69,9 @@ def resolve_headers(headers: list[str], mapping: ColumnMapping, name: str) -> di
     return resolved
 
 
-def effective_mapping(top: ColumnMapping, spec: LogSpec | None) -> LogMapping:
-    """A log's mapping: its own settings override the top level's, field by field."""
+def effective_mapping(top: ColumnMapping, spec: ColumnMapping | None) -> LogMapping:
+    """A log's (or a warehouse table's) mapping: its own settings override the top level's,
+    field by field."""
     if spec is None:
         return LogMapping(
             columns=top.columns,
@@ -86,7 +87,7 @@ def effective_mapping(top: ColumnMapping, spec: LogSpec | None) -> LogMapping:
         constants={**top.constants, **spec.constants},
         values=values,
         date_format=spec.date_format or top.date_format,
-        header_row=spec.header_row,
+        header_row=spec.header_row if isinstance(spec, LogMapping) else None,
     )
 
 

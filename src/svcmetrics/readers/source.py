@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,8 @@ import yaml
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.models import RECORD_FIELDS, ColumnMapping, Required, record_columns
 from svcmetrics.readers.csvfiles import NativeCsv, csv_rows
-from svcmetrics.readers.encodings import LEGACY_CODECS, decode, encoding_option, read_bytes
+from svcmetrics.readers.encodings import LEGACY_CODECS, encoding_option
 from svcmetrics.readers.headers import first_is_total, header_aliases, resolve_headers
-from svcmetrics.readers.lines import lines_are_records, native_lines
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class Source:
     encoding: str | None
     columns: dict[str, list[str | None]]
     lines: list[int]
-    """The first line of each record, in record order (computed late for native files)."""
+    """The first line of each record, in record order (empty for a file the engine scans)."""
     headers: dict[str, str] = field(default_factory=dict)
     """Canonical field → the header it was read from (for messages)."""
     values: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -44,50 +42,10 @@ class Source:
     """Fields the file lacks, the same on every row (added by the engine)."""
     native: NativeCsv | NativeParquet | None = None
     mapping: ColumnMapping | None = None
-    records: int | None = None
-    """How many records the engine read from a native CSV (blank ones included)."""
     totals: list[bool] = field(default_factory=list)
     """Per record read by Python: its first non-empty cell is a total word (spec 1.4)."""
     notes: list[Problem] = field(default_factory=list)
     """What reading it decided and the user should know (an encoding chosen by a guess)."""
-    _found: dict[int, int] = field(default_factory=dict, repr=False)
-    """Lines of native records looked up so far (position → line)."""
-    _one_per_line: bool | None = field(default=None, repr=False)
-
-    def read_in_python(self) -> Source:
-        """The same file read by Python's csv module (when the engine's reader refuses it)."""
-        if not isinstance(self.native, NativeCsv) or self.mapping is None:
-            return self
-        given = None if self.native.detected else self.encoding
-        if self.native.transcoded:
-            given = "utf-8"
-        text, used = decode(read_bytes(self.native.path, self.name), self.name, given)
-        source = read_csv_text(text, self.name, used, self.mapping)
-        source.notes = self.notes
-        if self.native.transcoded:
-            source.encoding = self.encoding
-        return source
-
-    def find_lines(self, positions: Iterable[int]) -> None:
-        """Look up, in one pass over a native CSV, the lines of the records at ``positions``."""
-        wanted = {p for p in positions if p >= 0 and p not in self._found}
-        if not isinstance(self.native, NativeCsv) or not wanted:
-            return
-        if self._one_per_line is None and self.records is not None:
-            self._one_per_line = lines_are_records(self.native.path, self.records)
-        if self._one_per_line:
-            self._found.update({p: p + 2 for p in wanted if p < (self.records or 0)})
-        else:
-            self._found.update(native_lines(self.native, wanted))
-
-    def line_at(self, position: int) -> int | None:
-        """The first line of the record at ``position`` (0-based, blank records included)."""
-        if isinstance(self.native, NativeParquet):
-            return position + 1  # a Parquet file has rows, not lines
-        if self.native is None:
-            return self.lines[position] if 0 <= position < len(self.lines) else None
-        self.find_lines([position])
-        return self._found.get(position)
 
 
 def build_source(

@@ -44,6 +44,10 @@ class Connection(Protocol):
         :class:`WarehouseError` when the engine refuses it."""
         ...
 
+    def columns(self, sql: str) -> list[str]:
+        """The names of the columns of a query's result (without fetching its rows)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -1,14 +1,55 @@
-"""The lines of the records of a CSV the engine scanned, found when a problem must point at them."""
+"""The line of each loaded record, recovered from the file only when a problem points at it."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from svcmetrics.readers.csvfiles import MAX_FIELD, NativeCsv
+from svcmetrics.readers import MAX_FIELD, NativeCsv, NativeParquet, Source
+
+
+class Lines:
+    """The first line of the records of the loaded sources, by their position in a source.
+
+    A log read by Python keeps its lines; a Parquet file has rows, not lines; the lines of
+    a CSV that DuckDB scanned are looked up in the file, once, for the records asked.
+    """
+
+    def __init__(self, sources: Sequence[Source], records: dict[int, int]) -> None:
+        """``records``: how many records the engine read from each source (by number)."""
+        self._sources = sources
+        self._records = records
+        self._found: dict[int, dict[int, int]] = {}
+        """Per source: lines of native records looked up so far (position → line)."""
+        self._one_per_line: dict[int, bool] = {}
+
+    def find(self, number: int, positions: Iterable[int]) -> None:
+        """Look up, in one pass over a native CSV, the lines of the records at ``positions``."""
+        native = self._sources[number].native
+        found = self._found.setdefault(number, {})
+        wanted = {p for p in positions if p >= 0 and p not in found}
+        if not isinstance(native, NativeCsv) or not wanted:
+            return
+        records = self._records.get(number)
+        if number not in self._one_per_line and records is not None:
+            self._one_per_line[number] = lines_are_records(native.path, records)
+        if self._one_per_line.get(number):
+            found.update({p: p + 2 for p in wanted if p < (records or 0)})
+        else:
+            found.update(native_lines(native, wanted))
+
+    def at(self, number: int, position: int) -> int | None:
+        """The first line of the record at ``position`` (0-based, blank records included)."""
+        source = self._sources[number]
+        if isinstance(source.native, NativeParquet):
+            return position + 1  # a Parquet file has rows, not lines
+        if source.native is None:
+            return source.lines[position] if 0 <= position < len(source.lines) else None
+        self.find(number, [position])
+        return self._found[number].get(position)
 
 
 def lines_are_records(path: Path, records: int, block: int = 1 << 18) -> bool:

@@ -1,0 +1,123 @@
+"""The counting stage of the DuckDB engine: the checked records counted per period and indicator.
+
+The counts are :func:`svcmetrics.compiler.parts`, the one definition every engine runs
+(spec 5.1), over the views the checks left (``recs``, ``daily``, ``answer_class``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from svcmetrics.engine.sql import small_table
+from svcmetrics.errors import InputError
+from svcmetrics.indicators import Indicator
+from svcmetrics.periods import Period
+from svcmetrics.stages import HUGEINT_MAX, PartCounts, ProfileValue
+
+
+class Count:
+    """The counting stage over the records the checks kept (:class:`svcmetrics.stages.Counting`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._nested = False
+        """Whether some periods of :meth:`set_periods` share a start (``ytd``)."""
+
+    def set_periods(self, periods: Sequence[Period], by: str | None = None) -> None:
+        """``periods``, ``rp`` (records joined to their windows), ``needs`` and
+        ``respondents`` (:mod:`svcmetrics.compiler`); ``brk`` is the breakdown value
+        (``--by``), or '' for none. When some periods share a start (``ytd``), the windows
+        are home windows (``homes``, :func:`svcmetrics.compiler.homes`), else the periods.
+
+        Each distinct day of the records is given its period first (``pdays``: a few
+        hundred rows), so that records join their period on equality, not on a range.
+        """
+        small_table(
+            self.con,
+            "periods",
+            {
+                "period": ("VARCHAR", [p.label for p in periods]),
+                "period_start": ("DATE", [p.start for p in periods]),
+                "period_end": ("DATE", [p.end for p in periods]),
+            },
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TABLE pdays AS
+            SELECT d.day, p.period FROM (SELECT DISTINCT day FROM daily) d
+            JOIN periods p ON d.day BETWEEN p.period_start AND p.period_end"""
+        )
+        from svcmetrics import compiler
+
+        nested = len({p.start for p in periods}) < len(periods)
+        self._nested = nested
+        if nested:
+            homes = compiler.render(compiler.homes())
+            self.con.execute(f"CREATE OR REPLACE TABLE homes AS {homes}")
+        rp = compiler.render(compiler.rp(by, nested))
+        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {rp}")
+        needs = compiler.render(compiler.needs(by, nested))
+        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {needs}")
+        respondents = compiler.render(compiler.respondents(nested))
+        self.con.execute(f"CREATE OR REPLACE TABLE respondents AS {respondents}")
+
+    def breakdown_values(self) -> list[str]:
+        """The distinct breakdown values of the selected periods ('' for a blank one)."""
+        rows = self.con.execute(
+            "SELECT brk FROM rp UNION SELECT brk FROM needs ORDER BY 1"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def parts(
+        self,
+        indicators: Sequence[Indicator],
+        communities: Sequence[str],
+        profile: Sequence[ProfileValue],
+        breakdown: Sequence[str],
+    ) -> PartCounts:
+        """(community, period, indicator, breakdown) → (numerator, denominator, sample
+        size) for every community × period × breakdown value × indicator, by
+        :func:`svcmetrics.compiler.parts`; ``profile``: the denominators."""
+        from svcmetrics import compiler
+
+        for value in profile:
+            if value.value > HUGEINT_MAX:
+                raise InputError(
+                    "profile_count_too_large",
+                    community=value.community,
+                    field=value.field,
+                    value=value.value,
+                )
+        small_table(self.con, "communities", {"community": ("VARCHAR", list(communities))})
+        small_table(self.con, "brks", {"brk": ("VARCHAR", list(breakdown))})
+        small_table(
+            self.con,
+            "profile",
+            {
+                "community": ("VARCHAR", [v.community for v in profile]),
+                "field": ("VARCHAR", [v.field for v in profile]),
+                "as_of": ("DATE", [v.as_of for v in profile]),
+                # (text on the way in: a Python list of ints above 2^63 binds as a double)
+                "value": ("VARCHAR", [str(v.value) for v in profile]),
+            },
+        )
+        self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
+        query = compiler.render(compiler.parts(indicators, self._nested))
+        rows = self.con.execute(query).fetchall()
+        return {
+            (str(c), str(p), str(i), str(b)): (
+                int(n),
+                None if d is None else int(d),
+                None if s is None else int(s),
+            )
+            for c, p, b, i, _, n, d, s in rows
+        }
+
+    def records_per_period(self) -> dict[tuple[str, str], int]:
+        """(community, period) → number of valid records dated in it."""
+        rows = self.con.execute(
+            "SELECT d.community, p.period, sum(d.n) FROM daily d JOIN pdays p ON p.day = d.day "
+            "GROUP BY ALL"
+        ).fetchall()
+        return {(str(c), str(p)): int(n) for c, p, n in rows}
