@@ -19,7 +19,12 @@ Not a test (too heavy for CI; issue 14). Through ``svcmetrics.warehouse.spark`` 
    records are written as Parquet (community names mapped to ids, ``seq`` the file order),
    which Spark reads as a temporary view; the numbers are compared with the community rows
    of ``svcmetrics compute LOG --profile PROFILE -f csv``, and the time is split into
-   upload, planning, execution and fetch.
+   upload, planning, execution and fetch;
+3. ``svcmetrics compute --engine sc://...`` itself (the records as a global temporary view,
+   ``global_temp.<name>``, that svcmetrics' own session reads): on ``examples/`` (months,
+   and ``--period ytd --by service``), on it with one row of each kind of problem
+   (``validate --engine`` finds what a local ``validate`` finds; ``--skip-invalid`` counts
+   the same) and on the generated log: its CSV and stderr byte for byte those of a local run.
 
 Exit status 1 when any number differs (the differing rows are printed).
 """
@@ -96,8 +101,9 @@ def differences(label: str, found: dict[Key, Any], expected: dict[Key, Any]) -> 
 
 def check_case(connection: Any, label: str, case: SqlCase) -> bool:
     upload(connection.session, case.records, case.periods, case.profile)
-    return differences(label, numbers(connection.fetch(case.sql.rstrip().rstrip(";"))),
-                       case.expected)  # fmt: skip
+    return differences(
+        label, numbers(connection.fetch(case.sql.rstrip().rstrip(";"))), case.expected
+    )
 
 
 def examples(connection: Any, random_cases: int) -> bool:
@@ -107,9 +113,19 @@ def examples(connection: Any, random_cases: int) -> bool:
         "worked example",
         sql_case(WORKED / "log.csv", WORKED / "profile.yaml", None, Dialect.SPARK),
     )
-    ok = check_case(connection, "health example",
-                    sql_case(HEALTH / "log.csv", HEALTH / "profile.yaml",
-                             HEALTH / "svcmetrics.yaml", Dialect.SPARK)) and ok  # fmt: skip
+    ok = (
+        check_case(
+            connection,
+            "health example",
+            sql_case(
+                HEALTH / "log.csv",
+                HEALTH / "profile.yaml",
+                HEALTH / "svcmetrics.yaml",
+                Dialect.SPARK,
+            ),
+        )
+        and ok
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # hypothesis: .example() outside a test
         import test_one_definition as one
@@ -137,11 +153,14 @@ def examples(connection: Any, random_cases: int) -> bool:
     with tempfile.TemporaryDirectory(prefix="svcmetrics-spark-") as tmp:
         full_width = one._one(
             Path(tmp),
-            ["2026-10-02,c1,survey,resident,r1,,满意,,", "2026-10-02,c1,survey,resident,r2,,４,,",
-             "2026-10-02,c1,survey,resident,r3,,不满意,,"],
+            [
+                "2026-10-02,c1,survey,resident,r1,,满意,,",
+                "2026-10-02,c1,survey,resident,r2,,４,,",
+                "2026-10-02,c1,survey,resident,r3,,不满意,,",
+            ],
             {"communities": [{"id": "c1", "residents": 10}]},
             {},
-        )  # fmt: skip
+        )
         upload(connection.session, full_width.records, full_width.periods, full_width.profile)
         ok = run_exported("full-width ４ (2 of 3 satisfied)", full_width) and ok
         results: list[bool] = []
@@ -156,8 +175,9 @@ def examples(connection: Any, random_cases: int) -> bool:
             exported = one.Exported(folder, records, profile, config, kind)
             upload(connection.session, exported.records, exported.periods, exported.profile)
             number = len(results) + 1
-            results.append(run_exported(f"random case {number} ({kind.value}, "
-                                        f"{len(records)} rows)", exported))  # fmt: skip
+            results.append(
+                run_exported(f"random case {number} ({kind.value}, {len(records)} rows)", exported)
+            )
 
         if random_cases:
             random_case()
@@ -184,8 +204,17 @@ def records_parquet(log: Path, profile: Path, target: Path) -> int:
 
 def compute_csv(log: Path, profile: Path) -> tuple[float, dict[Key, tuple[str, str]]]:
     """``svcmetrics compute``'s time and community numbers (as the CSV writes them)."""
-    command = [sys.executable, "-m", "svcmetrics", "compute", str(log), "--profile",
-               str(profile), "--format", "csv"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "svcmetrics",
+        "compute",
+        str(log),
+        "--profile",
+        str(profile),
+        "--format",
+        "csv",
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, check=True)
     wall = time.perf_counter() - started
@@ -237,11 +266,159 @@ def large(connection: Any, rows: int, data: Path) -> bool:
     found = {k: (str(n), "" if d is None else str(d)) for k, (n, d) in numbers(found_rows).items()}
     ok = differences(f"{rows:,} rows on Spark", found, expected)
     print(f"  Parquet written (pyarrow, client side): {written - started:.1f} s")
-    print(f"  upload (Spark reads the Parquet schema, periods and profile sent): "
-          f"{uploaded - written:.1f} s")  # fmt: skip
-    print(f"  query, first run: {cold:.1f} s; again: {warm:.1f} s, of which planning "
-          f"{planning:.1f} s, execution {executed - planning:.1f} s, fetching the "
-          f"{len(found_rows):,} rows {max(warm - executed, 0.0):.1f} s")  # fmt: skip
+    print(
+        f"  upload (Spark reads the Parquet schema, periods and profile sent): "
+        f"{uploaded - written:.1f} s"
+    )
+    print(
+        f"  query, first run: {cold:.1f} s; again: {warm:.1f} s, of which planning "
+        f"{planning:.1f} s, execution {executed - planning:.1f} s, fetching the "
+        f"{len(found_rows):,} rows {max(warm - executed, 0.0):.1f} s"
+    )
+    return ok
+
+
+def svcmetrics(folder: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    """One run of the command line in ``folder``, and its time."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "svcmetrics", *args], cwd=folder, capture_output=True, check=False
+    )
+    return time.perf_counter() - started, done
+
+
+def text_table(session: Any, name: str, log: Path) -> str:
+    """``log``'s rows as text columns and ``line`` (its file line), as the global temporary
+    view ``name``: every session of the server sees it, svcmetrics' own too."""
+    table = pacsv.read_csv(
+        log, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(FIELDS, pa.string()))
+    )
+    table = table.add_column(0, "line", pa.array(range(2, table.num_rows + 2), pa.int64()))
+    if table.num_rows > 10_000:  # Spark reads a Parquet file; small tables travel inline
+        folder = Path(tempfile.mkdtemp(prefix="svcmetrics-spark-"))
+        pq.write_table(table, folder / f"{name}.parquet")
+        frame = session.read.parquet(str(folder / f"{name}.parquet"))
+    else:
+        schema = ", ".join(
+            f"`{c}` {'BIGINT' if c == 'line' else 'STRING'}" for c in table.column_names
+        )
+        frame = session.createDataFrame([tuple(r.values()) for r in table.to_pylist()], schema)
+    frame.createOrReplaceGlobalTempView(name)
+    return f"global_temp.{name}"
+
+
+def engine_config(folder: Path, table: str, profile: Path, config: Path | None) -> Path:
+    """``config`` (or none) with ``warehouse:`` naming ``table`` and its logs left out."""
+    import yaml
+
+    data = (yaml.safe_load(config.read_text(encoding="utf-8")) if config else None) or {}
+    data.pop("logs", None)
+    data["profile"] = str(profile.resolve())
+    data["warehouse"] = {"records": table, "order": "line"}
+    out = folder / f"{table.split('.')[-1]}.yaml"
+    out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def same_output(
+    label: str,
+    local: subprocess.CompletedProcess[bytes],
+    remote: subprocess.CompletedProcess[bytes],
+    stderr: bool = True,
+) -> bool:
+    """Whether ``--engine``'s CSV (and stderr: not where problems are listed, whose
+    locations differ by nature) are byte for byte the local run's."""
+    if remote.returncode != local.returncode:
+        tail = remote.stderr.decode(errors="replace")[-2000:]
+        print(f"{label}: exit {remote.returncode}, local {local.returncode}\n{tail}")
+        return False
+    equal = remote.stdout == local.stdout and (not stderr or remote.stderr == local.stderr)
+    lines = local.stdout.count(b"\n")
+    same = "CSV and stderr equal" if stderr else "CSV equal"
+    print(f"{label}: {same if equal else 'OUTPUT DIFFERS'} ({lines:,} lines)")
+    return equal
+
+
+def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
+    """``svcmetrics compute/validate --engine`` against local runs (part 3)."""
+    from test_warehouse import BAD_ROWS
+
+    session = connection.session
+    examples_dir = ROOT / "examples"
+    with tempfile.TemporaryDirectory(prefix="svcmetrics-spark-") as tmp:
+        folder = Path(tmp)
+        table = text_table(session, "svcmetrics_example", examples_dir / "log.csv")
+        config = engine_config(
+            folder, table, examples_dir / "profile.yaml", examples_dir / "svcmetrics.yaml"
+        )
+        ok = True
+        for extra in ([], ["--period", "ytd", "--by", "service"]):
+            args = ["-f", "csv", *extra]
+            _, local = svcmetrics(examples_dir, "compute", "-c", "svcmetrics.yaml", *args)
+            took, remote = svcmetrics(folder, "compute", "-c", str(config), "--engine", url, *args)
+            ok = (
+                same_output(
+                    f"examples {' '.join(extra) or 'by month'} --engine ({took:.1f} s)",
+                    local,
+                    remote,
+                )
+                and ok
+            )
+        header, *body = list(csv.reader((examples_dir / "log.csv").open(encoding="utf-8")))
+        bad_log = folder / "bad.csv"
+        with bad_log.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(
+                [header, *body[:40], *BAD_ROWS, *body[40:]]
+            )
+        bad = engine_config(
+            folder,
+            text_table(session, "svcmetrics_bad", bad_log),
+            examples_dir / "profile.yaml",
+            examples_dir / "svcmetrics.yaml",
+        )
+        profile = str(examples_dir / "profile.yaml")
+        _, local = svcmetrics(
+            folder, "validate", str(bad_log), "-p", profile, "-f", "json", "--lang", "en"
+        )
+        _, remote = svcmetrics(
+            folder, "validate", "-c", str(bad), "--engine", url, "-f", "json", "--lang", "en"
+        )
+        import json
+
+        mine, theirs = json.loads(remote.stdout or b"{}"), json.loads(local.stdout)
+        keys = ("rows", "errors", "warnings", "by_kind")
+        equal = remote.returncode == local.returncode and all(
+            mine.get(k) == theirs[k] for k in keys
+        )
+        print(
+            f"validate --engine, a row of each problem: {'same' if equal else 'DIFFERENT'} "
+            f"counts per kind {mine.get('by_kind')}"
+        )
+        ok = equal and ok
+        skip = ["--skip-invalid", "-f", "csv"]
+        _, local = svcmetrics(
+            folder, "compute", str(bad_log), "-c", str(examples_dir / "svcmetrics.yaml"), *skip
+        )
+        _, remote = svcmetrics(folder, "compute", "-c", str(bad), "--engine", url, *skip)
+        ok = same_output("compute --engine --skip-invalid", local, remote, stderr=False) and ok
+        if rows:
+            log, profile_file = bench_run.dataset(rows, data, 50)
+            started = time.perf_counter()
+            table = text_table(session, f"svcmetrics_rows_{rows}", log)
+            uploaded = time.perf_counter() - started
+            config = engine_config(folder, table, profile_file, None)
+            local_time, local = svcmetrics(
+                folder, "compute", str(log), "--profile", str(profile_file), "-f", "csv"
+            )
+            took, remote = svcmetrics(
+                folder, "compute", "-c", str(config), "--engine", url, "-f", "csv"
+            )
+            ok = same_output(f"{rows:,} rows --engine", local, remote) and ok
+            print(
+                f"  Parquet written and read by Spark {uploaded:.1f} s; compute --engine "
+                f"{took:.1f} s (checks and counts in Spark, the report here); local "
+                f"compute {local_time:.1f} s"
+            )
     return ok
 
 
@@ -251,6 +428,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="0: no generated log")
     parser.add_argument("--random", type=int, default=10, help="random cases (default 10)")
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
+    parser.add_argument("--no-engine", action="store_true", help="skip compute --engine")
+    parser.add_argument("--no-query", action="store_true", help="only compute --engine")
     args = parser.parse_args()
     os.chdir(ROOT)  # the examples' configs name files relative to the repository
     started = time.perf_counter()
@@ -261,12 +440,18 @@ def main() -> int:
         return 2
     try:
         session = connection.session
-        print(f"Spark {session.version} at {args.url} "
-              f"(ANSI mode {session.conf.get('spark.sql.ansi.enabled')}), "
-              f"connected in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        ok = examples(connection, args.random)
-        if args.rows:
+        print(
+            f"Spark {session.version} at {args.url} "
+            f"(ANSI mode {session.conf.get('spark.sql.ansi.enabled')}), "
+            f"connected in {time.perf_counter() - started:.1f} s"
+        )
+        ok = True
+        if not args.no_query:
+            ok = examples(connection, args.random)
+        if args.rows and not args.no_query:
             ok = large(connection, args.rows, args.data) and ok
+        if not args.no_engine:
+            ok = engine_runs(connection, args.url, args.rows, args.data) and ok
     finally:
         connection.close()
     print(f"total {time.perf_counter() - started:.1f} s")

@@ -31,7 +31,7 @@ def test_a_missing_client_says_what_to_install(monkeypatch: pytest.MonkeyPatch) 
         spark.connect("sc://localhost:15002")
     assert raised.value.refusal is Refusal.MISSING_DRIVER
     assert raised.value.exit_code == 3
-    assert "pip install 'svcmetrics[spark]'" in raised.value.params["detail"]
+    assert raised.value.params["detail"] == "pip install 'svcmetrics[spark]'"
 
 
 class _Refused(Exception):
@@ -54,6 +54,7 @@ class _Refused(Exception):
 class _Result:
     def __init__(self, rows: list[tuple[Any, ...]]) -> None:
         self._rows = rows
+        self.columns = ["community", "n"]
 
     def collect(self) -> list[tuple[Any, ...]]:
         return self._rows
@@ -129,6 +130,7 @@ def test_fetch_gives_python_values_and_ansi_mode(fake_pyspark: None, server: str
     assert connection.dialect == "spark"
     assert connection.fetch("SELECT 1") == [("c01", day, 12, 7, decimal.Decimal("0.5"), 0.25, None)]
     assert type(connection.fetch("SELECT 1")[0][3]) is int
+    assert connection.columns("SELECT 1") == ["community", "n"]
     session = connection.session  # type: ignore[attr-defined]
     assert session.conf_set == {"spark.sql.ansi.enabled": "true"}
     assert session.policies == [{"max_retries": 6, "max_backoff": 15_000}]
@@ -173,10 +175,11 @@ def test_refusals(
 ) -> None:
     _Session.ANSWERS = {"SELECT 1": error}
     connection = spark.connect(server)
-    with pytest.raises(WarehouseError) as raised:
-        connection.fetch("SELECT 1")
-    assert raised.value.refusal is refusal
-    assert raised.value.params["detail"] == detail
+    for call in (connection.fetch, connection.columns):
+        with pytest.raises(WarehouseError) as raised:
+            call("SELECT 1")
+        assert raised.value.refusal is refusal
+        assert raised.value.params["detail"] == detail
 
 
 def test_a_closed_port_is_unreachable_at_once(fake_pyspark: None) -> None:

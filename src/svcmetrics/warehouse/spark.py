@@ -72,8 +72,8 @@ def connect(url: str) -> Connection:
             from pyspark.logger import PySparkLogger
             from pyspark.sql import SparkSession
             from pyspark.sql.connect.client.retries import DefaultPolicy
-    except ImportError as error:
-        raise _error(Refusal.MISSING_DRIVER, url, f"{INSTALL} ({error})") from error
+    except ImportError as error:  # pyspark, or one of the packages it needs
+        raise _error(Refusal.MISSING_DRIVER, url, INSTALL) from error
     for name in _QUIET_LOGGERS:
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
     parts = urlsplit(url)
@@ -119,6 +119,13 @@ class SparkConnection:
         except self._errors as error:
             raise _refused(error, self._url) from error
         return [tuple(_value(value) for value in row) for row in rows]
+
+    def columns(self, sql: str) -> list[str]:
+        """The names of ``sql``'s columns (Spark analyses the query; nothing is run)."""
+        try:
+            return list(self.session.sql(sql).columns)
+        except self._errors as error:
+            raise _refused(error, self._url) from error
 
     def close(self) -> None:
         try:
