@@ -278,13 +278,51 @@ def large(connection: Any, rows: int, data: Path) -> bool:
     return ok
 
 
-def svcmetrics(folder: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[bytes]]:
-    """One run of the command line in ``folder``, and its time."""
+def svcmetrics(
+    folder: Path, *args: str, timings: Path | None = None
+) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    """One run of the command line in ``folder``, and its time; with ``timings``, through
+    :func:`timed_run`, which writes there the time of each query sent to the engine."""
+    command = [sys.executable, "-m", "svcmetrics", *args]
+    if timings is not None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--timed", str(timings), *args]
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "svcmetrics", *args], cwd=folder, capture_output=True, check=False
-    )
+    done = subprocess.run(command, cwd=folder, capture_output=True, check=False)
     return time.perf_counter() - started, done
+
+
+def timed_run(timings: Path, args: list[str]) -> None:
+    """``svcmetrics ARGS`` with each query that ``--engine`` sends timed: one line per
+    query (seconds, rows, the svcmetrics function that sent it) written to ``timings``."""
+    import inspect
+
+    from svcmetrics.cli import main
+
+    fetch, columns = spark.SparkConnection.fetch, spark.SparkConnection.columns
+    lines: list[str] = []
+
+    def caller() -> str:
+        names = [f.function for f in inspect.stack()[2:6] if not f.function.startswith("_")]
+        return " < ".join(names[:2])
+
+    def timed_fetch(self: Any, sql: str) -> list[tuple[Any, ...]]:
+        started = time.perf_counter()
+        rows = fetch(self, sql)
+        lines.append(f"{time.perf_counter() - started:8.1f} s {len(rows):8,} rows  {caller()}")
+        return rows
+
+    def timed_columns(self: Any, sql: str) -> list[str]:
+        started = time.perf_counter()
+        names = columns(self, sql)
+        lines.append(f"{time.perf_counter() - started:8.1f} s  columns   {caller()}")
+        return names
+
+    spark.SparkConnection.fetch = timed_fetch  # type: ignore[method-assign]
+    spark.SparkConnection.columns = timed_columns  # type: ignore[method-assign]
+    try:
+        main(args)
+    finally:
+        timings.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def text_table(session: Any, name: str, log: Path) -> str:
@@ -410,10 +448,15 @@ def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
             local_time, local = svcmetrics(
                 folder, "compute", str(log), "--profile", str(profile_file), "-f", "csv"
             )
+            timings = folder / "timings.txt"
             took, remote = svcmetrics(
-                folder, "compute", "-c", str(config), "--engine", url, "-f", "csv"
-            )
-            ok = same_output(f"{rows:,} rows --engine", local, remote) and ok
+                folder, "compute", "-c", str(config), "--engine", url, "-f", "csv",
+                timings=timings,
+            )  # fmt: skip
+            # stderr lists the log's duplicates by file line, the table's by key: not compared
+            ok = same_output(f"{rows:,} rows --engine", local, remote, stderr=False) and ok
+            print("  the queries compute --engine sent (seconds, rows fetched, sent by):")
+            print("".join(f"  {line}\n" for line in timings.read_text().splitlines()), end="")
             print(
                 f"  Parquet written and read by Spark {uploaded:.1f} s; compute --engine "
                 f"{took:.1f} s (checks and counts in Spark, the report here); local "
@@ -423,6 +466,8 @@ def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--timed"]:
+        timed_run(Path(sys.argv[2]), sys.argv[3:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--url", default="sc://localhost:15002")
     parser.add_argument("--rows", type=int, default=1_000_000, help="0: no generated log")
