@@ -230,3 +230,12 @@ def test_start_up_never_imports_pyspark(tmp_path: Any) -> None:
         [sys.executable, "-c", _PROBE], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_redact_hides_a_spark_token_wherever_the_url_is_shown() -> None:
+    """The URL in messages, ``--verbose`` and the JSON meta goes through ``redact``."""
+    from svcmetrics.warehouse.connection import redact, scrub
+
+    url = "sc://spark.example.org:443/;use_ssl=true;token=s3cret;user_id=ana"
+    assert redact(url) == "sc://spark.example.org:443/;use_ssl=true;token=***;user_id=ana"
+    assert scrub("token s3cret refused", url) == "token *** refused"

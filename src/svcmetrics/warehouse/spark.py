@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import decimal
 import logging
-import re
 import socket
 import warnings
 from typing import Any
@@ -53,14 +52,6 @@ _GRPC = {
     "PERMISSION_DENIED": Refusal.PERMISSION,
 }
 """gRPC status codes of a call refused before Spark saw the query."""
-
-_TOKEN = re.compile(r"(;\s*token\s*=)[^;]*", re.IGNORECASE)
-
-
-def shown(url: str) -> str:
-    """``url`` without its access token (``sc://host:443/;token=***``)."""
-    return _TOKEN.sub(r"\1***", url)
-
 
 def connect(url: str) -> Connection:
     """A Spark Connect session at ``url`` (``sc://host[:port][/;param=value...]``)."""
@@ -142,7 +133,8 @@ def _value(value: Any) -> Any:
 
 
 def _error(refusal: Refusal, url: str, detail: str) -> WarehouseError:
-    return WarehouseError(refusal, shown(url), shown(detail))
+    # Spark's messages end with a full stop; the message around the detail has its own
+    return WarehouseError(refusal, url, detail.rstrip("."))
 
 
 def _refused(error: Exception, url: str) -> WarehouseError:
