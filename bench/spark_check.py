@@ -325,15 +325,15 @@ def timed_run(timings: Path, args: list[str]) -> None:
         timings.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def text_table(session: Any, name: str, log: Path) -> str:
+def text_table(session: Any, name: str, log: Path, folder: Path) -> str:
     """``log``'s rows as text columns and ``line`` (its file line), as the global temporary
-    view ``name``: every session of the server sees it, svcmetrics' own too."""
+    view ``name``: every session of the server sees it, svcmetrics' own too (a large log
+    through a Parquet file in ``folder``)."""
     table = pacsv.read_csv(
         log, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(FIELDS, pa.string()))
     )
     table = table.add_column(0, "line", pa.array(range(2, table.num_rows + 2), pa.int64()))
     if table.num_rows > 10_000:  # Spark reads a Parquet file; small tables travel inline
-        folder = Path(tempfile.mkdtemp(prefix="svcmetrics-spark-"))
         pq.write_table(table, folder / f"{name}.parquet")
         frame = session.read.parquet(str(folder / f"{name}.parquet"))
     else:
@@ -385,7 +385,7 @@ def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
     examples_dir = ROOT / "examples"
     with tempfile.TemporaryDirectory(prefix="svcmetrics-spark-") as tmp:
         folder = Path(tmp)
-        table = text_table(session, "svcmetrics_example", examples_dir / "log.csv")
+        table = text_table(session, "svcmetrics_example", examples_dir / "log.csv", folder)
         config = engine_config(
             folder, table, examples_dir / "profile.yaml", examples_dir / "svcmetrics.yaml"
         )
@@ -410,7 +410,7 @@ def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
             )
         bad = engine_config(
             folder,
-            text_table(session, "svcmetrics_bad", bad_log),
+            text_table(session, "svcmetrics_bad", bad_log, folder),
             examples_dir / "profile.yaml",
             examples_dir / "svcmetrics.yaml",
         )
@@ -442,7 +442,7 @@ def engine_runs(connection: Any, url: str, rows: int, data: Path) -> bool:
         if rows:
             log, profile_file = bench_run.dataset(rows, data, 50)
             started = time.perf_counter()
-            table = text_table(session, f"svcmetrics_rows_{rows}", log)
+            table = text_table(session, f"svcmetrics_rows_{rows}", log, folder)
             uploaded = time.perf_counter() - started
             config = engine_config(folder, table, profile_file, None)
             local_time, local = svcmetrics(
