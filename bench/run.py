@@ -8,7 +8,8 @@ same community-level numerators and denominators for every community, month and
 indicator, then time them alternating, each run a separate process under
 ``/usr/bin/time -v`` (wall time, peak RSS). Prints markdown tables: median wall time, the
 ratios to the SQL, to pandas and to polars, peak memory; and the start-up time of
-``svcmetrics --help`` / ``--version`` against a bare ``python -c "import typer, rich.console"``.
+``svcmetrics --help`` / ``--version`` against a bare ``python -c "import typer, rich.console"``,
+and of a run on the 136-row example against ``import duckdb, typer, rich, pydantic, yaml``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib.util
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,6 +33,15 @@ from pathlib import Path
 import generate
 
 BENCH = Path(__file__).resolve().parent
+EXAMPLE = BENCH.parent / "examples" / "svcmetrics.yaml"
+"""The worked example's config: a street office's tiny ledger (136 rows)."""
+EXAMPLE_RUN = "svcmetrics compute --config examples/svcmetrics.yaml --format csv"
+BARE_IMPORT = "import typer, rich.console"
+BARE = f'python -c "{BARE_IMPORT}"'
+"""The floor of ``--help`` and ``--version``: a Typer + Rich CLI."""
+FLOOR_IMPORT = "import duckdb, typer, rich, pydantic, yaml"
+FLOOR = f'python -c "{FLOOR_IMPORT}"'
+"""The floor of a run: importing the libraries any run needs."""
 TIME = Path("/usr/bin/time")
 TOOLS = ("svcmetrics", "svcmetrics-gb18030", "svcmetrics-table", "duckdb-sql", "pandas", "polars")
 TIMED_ONLY = ("svcmetrics-table",)
@@ -56,10 +67,30 @@ class Runs:
 
     walls: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    """User + system CPU seconds (steadier than wall time on a shared machine)."""
 
     @property
     def median(self) -> float:
         return statistics.median(self.walls)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+    def add(self, timed: Timed) -> None:
+        self.walls.append(timed.wall)
+        self.rss_kb.append(timed.rss_kb)
+        self.cpus.append(timed.cpu)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One run: wall seconds, peak RSS (kB), user + system CPU seconds."""
+
+    wall: float
+    rss_kb: int
+    cpu: float
 
 
 def ratio(runs: dict[str, Runs], tool: str, other: str) -> str:
@@ -124,8 +155,8 @@ def dataset(rows: int, data: Path, communities: int) -> tuple[Path, Path]:
     return log, profile
 
 
-def run_once(command: list[str], stdout: Path, workdir: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (kB) of one run, under ``/usr/bin/time -v``."""
+def run_once(command: list[str], stdout: Path, workdir: Path) -> Timed:
+    """Wall seconds, peak RSS and CPU seconds of one run, under ``/usr/bin/time -v``."""
     report = workdir / "time.txt"
     with open(stdout, "wb") as out, open(workdir / "stderr.txt", "wb") as err:
         started = time.perf_counter()
@@ -140,8 +171,10 @@ def run_once(command: list[str], stdout: Path, workdir: Path) -> tuple[float, in
     if done.returncode != 0:
         tail = (workdir / "stderr.txt").read_text(errors="replace")[-3000:]
         raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{tail}")
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
-    return wall, int(match.group(1)) if match else 0
+    text = report.read_text()
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
+    return Timed(wall, int(match.group(1)) if match else 0, cpu)
 
 
 def read_results(path: Path, tool: str) -> dict[Key, Numbers]:
@@ -182,34 +215,42 @@ def check(outputs: dict[str, Path]) -> tuple[bool, str]:
 
 
 def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
-    """Median wall time of ``--help``, ``--version`` and the bare import, interleaved."""
+    """Median wall and CPU time of ``--help`` and ``--version`` against a bare Typer + Rich
+    import, and of a run on the 136-row example against importing what a run needs
+    (:data:`FLOOR`), interleaved after one warm-up each."""
+    command = svcmetrics_command(args)
     cases = {
-        "svcmetrics --help": [*svcmetrics_command(args), "--help"],
-        "svcmetrics --version": [*svcmetrics_command(args), "--version"],
-        'python -c "import typer, rich.console"': [
-            sys.executable,
-            "-c",
-            "import typer, rich.console",
-        ],
+        "svcmetrics --help": ([*command, "--help"], BARE),
+        "svcmetrics --version": ([*command, "--version"], BARE),
+        BARE: ([sys.executable, "-c", BARE_IMPORT], BARE),
+        EXAMPLE_RUN: ([*command, "compute", "--config", str(EXAMPLE), "--format", "csv"], FLOOR),
+        FLOOR: ([sys.executable, "-c", FLOOR_IMPORT], FLOOR),
     }
     walls: dict[str, list[float]] = {name: [] for name in cases}
-    for command in cases.values():  # warm the file cache once
-        subprocess.run(command, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+    cpus: dict[str, list[float]] = {name: [] for name in cases}
+    for run, _ in cases.values():  # warm the file cache (and svcmetrics' SQL cache) once
+        subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
     for _ in range(args.startup_runs):
-        for name, command in cases.items():
+        for name, (run, _) in cases.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            subprocess.run(command, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+            subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
             walls[name].append(time.perf_counter() - started)
-    base = statistics.median(walls['python -c "import typer, rich.console"'])
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     lines = [
         f"Start-up, median of {args.startup_runs} runs each (interleaved):",
         "",
-        "| command | median wall s | ratio to bare import |",
-        "|---|---:|---:|",
+        "| command | median wall s | ratio to its floor | median CPU s | CPU ratio | floor |",
+        "|---|---:|---:|---:|---:|---|",
     ]
-    for name, found in walls.items():
-        median = statistics.median(found)
-        lines.append(f"| `{name}` | {median:.3f} | {median / base:.2f}× |")
+    for name, (_, floor) in cases.items():
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        base_wall, base_cpu = statistics.median(walls[floor]), statistics.median(cpus[floor])
+        lines.append(
+            f"| `{name}` | {wall:.3f} | {wall / base_wall:.2f}× | {cpu:.3f} | "
+            f"{cpu / base_cpu:.2f}× | `{floor}` |"
+        )
     return lines
 
 
@@ -301,8 +342,8 @@ def main() -> int:
     table = [
         "| tool | rows | communities | median wall s | "
         + " | ".join(f"ratio to {peer}" for peer in PEERS)
-        + " | peak RSS MB |",
-        "|---|---:|---:|---:|" + "---:|" * len(PEERS) + "---:|",
+        + " | median CPU s | CPU ratio to duckdb-sql | peak RSS MB |",
+        "|---|---:|---:|---:|" + "---:|" * len(PEERS) + "---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory(prefix="svcmetrics-bench-") as tmp:
         workdir = Path(tmp)
@@ -325,12 +366,12 @@ def main() -> int:
             runs = {tool: Runs() for tool in active}
             for tool in checked:  # the check runs also warm the file cache
                 outputs[tool] = outdir / f"{tool}.csv"
-                wall, rss = run_once(commands(tool, log, profile, args), outputs[tool], workdir)
+                timed = run_once(commands(tool, log, profile, args), outputs[tool], workdir)
                 if args.repeat == 0 and tool in runs:  # check only: report the check runs
-                    runs[tool].walls.append(wall)
-                    runs[tool].rss_kb.append(rss)
+                    runs[tool].add(timed)
                 print(
-                    f"{rows:,} rows, check run: {tool} {wall:.2f} s, {rss / 1024:.0f} MB",
+                    f"{rows:,} rows, check run: {tool} {timed.wall:.2f} s "
+                    f"(CPU {timed.cpu:.2f} s), {timed.rss_kb / 1024:.0f} MB",
                     flush=True,
                 )
             if len(outputs) > 1:
@@ -342,23 +383,26 @@ def main() -> int:
                         continue
             for repetition in range(args.repeat):
                 for tool in active:
-                    wall, rss = run_once(
+                    timed = run_once(
                         commands(tool, log, profile, args), workdir / "out.csv", workdir
                     )
-                    runs[tool].walls.append(wall)
-                    runs[tool].rss_kb.append(rss)
+                    runs[tool].add(timed)
                     print(
                         f"{rows:,} rows, run {repetition + 1}/{args.repeat}: {tool} "
-                        f"{wall:.2f} s, {rss / 1024:.0f} MB",
+                        f"{timed.wall:.2f} s (CPU {timed.cpu:.2f} s), "
+                        f"{timed.rss_kb / 1024:.0f} MB",
                         flush=True,
                     )
             for tool in active:
                 if not runs[tool].walls:
                     continue
                 ratios = " | ".join(ratio(runs, tool, peer) for peer in PEERS)
+                cpu = runs[tool].median_cpu
+                sql = runs.get("duckdb-sql", Runs())
+                cpu_ratio = f"{cpu / sql.median_cpu:.2f}×" if sql.cpus else "—"
                 table.append(
                     f"| {tool} | {rows:,} | {args.communities:,} | {runs[tool].median:.2f} | "
-                    f"{ratios} | {max(runs[tool].rss_kb) / 1024:.0f} |"
+                    f"{ratios} | {cpu:.2f} | {cpu_ratio} | {max(runs[tool].rss_kb) / 1024:.0f} |"
                 )
             if runs.get("svcmetrics-table", Runs()).walls and runs.get("svcmetrics", Runs()).walls:
                 checks.append(

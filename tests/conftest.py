@@ -26,6 +26,15 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The rendered SQL the runs keep (svcmetrics.engine.compiled) goes to a folder of the
+    test session (and its subprocesses), not to the user's cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Texts strict in every test (and the subprocesses they start): a missing catalogue key
     or placeholder is an error, not a silent fallback."""

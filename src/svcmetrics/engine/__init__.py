@@ -10,7 +10,6 @@ results can be had.
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,18 +25,11 @@ __all__ = ["MEMORY_LIMIT", "Count", "Engine", "Loaded"]
 MEMORY_LIMIT = "1GB"
 
 
-def _import_compiler() -> None:
-    import svcmetrics.compiler  # noqa: F401  (sqlglot: a tenth of a second of imports)
-
-
 class Engine:
     """One in-process DuckDB database holding the records of one run (a context manager:
     the database and its spill folder go when it closes)."""
 
     def __init__(self) -> None:
-        # the compiler (and sqlglot) is imported while DuckDB loads the logs, which
-        # releases the GIL: its import then costs no wall time
-        threading.Thread(target=_import_compiler, daemon=True).start()
         self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = ?", [self._tmp.name])

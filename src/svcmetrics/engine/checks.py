@@ -23,6 +23,7 @@ from svcmetrics.dates import (
     AmbiguousDates,
     ambiguous_date_problem,
 )
+from svcmetrics.engine import compiled
 from svcmetrics.engine.load import Loaded
 from svcmetrics.engine.problems import Listing
 from svcmetrics.engine.sql import ident, small_table
@@ -186,12 +187,7 @@ def ambiguous_dates(loaded: Loaded) -> list[AmbiguousDates]:
 def _classify_answers(con: duckdb.DuckDBPyConnection, lists: AnswerLists) -> None:
     """``answer_class``: each distinct survey answer → how it counts (NULL: invalid),
     by the one classification of :func:`svcmetrics.compiler.classify`."""
-    from svcmetrics import compiler
-
-    con.execute(
-        f"CREATE OR REPLACE TABLE answer_class AS "
-        f"{compiler.render(compiler.answer_class('norm', lists))}"
-    )
+    con.execute(f"CREATE OR REPLACE TABLE answer_class AS {compiled.answer_class('norm', lists)}")
 
 
 def _map_communities(con: duckdb.DuckDBPyConnection, communities: Sequence[CommunityKey]) -> None:

@@ -1,7 +1,8 @@
 """The counting stage of the DuckDB engine: the checked records counted per period and indicator.
 
 The counts are :func:`svcmetrics.compiler.parts`, the one definition every engine runs
-(spec 5.1), over the views the checks left (``recs``, ``daily``, ``answer_class``).
+(spec 5.1; rendered once and kept, :mod:`svcmetrics.engine.compiled`), over the views the
+checks left (``recs``, ``daily``, ``answer_class``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 import duckdb
 
+from svcmetrics.engine import compiled
 from svcmetrics.engine.sql import small_table
 from svcmetrics.errors import InputError
 from svcmetrics.indicators import Indicator
@@ -48,18 +50,13 @@ class Count:
             SELECT d.day, p.period FROM (SELECT DISTINCT day FROM daily) d
             JOIN periods p ON d.day BETWEEN p.period_start AND p.period_end"""
         )
-        from svcmetrics import compiler
-
         nested = len({p.start for p in periods}) < len(periods)
         self._nested = nested
         if nested:
-            homes = compiler.render(compiler.homes())
-            self.con.execute(f"CREATE OR REPLACE TABLE homes AS {homes}")
-        rp = compiler.render(compiler.rp(by, nested))
-        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {rp}")
-        needs = compiler.render(compiler.needs(by, nested))
-        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {needs}")
-        respondents = compiler.render(compiler.respondents(nested))
+            self.con.execute(f"CREATE OR REPLACE TABLE homes AS {compiled.homes()}")
+        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiled.rp(by, nested)}")
+        self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiled.needs(by, nested)}")
+        respondents = compiled.respondents(nested)
         self.con.execute(f"CREATE OR REPLACE TABLE respondents AS {respondents}")
 
     def breakdown_values(self) -> list[str]:
@@ -79,8 +76,6 @@ class Count:
         """(community, period, indicator, breakdown) → (numerator, denominator, sample
         size) for every community × period × breakdown value × indicator, by
         :func:`svcmetrics.compiler.parts`; ``profile``: the denominators."""
-        from svcmetrics import compiler
-
         for value in profile:
             if value.value > HUGEINT_MAX:
                 raise InputError(
@@ -103,8 +98,7 @@ class Count:
             },
         )
         self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
-        query = compiler.render(compiler.parts(indicators, self._nested))
-        rows = self.con.execute(query).fetchall()
+        rows = self.con.execute(compiled.parts(indicators, self._nested)).fetchall()
         return {
             (str(c), str(p), str(i), str(b)): (
                 int(n),
