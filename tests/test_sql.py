@@ -94,3 +94,26 @@ def test_exported_query_on_postgres(
         cursor.executemany("INSERT INTO profile VALUES (%s, %s, %s, %s)", found.profile)
         cursor.execute(found.sql)
         _compare(cursor.fetchall(), found.expected)
+
+
+def test_spark_latest_value_skips_nulls_as_duckdb_does() -> None:
+    """Spark's max_by gives the latest row's value even when it is NULL, DuckDB's arg_max
+    the latest non-NULL one (a need's state is its latest row's status): on Spark the
+    ordering key is NULL where the value is."""
+    from sqlglot import exp
+
+    from svcmetrics import compiler
+
+    latest = exp.select(
+        exp.alias_(exp.ArgMax(this=exp.column("v"), expression=exp.column("k")), "last"),
+        exp.alias_(exp.ArgMin(this=exp.column("v"), expression=exp.column("k")), "first"),
+    ).from_("t")
+    spark = compiler.render(latest, "spark")
+    assert spark == (
+        "SELECT MAX_BY(v, CASE WHEN NOT v IS NULL THEN k END) AS last, "
+        "MIN_BY(v, CASE WHEN NOT v IS NULL THEN k END) AS first FROM t"
+    )
+    con = duckdb.connect()  # DuckDB reads max_by too: both forms give its answer
+    con.execute("CREATE TABLE t AS FROM (VALUES ('x', 1), (NULL, 2), ('y', 0), (NULL, -1)) v(v, k)")
+    assert con.execute(spark).fetchall() == con.execute(compiler.render(latest)).fetchall()
+    assert con.execute(spark).fetchall() == [("x", "y")]

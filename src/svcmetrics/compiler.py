@@ -550,8 +550,24 @@ def _portable_latest(node: exp.Expression) -> exp.Expression:
     return exp.Bracket(this=exp.Paren(this=kept), expressions=[_lit(1)], offset=1)
 
 
+_NULL_ARG_MAX = {"spark"}
+"""Dialects whose ``max_by``/``min_by`` give the latest row's value even when it is NULL
+(DuckDB's ``arg_max`` skips rows with a NULL value): there the ordering key is made NULL
+where the value is, and every engine skips rows with a NULL key."""
+
+
+def _null_skipping_latest(node: exp.Expression) -> exp.Expression:
+    if not isinstance(node, exp.ArgMax | exp.ArgMin):
+        return node
+    value = node.this
+    key = exp.Case().when(exp.not_(value.copy().is_(exp.null())), node.expression.copy())
+    return type(node)(this=value.copy(), expression=key)
+
+
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """``tree`` as SQL of ``dialect`` (the engine runs ``duckdb``)."""
     if dialect in _NO_ARG_MAX:
         tree = tree.copy().transform(_portable_latest)
+    elif dialect in _NULL_ARG_MAX:
+        tree = tree.copy().transform(_null_skipping_latest)
     return tree.sql(dialect=dialect, pretty=pretty)

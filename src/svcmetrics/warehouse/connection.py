@@ -9,6 +9,7 @@ sqlglot tree, so nothing is ever written to the user's database.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -61,8 +62,14 @@ class WarehouseError(InputError):
         self.refusal = refusal
 
 
+_TOKEN = re.compile(r"(;\s*token\s*=)([^;]*)", re.IGNORECASE)
+"""A Spark Connect URL's access token (``sc://host:443/;token=...``)."""
+
+
 def redact(url: str) -> str:
-    """``url`` without its password (``postgresql://ana:***@host/db``)."""
+    """``url`` without its password (``postgresql://ana:***@host/db``) or Spark Connect
+    token (``sc://host:443/;token=***``)."""
+    url = _TOKEN.sub(r"\1***", url)
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -74,8 +81,10 @@ def redact(url: str) -> str:
 
 
 def scrub(text: str, url: str) -> str:
-    """``text`` (an engine's error message) with the URL's password replaced by ``***``."""
-    password = urlsplit(url).password
-    if password:
-        text = text.replace(password, "***")
+    """``text`` (an engine's error message) with the URL's password or token replaced by
+    ``***``."""
+    secrets = [urlsplit(url).password, *(m.group(2) for m in _TOKEN.finditer(url))]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
     return text
