@@ -270,13 +270,24 @@ def build_results(
             label: Compared(labels[number - 1] if number else None, None)
             for number, label in enumerate(labels)
         }
-    by_community: dict[str, dict[tuple[str, str, str], Part]] = {}
+    # each unit's parts per (indicator, value), then per period: a result finds its own
+    # period's part and its comparison periods' in one small dict
+    by_community: dict[str, dict[tuple[str, str], dict[str, Part]]] = {}
     for (community, period_label, indicator_key, value_key), part in parts.items():
-        by_community.setdefault(community, {})[period_label, indicator_key, value_key] = part
-    by_unit: dict[str, Mapping[tuple[str, str, str], Part]] = {
+        kinds = by_community.get(community)
+        if kinds is None:
+            kinds = by_community[community] = {}
+        periods_of = kinds.get((indicator_key, value_key))
+        if periods_of is None:
+            periods_of = kinds[indicator_key, value_key] = {}
+        periods_of[period_label] = part
+    by_unit = {
         unit.id: by_community.get(unit.id, {}) for unit in units if unit.level is Level.COMMUNITY
     }
-    by_unit.update(rollup(parts, units))
+    for unit_id, pooled in rollup(parts, units).items():
+        by_unit[unit_id] = kinds = {}
+        for (period_label, indicator_key, value_key), part in pooled.items():
+            kinds.setdefault((indicator_key, value_key), {})[period_label] = part
     # the periods each community has a record in, and each unit (a community: itself)
     recorded_in: dict[str, set[str]] = {}
     for (community, label), count in records.items():
@@ -288,34 +299,33 @@ def build_results(
     # per unit, in output order: the unit, the periods it has a record in (a roll-up: its
     # communities'), its parts, and per indicator (× value) the levels it is judged by, each
     # looked up once per unit, not once per result
-    rows: list[tuple[Unit, set[str], Mapping[tuple[str, str, str], Part], list[_Lane]]] = []
+    rows: list[tuple[Unit, set[str], list[_Lane]]] = []
     for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
         recorded: set[str] = set()
         for member in unit.members or (unit.id,):
             recorded |= recorded_in.get(member, set())
         ids = [unit.id, *ancestors[unit.id]]
+        found = by_unit[unit.id]
         lanes = [
-            _Lane(indicator.key, value, key, survey, _levels(indicator, value, ids))
+            _Lane(indicator.key, value, found.get(key, {}), survey, _levels(indicator, value, ids))
             for indicator, value, key, survey in pairs
         ]
-        rows.append((unit, recorded, by_unit[unit.id], lanes))
+        rows.append((unit, recorded, lanes))
     results: list[Result] = []
     append = results.append
     for period in periods:
         label, partial = period.label, period.partial
         previous_label, year_label = compared.get(label, Compared(None, None))
-        for unit, recorded, found, lanes in rows:
+        for unit, recorded, lanes in rows:
             no_records = label not in recorded
             # a comparison period without a record of the unit is no 0% period
             before_label = previous_label if previous_label in recorded else None
             year_before = year_label if year_label in recorded else None
-            for key, value, (indicator_key, value_key), survey, levels in lanes:
-                numerator, denominator, sample, part_flags = found.get(
-                    (label, indicator_key, value_key), _NO_PART
-                )
+            for key, value, series, survey, levels in lanes:
+                numerator, denominator, sample, part_flags = series.get(label, _NO_PART)
                 rate = numerator / denominator if denominator else None
-                before = _rate_in(found, before_label, indicator_key, value_key)
-                year = _rate_in(found, year_before, indicator_key, value_key)
+                before = _rate_in(series, before_label)
+                year = _rate_in(series, year_before)
                 change = None if rate is None or before is None else (rate - before) * 100
                 change_yoy = None if rate is None or year is None else (rate - year) * 100
                 status: Status | None = Status.NA
@@ -367,8 +377,8 @@ class _Lane(NamedTuple):
 
     key: str
     value: str | None
-    part_key: tuple[str, str]
-    """(indicator key, breakdown value) as the parts name them."""
+    series: Mapping[str, Part]
+    """The unit's parts of the indicator (and value) by period label."""
     survey: bool
     levels: tuple[float | None, float | None, bool] | None
     """(warn, critical, lower is better) in force (:func:`limits`); None: not judged."""
@@ -390,14 +400,12 @@ _NO_PART = Part(0, None, None)
 """The part of a unit × period × indicator without counts."""
 
 
-def _rate_in(
-    found: Mapping[tuple[str, str, str], Part], label: str | None, indicator: str, value: str
-) -> float | None:
+def _rate_in(series: Mapping[str, Part], label: str | None) -> float | None:
     """The rate of a comparison period (``label``; None: none, or the unit has no record
     in it); None when that period has no part or an undefined rate."""
     if label is None:
         return None
-    other = found.get((label, indicator, value))
+    other = series.get(label)
     return other[0] / other[1] if other is not None and other[1] else None
 
 
