@@ -26,7 +26,7 @@ from svcmetrics.output.cells import (
     result_record,
 )
 from svcmetrics.output.csvtext import _cell, _csv_text, render_csv
-from svcmetrics.output.jsontext import render_json
+from svcmetrics.output.jsontext import _records, render_json
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, run
@@ -238,3 +238,16 @@ def test_the_collector_is_paused_in_the_block_and_restored_after_it() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_records_are_laid_out_as_json_lays_them_out() -> None:
+    cases: list[list[dict[str, object]]] = [
+        [],
+        [{}],
+        [{"a": 1}, {}],
+        [{"a": "},\n{", "b": 0.1}, {"b": None, "c": True, "d": "社区"}],
+    ]
+    for records in cases:
+        for depth in (0, 1, 2):
+            want = json.dumps(records, ensure_ascii=False, indent=2)
+            assert _records(records, depth) == want.replace("\n", "\n" + "  " * depth)

@@ -43,18 +43,18 @@ def _nested(value: Any, depth: int) -> str:
 
 def _records(records: Sequence[Mapping[str, Any]], depth: int) -> str:
     """A list of flat records (every value a string, number, boolean or null) as
-    ``json.dumps(..., indent=2)`` writes it ``depth`` levels down, each record encoded in C:
-    the separator between its members carries the line break and the indentation."""
-    if not records:
-        return "[]"
+    ``json.dumps(..., indent=2)`` writes it ``depth`` levels down, encoded by json's C
+    encoder in one call: the separator between members carries the line break and the
+    indentation of a record's members, and the records' own breaks are put in after.
+
+    No JSON string holds a raw line break, so ``},`` + that separator + ``{`` can only
+    stand between two records.
+    """
+    if not records or not all(records):
+        return _nested(list(records), depth)  # (an empty record has no member to split on)
     inner = INDENT * (depth + 1)
-    member = INDENT * (depth + 2)
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + member, ": ")).encode
-    lines = []
-    for record in records:
-        if not record:
-            lines.append(inner + "{}")
-            continue
-        text = encode(record)  # {"key": value,\n<member>"key": value}
-        lines.append(f"{inner}{{\n{member}{text[1:-1]}\n{inner}}}")
-    return "[\n" + ",\n".join(lines) + "\n" + INDENT * depth + "]"
+    member = ",\n" + INDENT * (depth + 2)
+    text = json.dumps(records, ensure_ascii=False, separators=(member, ": "))
+    text = text.replace("}" + member + "{", f"\n{inner}}},\n{inner}{{{member[1:]}")
+    # [{first ... last}] -> [\n  {\n    first ... last\n  }\n]
+    return f"[\n{inner}{{{member[1:]}{text[2:-2]}\n{inner}}}\n{INDENT * depth}]"
