@@ -333,7 +333,9 @@ def build_results(
                 if rate is not None:
                     status, limit = (None, None) if levels is None else status_of(rate, *levels)
                 interval = wilson_interval(numerator, sample) if survey and sample else None
-                flags = ["no_records"] if no_records else []
+                flags: list[str] = []
+                if no_records:
+                    flags.append("no_records")
                 if sample is not None and 0 < sample < min_sample:
                     flags.append("small_sample")
                 if denominator is not None and numerator > denominator:
