@@ -1,9 +1,12 @@
-"""The city's fast paths (issue 17) give what the plain ways give: repeats, copies, ranks, CSV."""
+"""The city's fast paths (issue 17) give what the plain ways give: repeats, copies, ranks,
+CSV, JSON."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,10 +14,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import unit_repeats
 
+from svcmetrics.errors import Problem
+from svcmetrics.heap import collector_paused
 from svcmetrics.indicators import builtin_indicators
 from svcmetrics.judge import Status
-from svcmetrics.output.cells import indicator_names, neutralise, result_fields, result_record
+from svcmetrics.output.cells import (
+    indicator_names,
+    neutralise,
+    problem_record,
+    result_fields,
+    result_record,
+)
 from svcmetrics.output.csvtext import _cell, _csv_text, render_csv
+from svcmetrics.output.jsontext import _records, render_json
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, run
@@ -124,8 +136,9 @@ def _per_cell(report: Report, options: RenderOptions) -> str:
     return _csv_text(fields, rows, dataclasses.replace(options, neutralise=False))
 
 
-def test_csv_rows_equal_the_records_cell_by_cell() -> None:
-    results = [
+def _varied() -> list[Result]:
+    """Results with every kind of cell: blanks, numbers, texts to neutralise and to quote."""
+    return [
         _result(),
         _result(
             community="=c2",
@@ -147,7 +160,14 @@ def test_csv_rows_equal_the_records_cell_by_cell() -> None:
         ),
         _result(level=Level.TOTAL, community="*", community_name=None, parent=None),
         _result(level=Level.ROLLUP, community="s1", community_name=None, breakdown="@x"),
+        # texts the CSV writer must quote: a comma, a quote, a line break, a blank value
+        _result(community="c,3", community_name='"三"社区', parent="s\n1", breakdown=""),
+        _result(community="c4", community_name=" 四 ", parent="", breakdown="a,b"),
     ]
+
+
+def test_csv_rows_equal_the_records_cell_by_cell() -> None:
+    results = _varied()
     for by in (None, "service"):
         report = _report(results, by)
         for lang in ("zh", "en"):
@@ -170,3 +190,64 @@ def test_a_record_has_the_keys_of_its_fields_in_order() -> None:
     for by in (None, "service", "category"):
         record = result_record(_result(breakdown="x"), names, "zh", by)
         assert list(record) == result_fields(by)
+
+
+def test_json_is_the_indented_dump_of_its_document() -> None:
+    results = _varied()
+    problems = [
+        Problem("future_date", file="a.csv", line=3, column="date", value="2030-01-01"),
+        Problem(
+            "numerator_above_denominator",
+            params={
+                "community": "c1",
+                "period": "2026-11",
+                "indicator": "resident_participation",
+                "numerator": 3,
+                "denominator": 2,
+            },
+        ),
+    ]
+    for by in (None, "service"):
+        for found, issues in ((results, problems), (results[:1], []), ([], problems)):
+            report = dataclasses.replace(_report(found, by), problems=issues)
+            for lang in ("zh", "en"):
+                options = RenderOptions(lang=lang)
+                names = indicator_names(report, lang)
+                document = {
+                    "meta": {**report.facts.meta(), "lang": lang},
+                    "results": [result_record(r, names, lang, by) for r in found],
+                    "issues": [problem_record(p, lang) for p in issues],
+                }
+                want = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+                assert render_json(report, options) == want
+
+
+def test_the_collector_is_paused_in_the_block_and_restored_after_it() -> None:
+    assert gc.isenabled()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_records_are_laid_out_as_json_lays_them_out() -> None:
+    cases: list[list[dict[str, object]]] = [
+        [],
+        [{}],
+        [{"a": 1}, {}],
+        [{"a": "},\n{", "b": 0.1}, {"b": None, "c": True, "d": "社区"}],
+    ]
+    for records in cases:
+        for depth in (0, 1, 2):
+            want = json.dumps(records, ensure_ascii=False, indent=2)
+            assert _records(records, depth) == want.replace("\n", "\n" + "  " * depth)

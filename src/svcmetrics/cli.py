@@ -41,6 +41,7 @@ from svcmetrics.console import (
     write_text,
 )
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
+from svcmetrics.heap import collector_paused
 from svcmetrics.i18n import Lang, error_text, label
 from svcmetrics.output.options import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.periods import PeriodKind
@@ -541,7 +542,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     code: int | str | None = EXIT_OK
     try:
-        returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
+        with collector_paused():
+            returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
         code = returned if isinstance(returned, int) else EXIT_OK
     except SystemExit as exc:
         code = exc.code

@@ -30,11 +30,21 @@ def reporting_results(
     communities reported then: a ledger not kept yet is no 0%)."""
     ancestors = unit_ancestors(units)
     results: list[Result] = []
+    # the communities that reported in each period, gathered once: a city's total alone
+    # pools 5,000 communities, counted for every period and its two comparison periods
+    reporting: dict[str, set[str]] = {}
+    for (community, label), count in records.items():
+        if count > 0:
+            reporting.setdefault(label, set()).add(community)
+
+    def counted(unit: Unit, label: str) -> int:
+        kept = reporting.get(label, set())
+        return sum(1 for member in unit.members if member in kept)
 
     def rate_in(unit: Unit, label: str | None) -> float | None:
         if label is None:
             return None
-        count = sum(reported(records, member, label) for member in unit.members)
+        count = counted(unit, label)
         return rate_of(count, len(unit.members)) if count else None
 
     for period in periods:
@@ -42,7 +52,7 @@ def reporting_results(
         for unit in units:
             if unit.level is Level.COMMUNITY:
                 continue
-            numerator = sum(reported(records, member, period.label) for member in unit.members)
+            numerator = counted(unit, period.label)
             denominator = len(unit.members)
             flags = ["no_records"] if numerator == 0 else []
             if period.partial:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,16 +18,23 @@ class Status(StrEnum):
     NA = "n/a"
 
 
-def levels_for(threshold: Threshold, ids: list[str]) -> Levels:
-    """The levels that apply: the first override among ``ids`` (the row's own id first)."""
+def limits(threshold: Threshold, ids: Sequence[str]) -> tuple[float | None, float | None]:
+    """The (warn, critical) levels in force: the first override among ``ids`` (the row's
+    own id first), its missing levels the indicator's."""
     for key in ids:
         override = threshold.communities.get(key)
         if override is not None:
-            return Levels(
-                warn=override.warn if override.warn is not None else threshold.warn,
-                critical=override.critical if override.critical is not None else threshold.critical,
+            return (
+                override.warn if override.warn is not None else threshold.warn,
+                override.critical if override.critical is not None else threshold.critical,
             )
-    return Levels(warn=threshold.warn, critical=threshold.critical)
+    return threshold.warn, threshold.critical
+
+
+def levels_for(threshold: Threshold, ids: list[str]) -> Levels:
+    """The levels that apply: the first override among ``ids`` (the row's own id first)."""
+    warn, critical = limits(threshold, ids)
+    return Levels(warn=warn, critical=critical)
 
 
 @dataclass(frozen=True)
@@ -48,21 +56,29 @@ def judge(rate: float | None, threshold: Threshold | None, ids: list[str]) -> Ve
         return Verdict(Status.NA)
     if threshold is None:
         return Verdict(None)
-    levels = levels_for(threshold, ids)
-    if levels.warn is None and levels.critical is None:
-        return Verdict(None)
-    lower_is_better = threshold.better == "lower"
+    warn, critical = limits(threshold, ids)
+    return Verdict(*status_of(rate, warn, critical, threshold.better == "lower"))
 
-    def breaches(level: float | None) -> bool:
-        if level is None:
-            return False
-        return rate > level if lower_is_better else rate < level
 
-    if breaches(levels.critical):
-        return Verdict(Status.CRITICAL, levels.critical)
-    if breaches(levels.warn):
-        return Verdict(Status.WARN, levels.warn)
-    return Verdict(Status.OK)
+def status_of(
+    rate: float, warn: float | None, critical: float | None, lower_is_better: bool
+) -> tuple[Status | None, float | None]:
+    """:func:`judge` of a defined rate against the levels in force (:func:`limits`): the
+    status and, for a breach, the level crossed; no status without a level. Plain values,
+    for the loops that judge a city's 400,000 rates."""
+    if warn is None and critical is None:
+        return None, None
+    if lower_is_better:
+        if critical is not None and rate > critical:
+            return Status.CRITICAL, critical
+        if warn is not None and rate > warn:
+            return Status.WARN, warn
+    else:
+        if critical is not None and rate < critical:
+            return Status.CRITICAL, critical
+        if warn is not None and rate < warn:
+            return Status.WARN, warn
+    return Status.OK, None
 
 
 def at_or_beyond(status: Status | None, fail_on: Status) -> bool:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from svcmetrics.indicators import Indicator
-from svcmetrics.judge import judge, levels_for
+from svcmetrics.judge import judge, limits
 from svcmetrics.models import Levels, Threshold
 from svcmetrics.periods import Period, PeriodKind
 from svcmetrics.report import Result, evolve, unit_ancestors
@@ -73,7 +73,7 @@ def apply_targets(
             threshold = scaled[key]
         level_key = (result.indicator, result.period if pace else "", result.community)
         if level_key not in warn_of:
-            warn_of[level_key] = levels_for(threshold, ids).warn
+            warn_of[level_key] = limits(threshold, ids)[0]  # no pydantic model per unit
         if pace:
             verdict = judge(result.rate, threshold, ids)
             result = evolve(

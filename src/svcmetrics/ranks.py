@@ -60,20 +60,24 @@ def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> 
     """
     lower = {i.key for i in indicators if i.threshold is not None and i.threshold.better == "lower"}
     groups: dict[SiblingKey, list[int]] = {}
+    total = Level.TOTAL
     for index, result in enumerate(results):
-        if result.level is Level.TOTAL or result.denominator is None or not result.denominator:
+        if result.level is total or not result.denominator:
             continue
         key = (result.level, result.parent, result.period, result.indicator, result.breakdown)
-        groups.setdefault(key, []).append(index)
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [index]
+        else:
+            members.append(index)
     ranked = list(results)
     for (_, _, _, indicator, _), members in groups.items():
         sign = 1 if indicator in lower else -1
         exact, order = _ordered(results, members, sign)
-        places: list[int] = []
+        place = 0
         for position, index in enumerate(order):
-            tied = position and exact[order[position - 1]] == exact[index]
-            places.append(places[-1] if tied else position + 1)
-        for position, index in enumerate(order):
+            if not position or exact[order[position - 1]] != exact[index]:
+                place = position + 1
             result = results[index]
             flags = result.flags
             if result.ci_low is not None and any(
@@ -82,5 +86,5 @@ def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> 
                 if 0 <= p < len(order)
             ):
                 flags = [*flags, "rank_tied_ci"]
-            ranked[index] = evolve(result, rank=places[position], flags=flags)
+            ranked[index] = evolve(result, rank=place, flags=flags)
     return ranked

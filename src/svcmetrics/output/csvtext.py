@@ -44,15 +44,13 @@ def _cleaner(options: RenderOptions) -> Callable[[str], str]:
     return clean
 
 
-def _csv_text(
-    header: list[str], rows: list[list[str]], options: RenderOptions, cleaned: bool = False
-) -> str:
-    """The CSV document; ``cleaned``: the rows' cells are neutralised already."""
+def _csv_text(header: list[str], rows: list[list[str]], options: RenderOptions) -> str:
+    """The CSV document, its cells neutralised under ``options.neutralise``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     clean = _cleaner(options)
     writer.writerow([clean(cell) for cell in header])
-    if options.neutralise and not cleaned:
+    if options.neutralise:
         # only a cell starting with a formula character can change (:func:`neutralise`)
         rows = [
             [cell if cell[:1] not in FORMULA_STARTS else clean(cell) for cell in row]
@@ -62,71 +60,89 @@ def _csv_text(
     return ("\ufeff" if options.bom else "") + buffer.getvalue()
 
 
-def _rows(report: Report, lang: str, clean: Callable[[str], str]) -> list[list[str]]:
-    """The long CSV's rows: the cells of :func:`result_record` formatted as :func:`_cell`
-    does, built straight from the results (a city has some 400,000 of them), the texts
-    passed through ``clean``. The numbers need no cleaning: an integer or a finite number
-    written with its decimals is a number to a spreadsheet, which :func:`neutralise` leaves
-    as it is (rates, intervals and changes are finite; so are the levels, which the config
-    checks)."""
-    names = {key: (clean(key), clean(name)) for key, name in indicator_names(report, lang).items()}
+def _field(text: str) -> str:
+    """``text`` as one CSV field, quoted as :func:`_csv_text`'s writer quotes it."""
+    if not text:
+        return ""  # a row's only field would be quoted when empty; one of many is not
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([text])
+    return buffer.getvalue()[: -len("\r\n")]
+
+
+def _lines(report: Report, lang: str, clean: Callable[[str], str]) -> list[str]:
+    """The long CSV's lines: the cells of :func:`result_record` formatted as :func:`_cell`
+    does, built straight from the results (a city has some 400,000 of them), joined as the
+    CSV writer joins them. Each text is passed through ``clean`` and quoted once (names,
+    periods, statuses and flags recur on every row). The numbers need neither: an integer
+    or a finite number written with its decimals is a number to a spreadsheet, which
+    :func:`neutralise` leaves as it is (rates, intervals and changes are finite; so are the
+    levels, which the config checks), and holds no character that needs quotes."""
+    texts: dict[str, str] = {}
+
+    def field(text: str) -> str:
+        done = texts.get(text)
+        if done is None:
+            done = texts[text] = _field(clean(text))
+        return done
+
+    names = {
+        key: f"{field(key)},{field(name)}" for key, name in indicator_names(report, lang).items()
+    }
     by = report.by
     # the cells that name a unit (level, id, name, parent), once per unit
-    units: dict[tuple[str, str | None, str, str | None], tuple[str, ...]] = {}
-    texts: dict[str, str] = {}  # periods, statuses, flags, breakdown values
-    rows = []
+    units: dict[tuple[str, str | None, str, str | None], str] = {}
+    lines = []
     for r in report.results:
         unit_key = (r.level, r.community_name, r.community, r.parent)
         unit = units.get(unit_key)
         if unit is None:
-            unit = units[unit_key] = (
-                clean(str(r.level)),
-                clean(r.community),
-                clean(unit_name(r.community, r.community_name, r.level, lang)),
-                "" if r.parent is None else clean(r.parent),
+            unit = units[unit_key] = ",".join(
+                (
+                    field(str(r.level)),
+                    field(r.community),
+                    field(unit_name(r.community, r.community_name, r.level, lang)),
+                    "" if r.parent is None else field(r.parent),
+                )
             )
-        status = "" if r.status is None else r.status.value
-        flags = ";".join(r.flags)
-        for text in (r.period, status, flags):
-            if text not in texts:
-                texts[text] = clean(text)
-        rate, target = r.rate, r.target_level
-        ci_low, ci_high, before, change = r.ci_low, r.ci_high, r.previous_rate, r.change
-        year, change_yoy = r.previous_year_rate, r.change_yoy
-        row = [
-            *unit,
-            texts[r.period],
-            *names[r.indicator],
-            str(r.numerator),
-            "" if r.denominator is None else str(r.denominator),
-            "" if rate is None else f"{rate:.4f}",
-            "" if r.sample_size is None else str(r.sample_size),
-            "" if ci_low is None else f"{ci_low:.4f}",
-            "" if ci_high is None else f"{ci_high:.4f}",
-            "" if before is None else f"{before:.4f}",
-            "" if change is None else f"{change:.2f}",
-            "" if year is None else f"{year:.4f}",
-            "" if change_yoy is None else f"{change_yoy:.2f}",
-            "" if r.rank is None else str(r.rank),
-            _cell(target, "target_level"),
-            texts[status],
-            texts[flags],
-        ]
+        named = names[r.indicator]
         if by is not None:
-            value = "" if r.breakdown is None else r.breakdown
-            if value not in texts:
-                texts[value] = clean(value)
-            row.insert(7, texts[value])
-        rows.append(row)
-    return rows
+            named += "," + field("" if r.breakdown is None else r.breakdown)
+        denominator, rate, sample, rank = r.denominator, r.rate, r.sample_size, r.rank
+        ci_low, ci_high, before, change = r.ci_low, r.ci_high, r.previous_rate, r.change
+        year, change_yoy, status = r.previous_year_rate, r.change_yoy, r.status
+        lines.append(
+            ",".join(
+                (
+                    unit,
+                    field(r.period),
+                    named,
+                    str(r.numerator),
+                    "" if denominator is None else str(denominator),
+                    "" if rate is None else f"{rate:.4f}",
+                    "" if sample is None else str(sample),
+                    "" if ci_low is None else f"{ci_low:.4f}",
+                    "" if ci_high is None else f"{ci_high:.4f}",
+                    "" if before is None else f"{before:.4f}",
+                    "" if change is None else f"{change:.2f}",
+                    "" if year is None else f"{year:.4f}",
+                    "" if change_yoy is None else f"{change_yoy:.2f}",
+                    "" if rank is None else str(rank),
+                    _cell(r.target_level, "target_level"),
+                    "" if status is None else field(status.value),
+                    field(";".join(r.flags)) if r.flags else "",
+                )
+            )
+            + "\r\n"
+        )
+    return lines
 
 
 def render_csv(report: Report, options: RenderOptions) -> str:
     """CSV: one row per result with the keys of spec 3.1, or ``--wide``."""
     fields = result_fields(report.by)
     if not options.wide:
-        rows = _rows(report, options.lang, _cleaner(options))
-        return _csv_text(fields, rows, options, cleaned=True)
+        lines = _lines(report, options.lang, _cleaner(options))
+        return _csv_text(fields, [], options) + "".join(lines)
     names = indicator_names(report, options.lang)
     records = [result_record(r, names, options.lang, report.by) for r in report.results]
     head = ["level", "community", "community_name", "parent", "period"]

@@ -149,12 +149,17 @@ def result_rows(
     only) as table cells, per period in the terminal table's unit order (a repeated roll-up
     shown once)."""
     names = indicator_names(report, lang)
+    shown = report.periods if periods is None else periods
+    tree = [(unit, depth) for unit, depth in shown_tree(report.units) if is_sum(unit) or not sums]
+    # only the results shown are grouped (a city's page shows the sums of one period)
+    labels = {period.label for period in shown}
+    ids = {unit.id for unit, _ in tree}
     grouped: dict[tuple[str, str], list[Result]] = {}
     for result in report.results:
-        grouped.setdefault((result.period, result.community), []).append(result)
+        if result.period in labels and result.community in ids:
+            grouped.setdefault((result.period, result.community), []).append(result)
     rows: list[Row] = []
-    tree = [(unit, depth) for unit, depth in shown_tree(report.units) if is_sum(unit) or not sums]
-    for period in report.periods if periods is None else periods:
+    for period in shown:
         for unit, depth in tree:
             for number, result in enumerate(grouped.get((period.label, unit.id), [])):
                 rows.append(row(result, lang, names, depth, number == 0, report.by))
