@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -204,13 +203,6 @@ def repeated_units(units: Sequence[Unit]) -> dict[str, Unit]:
     """The roll-ups (and total) that pool the same communities as a unit below them, each
     with the unit shown in its place: a street office with one district above it and a
     total over it are one block of numbers, shown once."""
-    return dict(_repeated_units(tuple(units)))
-
-
-@functools.lru_cache(maxsize=4)
-def _repeated_units(units: tuple[Unit, ...]) -> dict[str, Unit]:
-    """:func:`repeated_units`, found once per unit list: a page asks for it a dozen times,
-    and a city's 5,262 units take some 50 ms each time (the tree walked and sorted)."""
     repeats = repeating(units)
     hidden = {id(unit) for unit, repeated in zip(units, repeats, strict=True) if repeated}
     # the first shown unit (in tree order) of each member set
@@ -257,13 +249,6 @@ def repeat_notes(units: Sequence[Unit], lang: str) -> list[str]:
 def unit_tree(units: Sequence[Unit], skip: frozenset[str] = frozenset()) -> list[tuple[Unit, int]]:
     """Units in display order with their depth: each roll-up followed by what it pools,
     total last. A unit in ``skip`` is left out, and what it pools takes its depth."""
-    return list(_unit_tree(tuple(units), skip))
-
-
-@functools.lru_cache(maxsize=8)
-def _unit_tree(units: tuple[Unit, ...], skip: frozenset[str]) -> list[tuple[Unit, int]]:
-    """:func:`unit_tree`, walked once per unit list and ``skip`` (asked for a dozen times
-    by a page)."""
     ids = {unit.id for unit in units}
     kids: dict[str | None, list[Unit]] = {}
     for unit in units:
