@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from svcmetrics.diagnose import describe_problems
-from svcmetrics.errors import WARNING_KINDS, Problem, tally
+from svcmetrics.errors import WARNING_KINDS, InputError, Problem, tally
 from svcmetrics.indicators import Indicator, custom_events
 from svcmetrics.models import Community, Config, Profile
 from svcmetrics.periods import Period
@@ -121,6 +121,32 @@ def with_inputs_problems(
 
 PartCounts = dict[tuple[str, str, str, str], tuple[int, int | None, int | None]]
 """(community, period, indicator, breakdown value) → (numerator, denominator, sample size)."""
+
+
+def check_profile_counts(profile: Iterable[ProfileValue], largest: int) -> None:
+    """Every denominator fits the engine's integers (``largest``), else an input error."""
+    for value in profile:
+        if value.value > largest:
+            raise InputError(
+                "profile_count_too_large",
+                community=value.community,
+                field=value.field,
+                value=value.value,
+            )
+
+
+def part_counts(rows: Iterable[Sequence[Any]]) -> PartCounts:
+    """The rows of :func:`svcmetrics.compiler.parts` (community, period, breakdown value,
+    indicator, position, numerator, denominator, sample size) as :data:`PartCounts`,
+    whatever integer type the engine returns (a Decimal from a SUM included)."""
+    return {
+        (str(c), str(p), str(i), str(b)): (
+            int(n),
+            None if d is None else int(d),
+            None if s is None else int(s),
+        )
+        for c, p, b, i, _, n, d, s in rows
+    }
 
 
 class Counting(Protocol):

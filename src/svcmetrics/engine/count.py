@@ -13,10 +13,15 @@ import duckdb
 
 from svcmetrics.engine import compiled
 from svcmetrics.engine.sql import small_table
-from svcmetrics.errors import InputError
 from svcmetrics.indicators import Indicator
 from svcmetrics.periods import Period
-from svcmetrics.stages import HUGEINT_MAX, PartCounts, ProfileValue
+from svcmetrics.stages import (
+    HUGEINT_MAX,
+    PartCounts,
+    ProfileValue,
+    check_profile_counts,
+    part_counts,
+)
 
 
 class Count:
@@ -76,14 +81,7 @@ class Count:
         """(community, period, indicator, breakdown) → (numerator, denominator, sample
         size) for every community × period × breakdown value × indicator, by
         :func:`svcmetrics.compiler.parts`; ``profile``: the denominators."""
-        for value in profile:
-            if value.value > HUGEINT_MAX:
-                raise InputError(
-                    "profile_count_too_large",
-                    community=value.community,
-                    field=value.field,
-                    value=value.value,
-                )
+        check_profile_counts(profile, HUGEINT_MAX)
         small_table(self.con, "communities", {"community": ("VARCHAR", list(communities))})
         small_table(self.con, "brks", {"brk": ("VARCHAR", list(breakdown))})
         small_table(
@@ -98,15 +96,7 @@ class Count:
             },
         )
         self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
-        rows = self.con.execute(compiled.parts(indicators, self._nested)).fetchall()
-        return {
-            (str(c), str(p), str(i), str(b)): (
-                int(n),
-                None if d is None else int(d),
-                None if s is None else int(s),
-            )
-            for c, p, b, i, _, n, d, s in rows
-        }
+        return part_counts(self.con.execute(compiled.parts(indicators, self._nested)).fetchall())
 
     def records_per_period(self) -> dict[tuple[str, str], int]:
         """(community, period) → number of valid records dated in it."""

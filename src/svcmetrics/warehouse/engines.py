@@ -23,11 +23,9 @@ def connect(url: str) -> Connection:
 
         return DuckConnection(url)
     if scheme == "sc":
-        import importlib
+        from svcmetrics.warehouse.spark import connect as spark
 
-        spark = importlib.import_module("svcmetrics.warehouse.spark")
-        connection: Connection = spark.connect(url)
-        return connection
+        return spark(url)
     raise UsageError(
         "engine_scheme", value=redact(url), valid=", ".join(f"{s}://" for s in SCHEMES)
     )

@@ -13,18 +13,19 @@ from sqlglot import exp
 from svcmetrics import compiler, sqlexport
 from svcmetrics.answers import AnswerLists
 from svcmetrics.diagnose import explained
-from svcmetrics.errors import InputError, Problem
+from svcmetrics.errors import Problem
 from svcmetrics.indicators import Indicator
 from svcmetrics.models import Community, LogMapping, WarehouseSpec, canonical_values
 from svcmetrics.periods import Period, plausible_window
 from svcmetrics.readers import resolve_headers
 from svcmetrics.stages import (
-    HUGEINT_MAX,
     Checked,
     Inputs,
     PartCounts,
     ProfileValue,
+    check_profile_counts,
     community_keys,
+    part_counts,
     with_inputs_problems,
 )
 from svcmetrics.warehouse import checks, sqldates
@@ -66,7 +67,6 @@ class Warehouse:
         lists: AnswerLists,
     ) -> None:
         self.connection = connection
-        self.url = url
         self.name = spec.records
         self.lists = lists
         self.custom_events = list(custom_events)
@@ -281,25 +281,10 @@ class Warehouse:
         profile: Sequence[ProfileValue],
         breakdown: Sequence[str],
     ) -> PartCounts:
-        for value in profile:
-            if value.value > min(BIGINT_MAX, HUGEINT_MAX):
-                raise InputError(
-                    "profile_count_too_large",
-                    community=value.community,
-                    field=value.field,
-                    value=value.value,
-                )
+        check_profile_counts(profile, BIGINT_MAX)
         inputs = [*self._period_ctes(), *self._inputs(communities, breakdown, profile)]
         select = compiler.parts(indicators, sqlexport.NESTED, inputs)
-        rows = self._fetch(select)
-        return {
-            (str(c), str(p), str(i), str(b)): (
-                _int(n),
-                None if d is None else _int(d),
-                None if s is None else _int(s),
-            )
-            for c, p, b, i, _, n, d, s in rows
-        }
+        return part_counts(self._fetch(select))
 
     def records_per_period(self) -> dict[tuple[str, str], int]:
         inputs = [*self._period_ctes(), *self._inputs([], [""], None)]
