@@ -16,24 +16,29 @@ COMMUNITIES = ("c1", "c2", "c3", "c4", "c5")
 def pooled_one_by_one(
     parts: Mapping[PartKey, Part], members: Sequence[str]
 ) -> dict[tuple[str, str, str], Part]:
-    """The roll-up as it was before issue 17: one unit at a time, over every part."""
-    pooled: dict[tuple[str, str, str], Part] = {}
+    """The roll-up by its definition (spec 2.6), one unit at a time over every part: the
+    sums over the members whose denominator is known, ``partial_rollup`` when a member's is
+    not; the sample size the sum of the summed members', None when one of them has none
+    (or none is summed)."""
+    keys: dict[tuple[str, str, str], list[Part]] = {}
+    partial: set[tuple[str, str, str]] = set()
     for (community, period, indicator, value), part in parts.items():
         if community not in set(members):
             continue
         key = (period, indicator, value)
-        current = pooled.get(key, Part(0, None, None))
+        summed = keys.setdefault(key, [])
         if part.denominator is None:
-            pooled[key] = Part(
-                current.numerator, current.denominator, current.sample_size, ("partial_rollup",)
-            )
-            continue
-        sample = part.sample_size
+            partial.add(key)
+        else:
+            summed.append(part)
+    pooled: dict[tuple[str, str, str], Part] = {}
+    for key, summed in keys.items():
+        samples = [part.sample_size for part in summed]
         pooled[key] = Part(
-            current.numerator + part.numerator,
-            (current.denominator or 0) + part.denominator,
-            None if sample is None else (current.sample_size or 0) + sample,
-            current.flags,
+            sum(part.numerator for part in summed),
+            sum(part.denominator or 0 for part in summed) if summed else None,
+            None if not summed or None in samples else sum(s or 0 for s in samples),
+            ("partial_rollup",) if key in partial else (),
         )
     return pooled
 

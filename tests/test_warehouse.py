@@ -84,7 +84,13 @@ def warehouse_config(config: Path, folder: Path, table: str, profile: Path | Non
 
 
 def _tables(connection: Any) -> list[tuple[Any, ...]]:
+    """The write counts of every table, this session's own writes included: a session's
+    counts reach the shared statistics in a flush at most once a second, so a count read
+    just after loading could still grow by the rows loaded (the test would then blame the
+    run for them)."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # at the end of this statement
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
             "ORDER BY 1, 2"

@@ -19,22 +19,19 @@ CUTOFF = 3.5
 def modified_z(value: float, history: Sequence[float]) -> float | None:
     """0.6745 × |value − median| / MAD of ``history``; None with fewer than
     :data:`MIN_HISTORY` values or a MAD of 0."""
-    if len(history) < MIN_HISTORY:
+    count = len(history)
+    if count < MIN_HISTORY:
         return None
-    middle = _median(sorted(history))
-    mad = _median(sorted([abs(x - middle) for x in history]))
+    # each median as :func:`statistics.median` computes it, without its copy, checks and
+    # calls (a city asks for some 340,000 of them)
+    half = count // 2
+    ordered = sorted(history)
+    middle = ordered[half] if count % 2 else (ordered[half - 1] + ordered[half]) / 2
+    spread = sorted([abs(x - middle) for x in history])
+    mad = spread[half] if count % 2 else (spread[half - 1] + spread[half]) / 2
     if mad == 0:
         return None
     return 0.6745 * abs(value - middle) / mad
-
-
-def _median(ordered: list[float]) -> float:
-    """The median of sorted values, as :func:`statistics.median` computes it (without its
-    copy and checks: a city asks for some 700,000 medians)."""
-    half = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[half]
-    return (ordered[half - 1] + ordered[half]) / 2
 
 
 def flag_outliers(
@@ -74,7 +71,7 @@ def flag_outliers(
         if result.level is not community_level or not result.denominator:
             continue
         at = position.get(result.period)
-        if at is None:
+        if at is None or at < MIN_HISTORY:  # (too few periods before it to judge)
             continue
         key = (result.community, result.indicator, result.breakdown or "")
         rates = series_of.get(key)

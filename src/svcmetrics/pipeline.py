@@ -344,7 +344,7 @@ def count(engine: Counting, options: Options, checked: Checked) -> Counted:
         periods,
         compared,
         counted,
-        {key: Part(*numbers) for key, numbers in found.items()},
+        found,
         engine.records_per_period(),
         breakdown,
         history,

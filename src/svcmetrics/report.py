@@ -25,9 +25,14 @@ def rate_of(numerator: int, denominator: int | None) -> float | None:
     return numerator / denominator
 
 
-@dataclass(frozen=True)
-class Result:
-    """One result record (spec 3.1)."""
+class Result(NamedTuple):
+    """One result record (spec 3.1).
+
+    A named tuple, not a dataclass: a city's run makes some 440,000 and the post-passes
+    (outliers, targets, ranks) copy most of them once more. A tuple is made several times
+    faster than a frozen dataclass and takes about a quarter of its memory (no dict per
+    result). Nothing changes a result once made: :func:`evolve` gives a changed copy.
+    """
 
     level: Level
     community: str
@@ -51,7 +56,8 @@ class Result:
     change_yoy: float | None = None
     """rate − previous_year_rate in percentage points (同比)."""
     status: Status | None = None
-    flags: list[str] = field(default_factory=list)
+    flags: Sequence[str] = ()
+    """Flag keys in the order they were found (a list or a tuple; never changed in place)."""
     limit: float | None = None
     """The threshold level a breach crossed (not an output field; for the breach summary)."""
     rank: int | None = None
@@ -70,31 +76,25 @@ class Result:
         return rate_of(self.numerator, self.denominator)
 
 
-RESULT_FIELDS = frozenset(Result.__dataclass_fields__)
+RESULT_FIELDS = frozenset(Result._fields)
 """The field names of :class:`Result`."""
+
+_POSITION = {name: number for number, name in enumerate(Result._fields)}
+_new_result = tuple.__new__
+"""Makes a :class:`Result` of a tuple of every field in order, without the generated
+``__new__``'s call of one argument per field."""
 
 
 def evolve(result: Result, **changes: Any) -> Result:
-    """``result`` with ``changes`` set, as ``dataclasses.replace`` gives it but without its
-    cost per call (the post-passes set a field or two on each of a city's 400,000 results):
-    the fields are copied as they are, and a :class:`Result` checks nothing on creation."""
-    if not RESULT_FIELDS.issuperset(changes):
-        raise TypeError(f"not fields of Result: {sorted(changes.keys() - RESULT_FIELDS)}")
-    copied = object.__new__(Result)
-    copied.__dict__.update(result.__dict__, **changes)
-    return copied
-
-
-def _made(fields: dict[str, Any]) -> Result:
-    """A result of ``fields``, every field named, without the frozen ``__init__``'s cost
-    of one ``object.__setattr__`` per field (a city builds some 400,000: about 4× faster).
-
-    The price is memory: the fields then live in a dict of the result's own, about 260
-    bytes more per result than ``__init__`` makes (some 120 MB for a city's results).
-    """
-    made = object.__new__(Result)
-    made.__dict__.update(fields)
-    return made
+    """``result`` with ``changes`` set, as ``Result._replace`` gives it but without its cost
+    per call (the post-passes set a field or two on each of a city's 440,000 results)."""
+    values = list(result)
+    for name, value in changes.items():
+        at = _POSITION.get(name)
+        if at is None:
+            raise TypeError(f"not fields of Result: {sorted(changes.keys() - RESULT_FIELDS)}")
+        values[at] = value
+    return _new_result(Result, values)
 
 
 @dataclass(frozen=True)
@@ -207,46 +207,81 @@ def rollup(
 ) -> dict[str, dict[tuple[str, str, str], Part]]:
     """Each roll-up's parts: the sums over the communities under it whose denominator is known.
 
-    One pass over ``parts``: each community's part is added to every unit that pools it
-    (``Unit.members``: directly or through levels between), so the cost grows with the parts
-    times the levels above a community, not with the parts times the units. Children with
-    an unknown denominator are left out and the parent is flagged ``partial_rollup``
-    (spec 2.6). Each unit sees its communities' parts in the order of ``parts``, as when
-    each roll-up was summed on its own.
+    Children with an unknown denominator are left out and the parent is flagged
+    ``partial_rollup`` (spec 2.6). The sample size is the sum of the children's, or None
+    when one of the children summed has none (a sample is a survey indicator's
+    denominator, or None for every community alike).
+
+    Two passes, so the cost grows with the parts, not with the parts times the units: the
+    communities that the same roll-ups pool (``Unit.members``: directly or through levels
+    between; in a tree, one street office's) are summed together first, then each such
+    group's sums are added to each of its roll-ups. Sums of integers do not depend on the
+    order they are added in.
     """
     # per unit and key: [numerator, denominator, sample size, partial]; None: not yet known
-    sums_of: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
-    pooled_by: dict[str, list[dict[tuple[str, str, str], list[Any]]]] = {}
+    sums_of: list[dict[tuple[str, str, str], list[Any]]] = []
+    ids: list[str] = []
+    pooled_by: dict[str, list[int]] = {}
     for unit in units:
         if unit.level is Level.COMMUNITY:
             continue
-        sums: dict[tuple[str, str, str], list[Any]] = {}
-        sums_of[unit.id] = sums  # as before: of two units with one id, the later one counts
         for member in dict.fromkeys(unit.members):
-            pooled_by.setdefault(member, []).append(sums)
+            pooled_by.setdefault(member, []).append(len(ids))
+        ids.append(unit.id)
+        sums_of.append({})
+    # the communities pooled by the same roll-ups share one group of sums
+    group_of: dict[tuple[int, ...], dict[tuple[str, str, str], list[Any]]] = {}
+    groups: dict[str, dict[tuple[str, str, str], list[Any]]] = {}
+    for community, pooling in pooled_by.items():
+        groups[community] = group_of.setdefault(tuple(pooling), {})
     for (community, period, indicator, value), part in parts.items():
-        targets = pooled_by.get(community)
-        if not targets:
+        group = groups.get(community)
+        if group is None:
             continue
         key = (period, indicator, value)
-        denominator, sample = part.denominator, part.sample_size
-        for sums in targets:
-            total = sums.get(key)
-            if total is None:
-                total = sums[key] = [0, None, None, False]
-            if denominator is None:
-                total[3] = True
-                continue
-            total[0] += part.numerator
-            total[1] = (total[1] or 0) + denominator
-            total[2] = None if sample is None else (total[2] or 0) + sample
+        total = group.get(key)
+        if total is None:
+            total = group[key] = [0, None, 0, False]
+        denominator = part.denominator
+        if denominator is None:
+            total[3] = True
+            continue
+        total[0] += part.numerator
+        total[1] = (total[1] or 0) + denominator
+        sample = part.sample_size
+        total[2] = None if sample is None or total[2] is None else total[2] + sample
+    for targets, group in group_of.items():
+        for target in targets:
+            _add(sums_of[target], group)
+    # as before: of two units with one id, the later one counts
     return {
         unit_id: {
-            key: Part(numerator, denominator, sample, ("partial_rollup",) if partial else ())
+            key: Part(
+                numerator,
+                denominator,
+                None if denominator is None else sample,
+                ("partial_rollup",) if partial else (),
+            )
             for key, (numerator, denominator, sample, partial) in sums.items()
         }
-        for unit_id, sums in sums_of.items()
+        for unit_id, sums in zip(ids, sums_of, strict=True)
     }
+
+
+def _add(
+    sums: dict[tuple[str, str, str], list[Any]], group: Mapping[tuple[str, str, str], list[Any]]
+) -> None:
+    """Add a group's sums (:func:`rollup`) to a unit's."""
+    for key, (numerator, denominator, sample, partial) in group.items():
+        total = sums.get(key)
+        if total is None:
+            sums[key] = [numerator, denominator, sample, partial]
+            continue
+        total[0] += numerator
+        if denominator is not None:
+            total[1] = (total[1] or 0) + denominator
+            total[2] = None if sample is None or total[2] is None else total[2] + sample
+        total[3] = total[3] or partial
 
 
 def build_results(
@@ -317,6 +352,7 @@ def build_results(
         label, partial = period.label, period.partial
         previous_label, year_label = compared.get(label, Compared(None, None))
         for unit, recorded, lanes in rows:
+            level, unit_id, name, parent = unit.level, unit.id, unit.name, unit.parent
             no_records = label not in recorded
             # a comparison period without a record of the unit is no 0% period
             before_label = previous_label if previous_label in recorded else None
@@ -345,30 +381,31 @@ def build_results(
                 if partial:
                     flags.append("partial_period")
                 append(
-                    _made(
-                        {
-                            "level": unit.level,
-                            "community": unit.id,
-                            "community_name": unit.name,
-                            "parent": unit.parent,
-                            "period": label,
-                            "indicator": key,
-                            "breakdown": value,
-                            "numerator": numerator,
-                            "denominator": denominator,
-                            "sample_size": sample if survey else None,
-                            "ci_low": None if interval is None else interval[0],
-                            "ci_high": None if interval is None else interval[1],
-                            "previous_rate": before,
-                            "change": change,
-                            "previous_year_rate": year,
-                            "change_yoy": change_yoy,
-                            "status": status,
-                            "flags": flags,
-                            "limit": limit,
-                            "rank": None,
-                            "target_level": None,
-                        }
+                    _new_result(
+                        Result,
+                        (
+                            level,
+                            unit_id,
+                            name,
+                            parent,
+                            label,
+                            key,
+                            value,
+                            numerator,
+                            denominator,
+                            sample if survey else None,
+                            None if interval is None else interval[0],
+                            None if interval is None else interval[1],
+                            before,
+                            change,
+                            year,
+                            change_yoy,
+                            status,
+                            flags,
+                            limit,
+                            None,  # rank
+                            None,  # target_level
+                        ),
                     )
                 )
     return results

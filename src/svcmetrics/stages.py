@@ -21,6 +21,7 @@ from svcmetrics.errors import WARNING_KINDS, InputError, Problem, tally
 from svcmetrics.indicators import Indicator, custom_events
 from svcmetrics.models import Community, Config, Profile
 from svcmetrics.periods import Period
+from svcmetrics.report import Part, PartKey
 
 if TYPE_CHECKING:
     from svcmetrics.readers import Source
@@ -119,7 +120,7 @@ def with_inputs_problems(
     return inputs.problems + described, dict(Counter(totals) + Counter(tally(inputs.problems)))
 
 
-PartCounts = dict[tuple[str, str, str, str], tuple[int, int | None, int | None]]
+PartCounts = dict[PartKey, Part]
 """(community, period, indicator, breakdown value) → (numerator, denominator, sample size)."""
 
 
@@ -135,12 +136,16 @@ def check_profile_counts(profile: Iterable[ProfileValue], largest: int) -> None:
             )
 
 
-def part_counts(rows: Iterable[Sequence[Any]]) -> PartCounts:
+def part_counts(rows: Iterable[Sequence[Any]], typed: bool = False) -> PartCounts:
     """The rows of :func:`svcmetrics.compiler.parts` (community, period, breakdown value,
     indicator, position, numerator, denominator, sample size) as :data:`PartCounts`,
-    whatever integer type the engine returns (a Decimal from a SUM included)."""
+    whatever integer type the engine returns (a Decimal from a SUM included); ``typed``:
+    the engine returns the texts as ``str`` and the counts as ``int`` already (DuckDB), so
+    they are taken as they are (a city has 420,000 rows)."""
+    if typed:
+        return {(c, p, i, b): Part(n, d, s) for c, p, b, i, _, n, d, s in rows}
     return {
-        (str(c), str(p), str(i), str(b)): (
+        (str(c), str(p), str(i), str(b)): Part(
             int(n),
             None if d is None else int(d),
             None if s is None else int(s),

@@ -96,7 +96,8 @@ class Count:
             },
         )
         self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
-        return part_counts(self.con.execute(compiled.parts(indicators, self._nested)).fetchall())
+        rows = self.con.execute(compiled.parts(indicators, self._nested)).fetchall()
+        return part_counts(rows, typed=True)
 
     def records_per_period(self) -> dict[tuple[str, str], int]:
         """(community, period) → number of valid records dated in it."""
