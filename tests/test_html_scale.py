@@ -183,7 +183,7 @@ def test_summarised_page_has_no_reference_to_the_network(report: Report, lang: s
 
 
 def test_island_cannot_close_its_script(report: Report) -> None:
-    data = html.data_island(report, subjects(report), {}, "en")
+    data = html.data_island(report, subjects(report), "en")
     assert "<" not in data and ">" not in data and "&" not in data
 
 

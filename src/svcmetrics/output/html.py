@@ -477,5 +477,5 @@ def render_html(report: Report, options: RenderOptions) -> str:
             if summary and last is not None
             else []
         ),
-        island=Markup(data_island(report, charted, results, lang)) if summary else "",
+        island=Markup(data_island(report, charted, lang)) if summary else "",
     )
