@@ -10,8 +10,9 @@ every result in a JSON island that a small inline script searches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from svcmetrics.errors import Problem
 from svcmetrics.i18n import label, problem_text
@@ -166,30 +167,42 @@ def result_rows(
     return rows
 
 
-def rows_where(
-    report: Report, lang: str, keep: Callable[[Result], bool], limit: int | None = None
-) -> tuple[list[Row], int]:
-    """The first ``limit`` (default all) results ``keep`` accepts, as table cells in output
-    order, and how many it accepts (a repeated roll-up's left out: it is listed under the
-    unit shown in its place)."""
+class Listed(NamedTuple):
+    """The results a page lists below the charts, as table cells in output order, and how
+    many there are of each (a summarised page lists the first few)."""
+
+    breaches: list[Row]
+    small: list[Row]
+    survey: list[Row]
+    counts: tuple[int, int, int]
+    """How many breaches, small samples and surveyed rates there are in all."""
+
+
+def listed(report: Report, lang: str, limit: int | None = None) -> Listed:
+    """The breaches, the small samples and the surveyed rates (their intervals), the first
+    ``limit`` (default all) of each as rows, found in one pass over the results (a repeated
+    roll-up's left out: it is listed under the unit shown in its place)."""
     names = indicator_names(report, lang)
     repeated = repeated_units(report.units)
-    kept = [
-        result for result in report.results if keep(result) and result.community not in repeated
-    ]
-    return [row(result, lang, names, by=report.by) for result in kept[:limit]], len(kept)
+    breaches: list[Result] = []
+    small: list[Result] = []
+    survey: list[Result] = []
+    for result in report.results:
+        if result.community in repeated:
+            continue
+        if result.breached:
+            breaches.append(result)
+        if "small_sample" in result.flags:
+            small.append(result)
+        if result.ci_low is not None and result.ci_high is not None:
+            survey.append(result)
 
+    def rows(kept: list[Result]) -> list[Row]:
+        return [row(result, lang, names, by=report.by) for result in kept[:limit]]
 
-def _small(result: Result) -> bool:
-    return "small_sample" in result.flags
-
-
-def _surveyed(result: Result) -> bool:
-    return result.ci_low is not None and result.ci_high is not None
-
-
-def _breached(result: Result) -> bool:
-    return result.breached
+    return Listed(
+        rows(breaches), rows(small), rows(survey), (len(breaches), len(small), len(survey))
+    )
 
 
 def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
@@ -398,14 +411,12 @@ def render_html(report: Report, options: RenderOptions) -> str:
     charted = subjects(report)
     summary = summarised(report)
     limit = LISTED if summary else None
-    breaches, small, survey = (
-        rows_where(report, lang, keep, limit) for keep in (_breached, _small, _surveyed)
-    )
+    lists = listed(report, lang, limit)
     outliers = outlier_rows(report, lang)
     counts = {
-        "breaches": breaches[1],
-        "small": small[1],
-        "survey": survey[1],
+        "breaches": lists.counts[0],
+        "small": lists.counts[1],
+        "survey": lists.counts[2],
         "outliers": len(outliers),
     }
     results = index(report)
@@ -447,9 +458,9 @@ def render_html(report: Report, options: RenderOptions) -> str:
         if summary
         else result_rows(report, lang),
         counts=counts,
-        breaches=breaches[0],
-        small=small[0],
-        survey=survey[0],
+        breaches=lists.breaches,
+        small=lists.small,
+        survey=lists.survey,
         outliers=outliers[:limit],
         rankings=[] if summary else rankings(report, lang),
         silent=silent_lines(report, lang, SILENT_NAMED if summary else None),
