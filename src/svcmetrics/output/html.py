@@ -62,7 +62,7 @@ from svcmetrics.output.htmlsummary import (
 )
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import Period
-from svcmetrics.report import Report, Result
+from svcmetrics.report import Report, Result, Unit
 
 
 @dataclass(frozen=True)
@@ -353,19 +353,18 @@ def silent_lines(report: Report, lang: str, named: int | None = None) -> list[st
     return lines
 
 
-def _facts(report: Report, lang: str, summary: bool = False) -> list[tuple[str, str]]:
-    """The header's facts: communities (how many, on a summarised page), period, data end,
-    inputs, profile and rows."""
+def _facts(
+    report: Report, lang: str, communities: Sequence[Unit], summary: bool = False
+) -> list[tuple[str, str]]:
+    """The header's facts: ``communities`` (how many, on a summarised page), period, data
+    end, inputs, profile and rows."""
     run = report.facts
-    communities = [
-        unit_name(unit.id, unit.name, unit.level, lang)
-        for unit in chart_units(report.units)
-        if unit.level == "community"
-    ]
     named = (
         label("html_communities_count", lang, count=len(communities))
         if summary
-        else label("list_sep", lang).join(communities)
+        else label("list_sep", lang).join(
+            unit_name(unit.id, unit.name, unit.level, lang) for unit in communities
+        )
     )
     facts = [(label("html_communities", lang), named)]
     if report.periods:
@@ -419,10 +418,15 @@ def render_html(report: Report, options: RenderOptions) -> str:
         "survey": lists.counts[2],
         "outliers": len(outliers),
     }
-    results = index(report)
     everyone = chart_units(report.units)
     communities = [unit for unit in everyone if not is_sum(unit)]
     sums = [unit for unit in everyone if is_sum(unit)]
+    if summary and last is not None:
+        # a summarised page charts the last period's communities and the sums' trends only
+        drawn = {unit.id for unit in sums}
+        results = index(r for r in report.results if r.period == last.label or r.community in drawn)
+    else:
+        results = index(report.results)
     bars = []
     trends = []
     if last is not None:
@@ -441,7 +445,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
         lang="zh-CN" if lang == "zh" else "en",
         title=text("html_title", period=report.period_label),
         period_label=report.period_label,
-        facts=_facts(report, lang, summary),
+        facts=_facts(report, lang, communities, summary),
         repeats=repeat_notes(report.units, lang),
         last_period="" if last is None else last.label,
         bar_charts=bars,
