@@ -144,11 +144,16 @@ def row(
 
 
 def result_rows(
-    report: Report, lang: str, periods: Sequence[Period] | None = None, sums: bool = False
+    report: Report,
+    lang: str,
+    periods: Sequence[Period] | None = None,
+    sums: bool = False,
+    results: Sequence[Result] | None = None,
 ) -> list[Row]:
     """Every result (of ``periods``, default all; ``sums``: of the roll-ups and the total
     only) as table cells, per period in the terminal table's unit order (a repeated roll-up
-    shown once)."""
+    shown once); ``results``: where to find them, default the report's (a part of them that
+    holds every one shown spares a pass over a city's 445,000)."""
     names = indicator_names(report, lang)
     shown = report.periods if periods is None else periods
     tree = [(unit, depth) for unit, depth in shown_tree(report.units) if is_sum(unit) or not sums]
@@ -156,7 +161,7 @@ def result_rows(
     labels = {period.label for period in shown}
     ids = {unit.id for unit, _ in tree}
     grouped: dict[tuple[str, str], list[Result]] = {}
-    for result in report.results:
+    for result in report.results if results is None else results:
         if result.period in labels and result.community in ids:
             grouped.setdefault((result.period, result.community), []).append(result)
     rows: list[Row] = []
@@ -421,12 +426,12 @@ def render_html(report: Report, options: RenderOptions) -> str:
     everyone = chart_units(report.units)
     communities = [unit for unit in everyone if not is_sum(unit)]
     sums = [unit for unit in everyone if is_sum(unit)]
+    recent: list[Result] | None = None
     if summary and last is not None:
-        # a summarised page charts the last period's communities and the sums' trends only
+        # a summarised page draws the last period's results and the sums' trends only
         drawn = {unit.id for unit in sums}
-        results = index(r for r in report.results if r.period == last.label or r.community in drawn)
-    else:
-        results = index(report.results)
+        recent = [r for r in report.results if r.period == last.label or r.community in drawn]
+    results = index(report.results if recent is None else recent)
     bars = []
     trends = []
     if last is not None:
@@ -458,7 +463,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
         by="" if report.by is None else text(report.by),
         yoy="change_yoy" in comparison_columns(report),
         periods=[period.label for period in report.periods],
-        rows=result_rows(report, lang, report.periods[-1:], sums=True)
+        rows=result_rows(report, lang, report.periods[-1:], sums=True, results=recent)
         if summary
         else result_rows(report, lang),
         counts=counts,
