@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_html import LANGS, ROOT, Page, chromium, page
 
-from svcmetrics.output import html, htmlsummary
+from svcmetrics.output import chartdata, html, htmlsummary
 from svcmetrics.output.cells import fraction, percent, repeated_units, shown_tree, unit_name
 from svcmetrics.output.chartdata import subjects
 from svcmetrics.pipeline import Options, run
@@ -183,7 +183,7 @@ def test_summarised_page_has_no_reference_to_the_network(report: Report, lang: s
 
 
 def test_island_cannot_close_its_script(report: Report) -> None:
-    data = html.data_island(report, subjects(report), {}, "en")
+    data = html.data_island(report, subjects(report), "en")
     assert "<" not in data and ">" not in data and "&" not in data
 
 
@@ -218,3 +218,41 @@ def test_search_table_is_filled_in_a_real_browser(
     )
     assert drawn == expected  # the page's rates equal Python's, rounding included
     assert f"{len(shown)} found, {len(shown)} shown" in dom
+
+
+@pytest.mark.parametrize(("lang", "which"), [("zh", "report"), ("en", "by_service")])
+@pytest.mark.usefixtures("small_limits")
+def test_summarised_page_finds_all_it_draws_in_the_results_it_picks(
+    request: pytest.FixtureRequest, lang: str, which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page indexes only the last period's results and the sums' (a city's 37,000 of
+    445,000): given every result instead, it is the same page."""
+    report: Report = request.getfixturevalue(which)
+    picked = page(report, lang)
+    everything = chartdata.index(report.results)
+    monkeypatch.setattr(html, "index", lambda _results: everything)
+    rows = html.result_rows
+    monkeypatch.setattr(
+        html,
+        "result_rows",
+        lambda report, lang, periods=None, sums=False, results=None: rows(
+            report, lang, periods, sums
+        ),
+    )
+    assert page(report, lang) == picked
+
+
+def test_listed_equals_one_filter_per_list(report: Report) -> None:
+    repeated = repeated_units(report.units)
+    shown = [r for r in report.results if r.community not in repeated]
+    expected = (
+        [r for r in shown if r.breached],
+        [r for r in shown if "small_sample" in r.flags],
+        [r for r in shown if r.ci_low is not None and r.ci_high is not None],
+    )
+    found = html.listed(report, "en", limit=2)
+    assert found.counts == tuple(len(kept) for kept in expected)
+    assert all(len(kept) > 2 for kept in expected)  # the limit cuts every list
+    names = {i.key: i.name("en") for i in report.indicators}
+    for rows, kept in zip((found.breaches, found.small, found.survey), expected, strict=True):
+        assert rows == [html.row(r, "en", names, by=report.by) for r in kept[:2]]

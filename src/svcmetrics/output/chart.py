@@ -87,7 +87,7 @@ def render_chart(report: Report, options: RenderOptions) -> str:
     names = [unit_name(unit.id, unit.name, unit.level, lang) for unit in units]
     name_width = max((Text(name).cell_len for name in names), default=4)
     width = max(10, min(50, options.width - name_width - 22))
-    results = index(report)
+    results = index(report.results)
     for subject in subjects(report):
         row_results = [
             results.get((period, unit.id, subject.indicator.key, subject.value)) for unit in units

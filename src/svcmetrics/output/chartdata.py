@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from svcmetrics.i18n import label
 from svcmetrics.indicators import Indicator
@@ -42,13 +43,13 @@ class Subject:
 
 def subjects(report: Report) -> list[Subject]:
     """The charts to draw: one per indicator, or per indicator and breakdown value."""
-    values = list(dict.fromkeys(result.breakdown for result in report.results)) or [None]
+    values = list(dict.fromkeys(map(attrgetter("breakdown"), report.results))) or [None]
     return [Subject(indicator, value) for indicator in report.indicators for value in values]
 
 
-def index(report: Report) -> dict[ResultKey, Result]:
+def index(results: Iterable[Result]) -> dict[ResultKey, Result]:
     """The results by (period, community, indicator, breakdown value)."""
-    return {(r.period, r.community, r.indicator, r.breakdown): r for r in report.results}
+    return {(r.period, r.community, r.indicator, r.breakdown): r for r in results}
 
 
 def nice_top(values: Sequence[float]) -> tuple[float, float]:

@@ -10,8 +10,9 @@ every result in a JSON island that a small inline script searches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from svcmetrics.errors import Problem
 from svcmetrics.i18n import label, problem_text
@@ -61,7 +62,7 @@ from svcmetrics.output.htmlsummary import (
 )
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import Period
-from svcmetrics.report import Report, Result
+from svcmetrics.report import Report, Result, Unit
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,16 @@ def row(
 
 
 def result_rows(
-    report: Report, lang: str, periods: Sequence[Period] | None = None, sums: bool = False
+    report: Report,
+    lang: str,
+    periods: Sequence[Period] | None = None,
+    sums: bool = False,
+    results: Sequence[Result] | None = None,
 ) -> list[Row]:
     """Every result (of ``periods``, default all; ``sums``: of the roll-ups and the total
     only) as table cells, per period in the terminal table's unit order (a repeated roll-up
-    shown once)."""
+    shown once); ``results``: where to find them, default the report's (a part of them that
+    holds every one shown spares a pass over a city's 445,000)."""
     names = indicator_names(report, lang)
     shown = report.periods if periods is None else periods
     tree = [(unit, depth) for unit, depth in shown_tree(report.units) if is_sum(unit) or not sums]
@@ -155,7 +161,7 @@ def result_rows(
     labels = {period.label for period in shown}
     ids = {unit.id for unit, _ in tree}
     grouped: dict[tuple[str, str], list[Result]] = {}
-    for result in report.results:
+    for result in report.results if results is None else results:
         if result.period in labels and result.community in ids:
             grouped.setdefault((result.period, result.community), []).append(result)
     rows: list[Row] = []
@@ -166,30 +172,42 @@ def result_rows(
     return rows
 
 
-def rows_where(
-    report: Report, lang: str, keep: Callable[[Result], bool], limit: int | None = None
-) -> tuple[list[Row], int]:
-    """The first ``limit`` (default all) results ``keep`` accepts, as table cells in output
-    order, and how many it accepts (a repeated roll-up's left out: it is listed under the
-    unit shown in its place)."""
+class Listed(NamedTuple):
+    """The results a page lists below the charts, as table cells in output order, and how
+    many there are of each (a summarised page lists the first few)."""
+
+    breaches: list[Row]
+    small: list[Row]
+    survey: list[Row]
+    counts: tuple[int, int, int]
+    """How many breaches, small samples and surveyed rates there are in all."""
+
+
+def listed(report: Report, lang: str, limit: int | None = None) -> Listed:
+    """The breaches, the small samples and the surveyed rates (their intervals), the first
+    ``limit`` (default all) of each as rows, found in one pass over the results (a repeated
+    roll-up's left out: it is listed under the unit shown in its place)."""
     names = indicator_names(report, lang)
     repeated = repeated_units(report.units)
-    kept = [
-        result for result in report.results if keep(result) and result.community not in repeated
-    ]
-    return [row(result, lang, names, by=report.by) for result in kept[:limit]], len(kept)
+    breaches: list[Result] = []
+    small: list[Result] = []
+    survey: list[Result] = []
+    for result in report.results:
+        if result.community in repeated:
+            continue
+        if result.breached:
+            breaches.append(result)
+        if "small_sample" in result.flags:
+            small.append(result)
+        if result.ci_low is not None and result.ci_high is not None:
+            survey.append(result)
 
+    def rows(kept: list[Result]) -> list[Row]:
+        return [row(result, lang, names, by=report.by) for result in kept[:limit]]
 
-def _small(result: Result) -> bool:
-    return "small_sample" in result.flags
-
-
-def _surveyed(result: Result) -> bool:
-    return result.ci_low is not None and result.ci_high is not None
-
-
-def _breached(result: Result) -> bool:
-    return result.breached
+    return Listed(
+        rows(breaches), rows(small), rows(survey), (len(breaches), len(small), len(survey))
+    )
 
 
 def problem_rows(problems: Sequence[Problem], lang: str) -> list[ProblemRow]:
@@ -340,19 +358,18 @@ def silent_lines(report: Report, lang: str, named: int | None = None) -> list[st
     return lines
 
 
-def _facts(report: Report, lang: str, summary: bool = False) -> list[tuple[str, str]]:
-    """The header's facts: communities (how many, on a summarised page), period, data end,
-    inputs, profile and rows."""
+def _facts(
+    report: Report, lang: str, communities: Sequence[Unit], summary: bool = False
+) -> list[tuple[str, str]]:
+    """The header's facts: ``communities`` (how many, on a summarised page), period, data
+    end, inputs, profile and rows."""
     run = report.facts
-    communities = [
-        unit_name(unit.id, unit.name, unit.level, lang)
-        for unit in chart_units(report.units)
-        if unit.level == "community"
-    ]
     named = (
         label("html_communities_count", lang, count=len(communities))
         if summary
-        else label("list_sep", lang).join(communities)
+        else label("list_sep", lang).join(
+            unit_name(unit.id, unit.name, unit.level, lang) for unit in communities
+        )
     )
     facts = [(label("html_communities", lang), named)]
     if report.periods:
@@ -398,20 +415,23 @@ def render_html(report: Report, options: RenderOptions) -> str:
     charted = subjects(report)
     summary = summarised(report)
     limit = LISTED if summary else None
-    breaches, small, survey = (
-        rows_where(report, lang, keep, limit) for keep in (_breached, _small, _surveyed)
-    )
+    lists = listed(report, lang, limit)
     outliers = outlier_rows(report, lang)
     counts = {
-        "breaches": breaches[1],
-        "small": small[1],
-        "survey": survey[1],
+        "breaches": lists.counts[0],
+        "small": lists.counts[1],
+        "survey": lists.counts[2],
         "outliers": len(outliers),
     }
-    results = index(report)
     everyone = chart_units(report.units)
     communities = [unit for unit in everyone if not is_sum(unit)]
     sums = [unit for unit in everyone if is_sum(unit)]
+    recent: list[Result] | None = None
+    if summary and last is not None:
+        # a summarised page draws the last period's results and the sums' trends only
+        drawn = {unit.id for unit in sums}
+        recent = [r for r in report.results if r.period == last.label or r.community in drawn]
+    results = index(report.results if recent is None else recent)
     bars = []
     trends = []
     if last is not None:
@@ -430,7 +450,7 @@ def render_html(report: Report, options: RenderOptions) -> str:
         lang="zh-CN" if lang == "zh" else "en",
         title=text("html_title", period=report.period_label),
         period_label=report.period_label,
-        facts=_facts(report, lang, summary),
+        facts=_facts(report, lang, communities, summary),
         repeats=repeat_notes(report.units, lang),
         last_period="" if last is None else last.label,
         bar_charts=bars,
@@ -443,13 +463,13 @@ def render_html(report: Report, options: RenderOptions) -> str:
         by="" if report.by is None else text(report.by),
         yoy="change_yoy" in comparison_columns(report),
         periods=[period.label for period in report.periods],
-        rows=result_rows(report, lang, report.periods[-1:], sums=True)
+        rows=result_rows(report, lang, report.periods[-1:], sums=True, results=recent)
         if summary
         else result_rows(report, lang),
         counts=counts,
-        breaches=breaches[0],
-        small=small[0],
-        survey=survey[0],
+        breaches=lists.breaches,
+        small=lists.small,
+        survey=lists.survey,
         outliers=outliers[:limit],
         rankings=[] if summary else rankings(report, lang),
         silent=silent_lines(report, lang, SILENT_NAMED if summary else None),
@@ -477,5 +497,5 @@ def render_html(report: Report, options: RenderOptions) -> str:
             if summary and last is not None
             else []
         ),
-        island=Markup(data_island(report, charted, results, lang)) if summary else "",
+        island=Markup(data_island(report, charted, lang)) if summary else "",
     )

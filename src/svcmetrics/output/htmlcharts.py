@@ -185,7 +185,7 @@ def bar_chart(
 ) -> BarChart:
     """Communities compared on one subject in one period (lengths in SVG units); ``units``:
     the bars (default every community and the total), ``results``: :func:`index` once."""
-    results = index(report) if results is None else results
+    results = index(report.results) if results is None else results
     units = chart_units(report.units) if units is None else units
     found = [
         results.get((period.label, unit.id, subject.indicator.key, subject.value)) for unit in units
@@ -253,7 +253,7 @@ def trend_chart(
 
     The level lines are the indicator's defaults; per-community overrides show in the bars.
     """
-    results = index(report) if results is None else results
+    results = index(report.results) if results is None else results
     units = chart_units(report.units) if units is None else units
     threshold = subject.indicator.threshold if subject.value is None else None
     warn = None if threshold is None else threshold.warn
