@@ -61,6 +61,8 @@ class Loaded:
     """Source number → the input order of its first record."""
     lines: Lines
     """The line of each record, for the problems that point at one."""
+    rows: int
+    """How many rows ``loaded`` holds (blank ones included)."""
 
     def position(self, number: int, rec: int) -> int:
         """The position in its source of the record at input order ``rec``."""
@@ -124,7 +126,8 @@ def load(
     con.execute(
         "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded WHERE NOT _blank"
     )
-    return Loaded(con, loaded, canonical_values(custom_events), first, Lines(loaded, records))
+    lines = Lines(loaded, records)
+    return Loaded(con, loaded, canonical_values(custom_events), first, lines, rows)
 
 
 def read_in_python(source: Source) -> Source:
