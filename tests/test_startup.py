@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from svcmetrics.engine import Engine
+from svcmetrics.engine import Engine, Loaded
 from svcmetrics.engine.checks import check as check_loaded
 from svcmetrics.models import Community
 from svcmetrics.pipeline import Options, load_inputs, read_logs
@@ -88,3 +89,36 @@ def test_the_checks_count_what_the_tables_hold(tmp_path: Path, text: str) -> Non
         assert kinds == {"no_such_day": 1, "total_row": 1}
         assert checked.totals["duplicate_row"] == checked.totals["future_date"] == 1
         assert (checked.rows, checked.read, checked.skipped) == (3, 5, 2)
+
+
+def test_a_small_run_counts_what_the_optimised_run_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The example (136 rows) as a small run (one thread, plans as written) and as a large
+    one: the same report, byte for byte, in every indicator and breakdown."""
+    import svcmetrics.engine as engine_module
+    from svcmetrics.output import render
+    from svcmetrics.output.options import OutputFormat
+    from svcmetrics.pipeline import compute
+
+    config = Path(__file__).parents[1] / "examples" / "svcmetrics.yaml"
+    settings: list[tuple[object, ...]] = []
+    real_load = Engine.load
+
+    def load_and_note(self: Engine, *args: Any) -> Loaded:
+        loaded = real_load(self, *args)
+        row = self.con.execute(
+            "SELECT current_setting('threads'), current_setting('enable_optimizer')"
+        ).fetchone()
+        settings.append(tuple(row or ()))
+        return loaded
+
+    monkeypatch.setattr(Engine, "load", load_and_note)
+    texts = []
+    for small in (engine_module.SMALL_RUN, 0):
+        monkeypatch.setattr(engine_module, "SMALL_RUN", small)
+        for by in (None, "service"):
+            report, options = compute(Options(config=config, by=by, as_of=TODAY))
+            texts.append(render(report, OutputFormat.CSV, options))
+    assert texts[:2] == texts[2:] and all(texts)
+    assert settings[0] == (1, False) and settings[-1][1] is True
