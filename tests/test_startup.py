@@ -122,3 +122,17 @@ def test_a_small_run_counts_what_the_optimised_run_counts(
             texts.append(render(report, OutputFormat.CSV, options))
     assert texts[:2] == texts[2:] and all(texts)
     assert settings[0] == (1, False) and settings[-1][1] is True
+
+
+def test_dates_that_read_two_ways_still_stop_the_run(tmp_path: Path) -> None:
+    """The search for ambiguous dates runs only where there are problems: a date no
+    format reads is one, so such a log still stops before anything is counted."""
+    from svcmetrics.errors import InputError
+    from svcmetrics.pipeline import check
+
+    text = CLEAN + "03/04/2026,jianguo,participate,resident,r8,h8,,,助老\n"
+    (tmp_path / "log.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as stopped:
+        check(Options(logs=(str(tmp_path / "log.csv"),)))
+    assert stopped.value.key == "ambiguous_dates_found"
+    assert [problem.kind for problem in stopped.value.problems] == ["ambiguous_dates"]

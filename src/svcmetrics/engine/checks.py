@@ -69,22 +69,23 @@ def check(
     stop the run (:class:`InputError`).
     """
     con = loaded.con
-    ambiguous = [
-        ambiguous_date_problem(
-            found,
-            loaded.sources[found.source].name,
-            loaded.sources[found.source].headers.get("date", "date"),
-        )
-        for found in ambiguous_dates(loaded)
-    ]
-    if ambiguous:
-        raise InputError("ambiguous_dates_found", problems=ambiguous)
     lists = answer_lists(inputs.config.satisfaction)
     _classify_answers(con, lists)
     _map_communities(con, community_keys(communities))
     config = inputs.config
     window = plausible_window(config.date_range.from_, config.date_range.to, today)
     invalid = _find_problems(loaded, window, community_required=len(communities) > 1)
+    # a date no format read is a problem: without problems no date reads two ways
+    ambiguous = [
+        ambiguous_date_problem(
+            found,
+            loaded.sources[found.source].name,
+            loaded.sources[found.source].headers.get("date", "date"),
+        )
+        for found in (ambiguous_dates(loaded) if invalid else [])
+    ]
+    if ambiguous:
+        raise InputError("ambiguous_dates_found", problems=ambiguous)
     warned = _find_warnings(con, today, limit)
     # clean logs (the usual case) ask nothing more of empty tables
     listing = Listing(loaded, lists)
