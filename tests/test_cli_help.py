@@ -177,3 +177,36 @@ def test_help_without_a_config_loads_no_config_models(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_version_alone_starts_without_the_parser_or_the_models(tmp_path: Path) -> None:
+    """`svcmetrics --version` prints before the parser is built: no pydantic (the parser's
+    adapters, the config models) even beside a config; with other options the parser
+    prints the same line."""
+    import subprocess
+    import sys
+
+    (tmp_path / "svcmetrics.yaml").write_text("lang: en\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from svcmetrics.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print(code, 'pydantic' in sys.modules, 'svcmetrics.config' in sys.modules,"
+        " file=sys.stderr)\n"
+    )
+
+    def run(*args: str) -> tuple[str, list[str]]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout, done.stderr.split()
+
+    alone, loaded = run("--version")
+    assert loaded == ["0", "False", "False"]
+    parsed, loaded = run("--lang", "zh", "--version")
+    assert loaded[0] == "0" and loaded[1] == "True"  # the parser's path, for comparison
+    assert alone == parsed == f"svcmetrics {cli.__version__}\n"

@@ -534,6 +534,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with the code of spec 3.3."""
     args = list(sys.argv[1:] if argv is None else argv)
     protect_console()
+    if args == ["--version"]:  # the same line the parser would print, without building it
+        write_text(f"svcmetrics {__version__}\n")
+        sys.exit(EXIT_OK)
     lang = resolve_run_lang(args)
     set_lang(lang)
     signal.signal(signal.SIGTERM, _on_sigterm)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections.abc as abc
 import datetime as dt
 import difflib
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -121,7 +122,13 @@ class DatedValue(Strict):
 
 CountValue = Annotated[Count | list[DatedValue], WrapValidator(_one_count_error)]
 
-_COUNT_VALUE: TypeAdapter[CountValue] = TypeAdapter(CountValue)
+
+@functools.cache
+def _count_value() -> TypeAdapter[CountValue]:
+    """The validator of a user-defined count field, built when a profile first has one
+    (building it costs a run that has none a millisecond)."""
+    return TypeAdapter(CountValue)
+
 
 PROFILE_COUNT_FIELDS: tuple[str, ...] = ("residents", "residents_capable", "households", "units")
 """The profile's built-in denominator fields (spec 1.1)."""
@@ -160,7 +167,7 @@ class Community(BaseModel):
 
     def count_field_value(self, key: str, value: Any) -> None:
         """Validate a user-defined count field in place (ValueError when it is not a count)."""
-        validated = _COUNT_VALUE.validate_python(value)
+        validated = _count_value().validate_python(value)
         if self.model_extra is not None:
             self.model_extra[key] = validated
 
@@ -267,7 +274,12 @@ NEED_STATUSES: tuple[str, ...] = ("met", "unmet", "pending")
 
 
 class Record(BaseModel):
-    """One event of a service log. Field order is the canonical column order."""
+    """One event of a service log. Field order is the canonical column order.
+
+    Only its fields are read (the schema of the columns), never a record validated: its
+    validator is not built (a millisecond of every run)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     date: Annotated[dt.date, Column(aliases=("日期",), required=Required())]
     community: Annotated[str | None, Column(aliases=("社区", "社區"))] = None

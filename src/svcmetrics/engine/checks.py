@@ -69,43 +69,48 @@ def check(
     stop the run (:class:`InputError`).
     """
     con = loaded.con
+    lists = answer_lists(inputs.config.satisfaction)
+    _classify_answers(con, lists)
+    _map_communities(con, community_keys(communities))
+    config = inputs.config
+    window = plausible_window(config.date_range.from_, config.date_range.to, today)
+    invalid = _find_problems(loaded, window, community_required=len(communities) > 1)
+    # a date no format read is a problem: without problems no date reads two ways
     ambiguous = [
         ambiguous_date_problem(
             found,
             loaded.sources[found.source].name,
             loaded.sources[found.source].headers.get("date", "date"),
         )
-        for found in ambiguous_dates(loaded)
+        for found in (ambiguous_dates(loaded) if invalid else [])
     ]
     if ambiguous:
         raise InputError("ambiguous_dates_found", problems=ambiguous)
-    lists = answer_lists(inputs.config.satisfaction)
-    _classify_answers(con, lists)
-    _map_communities(con, community_keys(communities))
-    config = inputs.config
-    window = plausible_window(config.date_range.from_, config.date_range.to, today)
-    _find_problems(loaded, window, community_required=len(communities) > 1)
     warned = _find_warnings(con, today, limit)
+    # clean logs (the usual case) ask nothing more of empty tables
     listing = Listing(loaded, lists)
-    listed = listing.fetch("problems", limit) + listing.fetch("warnings", limit)
+    listed = listing.fetch("problems", limit) if invalid else []
+    if warned:
+        listed += listing.fetch("warnings", limit)
     notes = [note for source in loaded.sources for note in source.notes]
     found = notes + [problem for _, problem in sorted(listed, key=lambda item: item[0])]
-    totals = {
-        str(kind): int(count)
-        for kind, count in con.execute(
-            "SELECT kind, count(*) FROM problems GROUP BY kind"
-        ).fetchall()
-    }
+    totals = {}
+    if invalid:
+        totals = {
+            str(kind): int(count)
+            for kind, count in con.execute(
+                "SELECT kind, count(*) FROM problems GROUP BY kind"
+            ).fetchall()
+        }
     for note in notes:
         warned[note.kind] = warned.get(note.kind, 0) + 1
     totals = dict(sorted({**totals, **warned}.items()))
     single = communities[0].id if len(communities) == 1 else None
-    _valid_records(con, single, as_of)
-    first, last, rows = con.execute(
-        "SELECT min(day), max(day), COALESCE(sum(n), 0) FROM daily"
-    ).fetchone() or (None, None, 0)
-    skipped = con.execute("SELECT count(*) FROM (SELECT DISTINCT _rec FROM problems)").fetchone()
-    read = con.execute("SELECT count(*) FROM norm").fetchone()
+    _valid_records(con, single, as_of, invalid)
+    first, last, rows, skipped, read = con.execute(
+        "SELECT min(day), max(day), COALESCE(sum(n), 0), "
+        "(SELECT count(DISTINCT _rec) FROM problems), (SELECT count(*) FROM norm) FROM daily"
+    ).fetchone() or (None, None, 0, 0, 0)
     problems, totals = with_inputs_problems(inputs, communities, found, totals)
     return Checked(
         inputs,
@@ -116,23 +121,22 @@ def check(
         first,
         last,
         totals,
-        int(skipped[0]) if skipped else 0,
-        int(read[0]) if read else 0,
+        int(skipped),
+        int(read),
     )
 
 
 def _valid_records(
-    con: duckdb.DuckDBPyConnection, single: str | None, as_of: dt.date | None
+    con: duckdb.DuckDBPyConnection, single: str | None, as_of: dt.date | None, invalid: bool
 ) -> None:
     """``recs``: the valid rows (up to ``as_of``) with their community ids; ``daily``: how
     many there are per community and day. ``single`` is the id every row belongs to when
-    there is only one community."""
+    there is only one community; ``invalid``: whether ``problems`` has rows."""
     # records are a view, not a copy: each count reads only the columns it needs, and
     # the joins to communities and periods are on a few hundred keys
     small_table(con, "single", {"id": ("VARCHAR", [single])})
     valid = ["NOT n._blank"]
-    any_error = con.execute("SELECT count(*) > 0 FROM problems").fetchone()
-    if any_error and any_error[0]:
+    if invalid:
         con.execute("CREATE TABLE bad AS SELECT DISTINCT _rec FROM problems")
         valid.append("n._rec NOT IN (SELECT _rec FROM bad)")
     if as_of:
@@ -272,8 +276,9 @@ def _checks(
 
 def _find_problems(
     loaded: Loaded, window: tuple[dt.date, dt.date], community_required: bool
-) -> None:
-    """``problems``: one row per invalid cell (one query per check, in one statement)."""
+) -> bool:
+    """``problems``: one row per invalid cell (one query per check, in one statement);
+    whether there is any."""
     queries = []
     params: list[Any] = []
     for name, value, kind, condition, extra in _checks(
@@ -284,7 +289,11 @@ def _find_problems(
             f"NULL::BIGINT AS other FROM norm WHERE {condition}"
         )
         params += [name, kind, *extra]
-    loaded.con.execute(f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params)
+    created = loaded.con.execute(
+        f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params
+    ).fetchone()
+    if not (created and created[0]):
+        return False
     # a day its month does not have (2026-11-31) and an Excel serial number (46331)
     # are bad dates that say what they are (told apart among the few bad dates)
     ymd = r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"
@@ -309,6 +318,7 @@ def _find_problems(
         "DELETE FROM problems WHERE kind <> 'total_row' AND _rec IN "
         "(SELECT _rec FROM problems WHERE kind = 'total_row')"
     )
+    return True  # (a total row's own problem stays)
 
 
 def _find_warnings(
@@ -316,7 +326,7 @@ def _find_warnings(
 ) -> dict[str, int]:
     """``warnings``: what is suspicious but not invalid (duplicates, future dates, ids
     Excel mangled), the first ``limit`` of each kind (all without a limit); returns
-    how many there are of each kind.
+    how many there are of each kind (none: no ``warnings`` table).
 
     A duplicate's ``other`` is the input order of the row it repeats. The other kinds
     are counted in one scan and only their first rows are kept: a log dated ahead
@@ -364,6 +374,8 @@ def _find_warnings(
     ):
         if count:
             totals[kind] = totals.get(kind, 0) + int(count)
+    if not totals:
+        return totals
     cap = "" if limit is None else f"ORDER BY _rec LIMIT {int(limit)}"
     queries = [f"(SELECT * FROM duplicates {cap})"]
     params: list[Any] = []

@@ -91,11 +91,11 @@ class Count:
                 "community": ("VARCHAR", [v.community for v in profile]),
                 "field": ("VARCHAR", [v.field for v in profile]),
                 "as_of": ("DATE", [v.as_of for v in profile]),
-                # (text on the way in: a Python list of ints above 2^63 binds as a double)
-                "value": ("VARCHAR", [str(v.value) for v in profile]),
+                # (text on the way in, cast by DuckDB: a Python list of ints above 2^63
+                # binds as a double)
+                "value": ("HUGEINT", [str(v.value) for v in profile]),
             },
         )
-        self.con.execute("ALTER TABLE profile ALTER value TYPE HUGEINT")
         rows = self.con.execute(compiled.parts(indicators, self._nested)).fetchall()
         return part_counts(rows, typed=True)
 

@@ -61,6 +61,8 @@ class Loaded:
     """Source number → the input order of its first record."""
     lines: Lines
     """The line of each record, for the problems that point at one."""
+    rows: int
+    """How many rows ``loaded`` holds (blank ones included)."""
 
     def position(self, number: int, rec: int) -> int:
         """The position in its source of the record at input order ``rec``."""
@@ -99,29 +101,33 @@ def load(
         f"{fields}, day DATE, _hash UBIGINT)"
     )
     con.execute("SET preserve_insertion_order = true")
+    # each source's rows are appended after those before it: its first row id is the
+    # count of those (the counts the inserts return, not a scan of ``loaded``)
+    first: dict[int, int] = {}
+    records: dict[int, int] = {}
+    rows = 0
     for number, source in enumerate(loaded):
+        into = _Inserter(con, number, source, maps[number])
         if isinstance(source.native, NativeParquet):
-            _load_parquet(_Inserter(con, number, source, maps[number]), source.native)
-            continue
-        if isinstance(source.native, NativeCsv):
+            count = _load_parquet(into, source.native)
+        elif isinstance(source.native, NativeCsv):
             try:
-                _load_native(_Inserter(con, number, source, maps[number]), source.native)
-                continue
+                count = _load_native(into, source.native)
             except duckdb.Error:
                 source = loaded[number] = read_in_python(source)
-        _load_rows(_Inserter(con, number, source, maps[number]), source)
+                count = _load_rows(_Inserter(con, number, source, maps[number]), source)
+        else:
+            count = _load_rows(into, source)
+        if count:
+            first[number] = rows
+            records[number] = count
+        rows += count
     con.execute("SET preserve_insertion_order = false")
     con.execute(
         "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded WHERE NOT _blank"
     )
-    first: dict[int, int] = {}
-    records: dict[int, int] = {}
-    for src, start, count in con.execute(
-        "SELECT _src, min(rowid), count(*) FROM loaded GROUP BY _src"
-    ).fetchall():
-        first[int(src)] = int(start)
-        records[int(src)] = int(count)
-    return Loaded(con, loaded, canonical_values(custom_events), first, Lines(loaded, records))
+    lines = Lines(loaded, records)
+    return Loaded(con, loaded, canonical_values(custom_events), first, lines, rows)
 
 
 def read_in_python(source: Source) -> Source:
@@ -172,8 +178,8 @@ class _Inserter:
         trimmed: Blanks = Blanks.ALL,
         first: Sequence[str] = (),
         total: str = "false",
-    ) -> None:
-        """Insert the source's rows into ``loaded``, normalised on the way.
+    ) -> int:
+        """Insert the source's rows into ``loaded``, normalised on the way; how many.
 
         ``columns`` maps each field the source has to its SQL expression over ``relation``;
         the source's constants fill fields it lacks. With ``blank`` (the file's other
@@ -245,15 +251,16 @@ class _Inserter:
             )
             outer_params += [DATE_FORMATS[0], list(DATE_FORMATS)]
         fields = ", ".join(ident(name) for name in RECORD_FIELDS)
-        self.con.execute(
+        inserted = self.con.execute(
             f"INSERT INTO loaded BY NAME SELECT *, hash({fields}) AS _hash FROM "
             f"(SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation}))",
             [*outer_params, *inner_params, *relation_params],
-        )
+        ).fetchone()
+        return int(inserted[0]) if inserted else 0
 
 
-def _load_rows(into: _Inserter, source: Source) -> None:
-    """A source read by Python, through an Arrow table."""
+def _load_rows(into: _Inserter, source: Source) -> int:
+    """A source read by Python, through an Arrow table (how many rows)."""
     import pyarrow as pa  # only for logs read by Python (spreadsheets, YAML, refused CSV)
 
     arrow = pa.table(
@@ -266,13 +273,14 @@ def _load_rows(into: _Inserter, source: Source) -> None:
     into.con.register("_source", arrow)
     try:
         columns = {name: f"_source.{ident(name)}" for name in source.columns}
-        into.insert("_source", [], columns, line="_line", total="_source._total")
+        return into.insert("_source", [], columns, line="_line", total="_source._total")
     finally:
         into.con.unregister("_source")
 
 
-def _load_native(into: _Inserter, native: NativeCsv) -> None:
-    """A CSV scanned by DuckDB's reader (a ``duckdb.Error`` when it refuses the file)."""
+def _load_native(into: _Inserter, native: NativeCsv) -> int:
+    """A CSV scanned by DuckDB's reader (a ``duckdb.Error`` when it refuses the file; how
+    many rows)."""
     types = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(native.width))
     columns = {name: f"c{index}" for name, index in native.resolved.items()}
     used = set(native.resolved.values())
@@ -282,7 +290,7 @@ def _load_native(into: _Inserter, native: NativeCsv) -> None:
         ident(by_index[index]) if index in by_index else f"_extra{extras.index(index)}"
         for index in range(native.width)
     ]
-    into.insert(
+    return into.insert(
         f"read_csv(?, delim = ?, quote = '\"', escape = '\"', header = true, "
         f"auto_detect = false, buffer_size = ?, columns = {{{types}}})",
         [str(native.path), native.delimiter, buffer_size(native.path.stat().st_size)],
@@ -293,13 +301,13 @@ def _load_native(into: _Inserter, native: NativeCsv) -> None:
     )
 
 
-def _load_parquet(into: _Inserter, native: NativeParquet) -> None:
-    """A Parquet file, read by DuckDB."""
+def _load_parquet(into: _Inserter, native: NativeParquet) -> int:
+    """A Parquet file, read by DuckDB (how many rows)."""
     columns = {
         name: f"CAST({ident(column)} AS VARCHAR)" for name, column in native.resolved.items()
     }
     try:
-        into.insert("read_parquet(?)", [str(native.path)], columns)
+        return into.insert("read_parquet(?)", [str(native.path)], columns)
     except duckdb.Error as exc:
         raise InputError(
             "bad_parquet", file=into.source.name, detail=str(exc).splitlines()[0]
