@@ -218,7 +218,8 @@ def rollup(
     group's sums are added to each of its roll-ups. Sums of integers do not depend on the
     order they are added in.
     """
-    # per unit and key: [numerator, denominator, sample size, partial]; None: not yet known
+    # per unit (and per group of communities) and key: [numerator, denominator, sample size,
+    # partial]; a denominator None: none known yet; a sample None: a child summed has none
     sums_of: list[dict[tuple[str, str, str], list[Any]]] = []
     ids: list[str] = []
     pooled_by: dict[str, list[int]] = {}
