@@ -42,6 +42,11 @@ BARE = f'python -c "{BARE_IMPORT}"'
 FLOOR_IMPORT = "import duckdb, typer, rich, pydantic, yaml"
 FLOOR = f'python -c "{FLOOR_IMPORT}"'
 """The floor of a run: importing the libraries any run needs."""
+YEAR_ROWS = 100_000
+"""A normal year of a street office: 50 communities, 12 months, this many log rows."""
+YEAR_CSV = f"svcmetrics compute (a 50-community year, {YEAR_ROWS:,} rows) --format csv"
+YEAR_TABLE = f"svcmetrics compute (a 50-community year, {YEAR_ROWS:,} rows), the default table"
+YEAR_SQL = f"hand-written DuckDB SQL (the same year, {YEAR_ROWS:,} rows)"
 TIME = Path("/usr/bin/time")
 TOOLS = ("svcmetrics", "svcmetrics-gb18030", "svcmetrics-table", "duckdb-sql", "pandas", "polars")
 TIMED_ONLY = ("svcmetrics-table",)
@@ -216,15 +221,20 @@ def check(outputs: dict[str, Path]) -> tuple[bool, str]:
 
 def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
     """Median wall and CPU time of ``--help`` and ``--version`` against a bare Typer + Rich
-    import, and of a run on the 136-row example against importing what a run needs
+    import, and of a run on the 136-row example and on a 50-community year
+    (:data:`YEAR_ROWS`, csv and the default table) against importing what a run needs
     (:data:`FLOOR`), interleaved after one warm-up each."""
     command = svcmetrics_command(args)
+    log, profile = dataset(YEAR_ROWS, args.data, generate.COMMUNITIES)
     cases = {
         "svcmetrics --help": ([*command, "--help"], BARE),
         "svcmetrics --version": ([*command, "--version"], BARE),
         BARE: ([sys.executable, "-c", BARE_IMPORT], BARE),
         EXAMPLE_RUN: ([*command, "compute", "--config", str(EXAMPLE), "--format", "csv"], FLOOR),
         FLOOR: ([sys.executable, "-c", FLOOR_IMPORT], FLOOR),
+        YEAR_CSV: (commands("svcmetrics", log, profile, args), FLOOR),
+        YEAR_TABLE: (commands("svcmetrics-table", log, profile, args), FLOOR),
+        YEAR_SQL: (commands("duckdb-sql", log, profile, args), FLOOR),
     }
     walls: dict[str, list[float]] = {name: [] for name in cases}
     cpus: dict[str, list[float]] = {name: [] for name in cases}
@@ -251,6 +261,8 @@ def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
             f"| `{name}` | {wall:.3f} | {wall / base_wall:.2f}× | {cpu:.3f} | "
             f"{cpu / base_cpu:.2f}× | `{floor}` |"
         )
+    drawn = statistics.median(walls[YEAR_TABLE]) - statistics.median(walls[YEAR_CSV])
+    lines += ["", f"The year's default table takes {drawn:.3f} s more than its csv."]
     return lines
 
 
