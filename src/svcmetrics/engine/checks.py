@@ -113,13 +113,12 @@ def check(
     totals = dict(sorted({**totals, **warned}.items()))
     single = communities[0].id if len(communities) == 1 else None
     _valid_records(con, single, as_of, invalid)
-    first, last, rows = con.execute(
-        "SELECT min(day), max(day), COALESCE(sum(n), 0) FROM daily"
-    ).fetchone() or (None, None, 0)
-    skipped = 0
-    if invalid:
-        counted_bad = con.execute("SELECT count(*) FROM bad").fetchone()
-        skipped = int(counted_bad[0]) if counted_bad else 0
+    # (the rows skipped: ``bad``, the distinct rows of ``problems``)
+    first, last, rows, skipped = con.execute(
+        "SELECT min(day), max(day), COALESCE(sum(n), 0), "
+        + ("(SELECT count(*) FROM bad)" if invalid else "0")
+        + " FROM daily"
+    ).fetchone() or (None, None, 0, 0)
     problems, totals = with_inputs_problems(inputs, communities, found, totals)
     return Checked(
         inputs,
