@@ -68,7 +68,7 @@ def test_each_sources_first_row_is_the_count_of_the_rows_before(
 @pytest.mark.parametrize("text", [CLEAN, FLAWED], ids=["clean", "flawed"])
 def test_the_checks_count_what_the_tables_hold(tmp_path: Path, text: str) -> None:
     """Skipped and read rows, and the totals, are those of ``problems`` and ``norm``; a
-    clean log has neither problems nor a ``warnings`` table, and every row is valid."""
+    clean log has neither a ``problems`` nor a ``warnings`` table, and every row is valid."""
     engine, options = _engine_run(tmp_path, {"log.csv": text})
     with engine:
         inputs = load_inputs(options)
@@ -76,14 +76,20 @@ def test_the_checks_count_what_the_tables_hold(tmp_path: Path, text: str) -> Non
         communities = [Community(id=value, name=value) for value in ["jianguo"]]
         checked = check_loaded(loaded, inputs, communities, today=TODAY, as_of=None)
         con = engine.con
-        kinds = dict(con.execute("SELECT kind, count(*) FROM problems GROUP BY kind").fetchall())
-        skipped = con.execute("SELECT count(DISTINCT _rec) FROM problems").fetchone()
-        read = con.execute("SELECT count(*) FROM norm").fetchone()
         tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        kinds: dict[str, int] = {}
+        skipped: tuple[int] | None = (0,)
+        if "problems" in tables:  # (a clean log has none)
+            kinds = dict(
+                con.execute("SELECT kind, count(*) FROM problems GROUP BY kind").fetchall()
+            )
+            skipped = con.execute("SELECT count(DISTINCT _rec) FROM problems").fetchone()
+        read = con.execute("SELECT count(*) FROM norm").fetchone()
     assert (checked.skipped, checked.read) == (skipped and skipped[0], read and read[0])
     assert {kind: checked.totals[kind] for kind in kinds} == kinds
     if text == CLEAN:
-        assert not kinds and not checked.problems and "warnings" not in tables
+        assert not kinds and not checked.problems
+        assert not {"problems", "warnings"} & tables
         assert (checked.rows, checked.read, checked.skipped) == (5, 5, 0)
     else:
         assert kinds == {"no_such_day": 1, "total_row": 1}
