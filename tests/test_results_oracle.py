@@ -34,12 +34,16 @@ def _indicators(lower: bool) -> list[Indicator]:
     return chosen
 
 
-def _units(parents: list[str]) -> list[Unit]:
-    """A community per parent drawn (one of them a street office's id twice over), the
-    street offices, a district without a parent and the total."""
+def _units(parents: list[str], shadowed: bool) -> list[Unit]:
+    """A community per parent drawn, the street offices, a district without a parent and
+    the total; ``shadowed``: the first community has its street office's id (its results
+    show the office's sums, its outliers are judged on its own parts)."""
+    ids = [f"c{number}" for number in range(len(parents))]
+    if shadowed:
+        ids[0] = parents[0]
     communities = [
-        Unit(Level.COMMUNITY, f"c{number}", None, parent, (f"c{number}",))
-        for number, parent in enumerate(parents)
+        Unit(Level.COMMUNITY, community, None, parent, (community,))
+        for community, parent in zip(ids, parents, strict=True)
     ]
     offices = [
         Unit(
@@ -71,7 +75,7 @@ def cities(
     list[str | None],
 ]:
     parents = draw(st.lists(st.sampled_from(["s1", "s2", "s3"]), min_size=1, max_size=7))
-    units = _units(parents)
+    units = _units(parents, draw(st.integers(0, 4)) == 0)
     by = draw(st.booleans())
     values: list[str | None] = ["a", "b"] if by else [None]
     parts: dict[tuple[str, str, str, str], Part] = {}

@@ -335,24 +335,6 @@ def build_results(
             label: Compared(labels[number - 1] if number else None, None)
             for number, label in enumerate(labels)
         }
-    # each unit's parts per (indicator, value), then per period: a result finds its own
-    # period's part and its comparison periods' in one small dict
-    by_community: dict[str, dict[tuple[str, str], dict[str, Part]]] = {}
-    for (community, period_label, indicator_key, value_key), part in parts.items():
-        kinds = by_community.get(community)
-        if kinds is None:
-            kinds = by_community[community] = {}
-        periods_of = kinds.get((indicator_key, value_key))
-        if periods_of is None:
-            periods_of = kinds[indicator_key, value_key] = {}
-        periods_of[period_label] = part
-    by_unit = {
-        unit.id: by_community.get(unit.id, {}) for unit in units if unit.level is Level.COMMUNITY
-    }
-    for unit_id, pooled in rollup(parts, units).items():
-        by_unit[unit_id] = kinds = {}
-        for (period_label, indicator_key, value_key), part in pooled.items():
-            kinds.setdefault((indicator_key, value_key), {})[period_label] = part
     # the periods each community has a record in, and each unit (a community: itself)
     recorded_in: dict[str, set[str]] = {}
     for (community, label), count in records.items():
@@ -368,32 +350,58 @@ def build_results(
         position.get(period.label, 0) >= MIN_HISTORY for period in periods
     )
     # per unit, in output order: the unit, the periods it has a record in (a roll-up: its
-    # communities'), its parts, and per indicator (× value) the levels it is judged by, each
-    # looked up once per unit, not once per result
+    # communities'), and per indicator (× value) the levels it is judged by, each looked up
+    # once per unit, not once per result
     rows: list[tuple[Unit, set[str], list[_Lane]]] = []
     for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
         recorded: set[str] = set()
         for member in unit.members or (unit.id,):
             recorded |= recorded_in.get(member, set())
         ids = [unit.id, *ancestors[unit.id]]
-        found = by_unit[unit.id]
         lanes = [
-            _Lane(indicator.key, value, found.get(kind, {}), survey, _levels(indicator, value, ids))
-            for indicator, value, kind, survey in pairs
+            _Lane(indicator.key, value, survey, _levels(indicator, value, ids))
+            for indicator, value, _, survey in pairs
         ]
         rows.append((unit, recorded, lanes))
-    # each unit (row) and lane is a cell, at row × width + lane; a period's rates of every
-    # cell are listed once, for the results of that period and of the periods compared with it
+    # each unit (row) and indicator × value (lane) is a cell, at row × width + lane: each
+    # period's parts of every cell, placed in one pass over the parts, in the order they
+    # were made (a lookup per cell and period probed dicts all over memory)
     width = len(pairs)
+    cell_count = len(rows) * width
+    rows_of: dict[str, list[int]] = {}
+    for row_at, (unit, _, _) in enumerate(rows):
+        rows_of.setdefault(unit.id, []).append(row_at * width)
+    lanes_of: dict[tuple[str, str], list[int]] = {}
+    for lane_at, (_, _, kind, _) in enumerate(pairs):
+        lanes_of.setdefault(kind, []).append(lane_at)
     cells_in: dict[str, list[Part]] = {}
+
+    def put(unit_id: str, label: str, kind: tuple[str, str], part: Part) -> None:
+        starts, lanes_at = rows_of.get(unit_id), lanes_of.get(kind)
+        if starts is None or lanes_at is None:
+            return
+        cells = cells_in.get(label)
+        if cells is None:
+            cells = cells_in[label] = [_NO_PART] * cell_count
+        for start in starts:
+            for lane_at in lanes_at:
+                cells[start + lane_at] = part
+
+    pooled = rollup(parts, units)
+    # a community's own parts; a roll-up's sums (of two units with one id, the roll-up's)
+    communities = {unit.id for unit in units if unit.level is Level.COMMUNITY} - pooled.keys()
+    for (community, label, indicator_key, value_key), part in parts.items():
+        if community in communities:
+            put(community, label, (indicator_key, value_key), part)
+    for unit_id, sums in pooled.items():
+        for (label, indicator_key, value_key), part in sums.items():
+            put(unit_id, label, (indicator_key, value_key), part)
     rates_in: dict[str, list[float | None]] = {}
 
     def cells_of(label: str) -> list[Part]:
         cells = cells_in.get(label)
         if cells is None:
-            cells = cells_in[label] = [
-                lane.series.get(label, _NO_PART) for _, _, lanes in rows for lane in lanes
-            ]
+            cells = cells_in[label] = [_NO_PART] * cell_count
         return cells
 
     def rates_of(label: str) -> list[float | None]:
@@ -405,8 +413,8 @@ def build_results(
         return rates
 
     # outliers: each community cell's rates in every period of ``history`` (None: undefined,
-    # or no record of the community then)
-    histories: list[list[float | None] | None] = [None] * (len(rows) * width)
+    # or no record of the community then), of the community's own parts
+    histories: list[list[float | None] | None] = [None] * cell_count
     if judging and history is not None:
         columns = [rates_of(label) for label in history]
         for row_at, (unit, _, _) in enumerate(rows):
@@ -416,10 +424,19 @@ def build_results(
             reported = [
                 (column, label in kept) for column, label in zip(columns, history, strict=True)
             ]
-            for cell_at in range(row_at * width, row_at * width + width):
-                histories[cell_at] = [
-                    column[cell_at] if keep else None for column, keep in reported
-                ]
+            for lane_at, (_, _, (indicator_key, value_key), _) in enumerate(pairs):
+                cell_at = row_at * width + lane_at
+                if unit.id in communities:
+                    histories[cell_at] = [
+                        column[cell_at] if keep else None for column, keep in reported
+                    ]
+                else:  # (a roll-up's id too: its cells hold the roll-up's sums)
+                    histories[cell_at] = [
+                        _rate(parts.get((unit.id, label, indicator_key, value_key)))
+                        if label in kept
+                        else None
+                        for label in history
+                    ]
     # the rows ranked together (spec 2.8): a level's units with one parent; not the total
     siblings: dict[tuple[Level, str | None], list[int]] = {}
     if ranked:
@@ -474,7 +491,7 @@ def build_results(
             # a comparison period without a record of the unit is no 0% period
             before_label = previous_label if previous_label in recorded else None
             year_before = year_label if year_label in recorded else None
-            for key, value, _, survey, levels in lanes:
+            for key, value, survey, levels in lanes:
                 numerator, denominator, sample, part_flags = cells[cell_at]
                 rate = rates[cell_at]
                 # the comparison periods' rates (None: no period, no record, or no rate)
@@ -539,13 +556,16 @@ def build_results(
     return Judged(results, outliers)
 
 
+def _rate(part: Part | None) -> float | None:
+    """A part's rate; None without a part or with an undefined rate."""
+    return part[0] / part[1] if part is not None and part[1] else None
+
+
 class _Lane(NamedTuple):
     """What the results of one unit and indicator (× breakdown value) share."""
 
     key: str
     value: str | None
-    series: Mapping[str, Part]
-    """The unit's parts of the indicator (and value) by period label."""
     survey: bool
     levels: tuple[float | None, float | None, bool] | None
     """(warn, critical, lower is better) in force (:func:`limits`); None: not judged."""
