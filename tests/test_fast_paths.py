@@ -30,8 +30,7 @@ from svcmetrics.output.jsontext import _records, render_json
 from svcmetrics.output.options import RenderOptions
 from svcmetrics.periods import PeriodKind
 from svcmetrics.pipeline import Options, run
-from svcmetrics.ranks import rank_results
-from svcmetrics.report import RESULT_FIELDS, Report, Result, RunFacts, evolve
+from svcmetrics.report import RESULT_FIELDS, Report, Result, RunFacts, evolve, rank_results
 from svcmetrics.units import Level, Unit, repeating
 
 IDS = ["a", "b", "c", "s1", "s2", "d"]

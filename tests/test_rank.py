@@ -12,8 +12,7 @@ from clihelp import ledger_folder, run_in
 
 from svcmetrics.indicators import builtin_indicators
 from svcmetrics.models import Threshold
-from svcmetrics.ranks import rank_results
-from svcmetrics.report import Result
+from svcmetrics.report import Result, rank_results
 from svcmetrics.units import Level
 
 PARTICIPATION = builtin_indicators()[0]

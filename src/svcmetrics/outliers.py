@@ -3,10 +3,7 @@ modified z-score (spec 2.8; pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from svcmetrics.report import Outlier, Part, PartKey, Result, evolve
-from svcmetrics.units import Level
+from collections.abc import Sequence
 
 WINDOW = 12
 """How many earlier periods of the same kind a rate is compared with."""
@@ -34,72 +31,32 @@ def modified_z(value: float, history: Sequence[float]) -> float | None:
     return 0.6745 * abs(value - middle) / mad
 
 
-def flag_outliers(
-    results: Sequence[Result],
-    parts: Mapping[PartKey, Part],
-    records: Mapping[tuple[str, str], int],
-    periods: Sequence[str],
-) -> tuple[list[Result], list[Outlier]]:
-    """``results`` with the community rates flagged ``outlier``, and those outliers.
+def outlier_score(rate: float, rates: Sequence[float | None], at: int) -> float | None:
+    """The modified z-score of ``rate``, the rate of the period at position ``at`` of
+    ``rates``, against the defined rates of the :data:`WINDOW` periods before it, when above
+    :data:`CUTOFF`; else None (also with fewer than :data:`MIN_HISTORY` of them).
 
-    ``periods`` are the labels of every period counted, oldest first (the shown ones and
-    up to :data:`WINDOW` before them); a rate is compared with the same community's rates
-    of the :data:`WINDOW` periods before its own. An earlier period counts only when its
-    rate is defined and the community has a record in it: a ledger not kept yet is no 0%.
+    ``rates``: the same community's rates in every period counted, oldest first; None
+    where the rate is undefined or the community has no record in the period (a ledger not
+    kept yet is no 0%).
     """
-    position = {label: number for number, label in enumerate(periods)}
-    reported_in: dict[str, set[str]] = {}
-    for (community, label), count in records.items():
-        if count > 0:
-            reported_in.setdefault(community, set()).add(label)
-    flagged = list(results)
-    found: list[Outlier] = []
-    # each community's rates of an indicator in every period, looked up once (None: no rate
-    # or no record), not once for each of the periods whose window holds them
-    series_of: dict[tuple[str, str, str], list[float | None]] = {}
+    if at < MIN_HISTORY:
+        return None
+    earlier = [before for before in rates[max(0, at - WINDOW) : at] if before is not None]
+    if len(earlier) < MIN_HISTORY:
+        return None
+    score = modified_z(rate, earlier)
+    return None if score is None or score <= CUTOFF else score
 
-    def series(community: str, indicator: str, value: str) -> list[float | None]:
-        kept = reported_in.get(community, set())
-        rates: list[float | None] = []
-        for label in periods:
-            part = parts.get((community, label, indicator, value)) if label in kept else None
-            rates.append(part[0] / part[1] if part is not None and part[1] else None)
-        return rates
 
-    community_level = Level.COMMUNITY
-    for index, result in enumerate(results):
-        if result.level is not community_level or not result.denominator:
-            continue
-        at = position.get(result.period)
-        if at is None or at < MIN_HISTORY:  # (too few periods before it to judge)
-            continue
-        key = (result.community, result.indicator, result.breakdown or "")
-        rates = series_of.get(key)
-        if rates is None:
-            rates = series_of[key] = series(*key)
-        start = max(0, at - WINDOW)
-        earlier = [before for before in rates[start:at] if before is not None]
-        if len(earlier) < MIN_HISTORY:
-            continue
-        rate = result.numerator / result.denominator
-        score = modified_z(rate, earlier)
-        if score is None or score <= CUTOFF:
-            continue
-        flagged[index] = evolve(result, flags=[*result.flags, "outlier"])
-        history = [
-            (label, before)
-            for label, before in zip(periods[start:at], rates[start:at], strict=True)
-            if before is not None
-        ]
-        found.append(
-            Outlier(
-                result.community,
-                result.period,
-                result.indicator,
-                result.breakdown,
-                rate,
-                score,
-                tuple(history),
-            )
-        )
-    return flagged, found
+def history(
+    labels: Sequence[str], rates: Sequence[float | None], at: int
+) -> tuple[tuple[str, float], ...]:
+    """(period, rate) of the defined rates an outlier at position ``at`` was compared with
+    (:func:`outlier_score`), oldest first."""
+    start = max(0, at - WINDOW)
+    return tuple(
+        (label, before)
+        for label, before in zip(labels[start:at], rates[start:at], strict=True)
+        if before is not None
+    )

@@ -33,7 +33,6 @@ from svcmetrics.indicators import (
 )
 from svcmetrics.models import Community, Config, LogSpec, Profile
 from svcmetrics.outliers import WINDOW as OUTLIER_WINDOW
-from svcmetrics.outliers import flag_outliers
 from svcmetrics.output.options import OutputFormat, RenderOptions
 from svcmetrics.pace import apply_targets
 from svcmetrics.periods import (
@@ -47,7 +46,6 @@ from svcmetrics.periods import (
     parse_month,
     span,
 )
-from svcmetrics.ranks import rank_results
 from svcmetrics.readers import STDIN, Source, effective_mapping, read_log
 from svcmetrics.report import (
     Part,
@@ -56,6 +54,7 @@ from svcmetrics.report import (
     RunFacts,
     build_results,
     numerator_issues,
+    rank_results,
 )
 from svcmetrics.stages import Checked, Counting, Inputs, profile_values
 from svcmetrics.units import unit_tree
@@ -361,7 +360,12 @@ def build_report(options: Options, counted: Counted) -> Report:
     inputs = checked.inputs
     counted_indicators = [i for i in counted.shown if i.key != REPORTING]
     units = unit_tree(inputs.profile, checked.communities)
-    results = build_results(
+    every = sorted(
+        (p for p in (*counted.history, *counted.counted) if not p.label.endswith(WHOLE)),
+        key=lambda period: period.start,
+    )
+    # ranked and judged for outliers as they are made
+    results, outliers = build_results(
         counted.parts,
         units,
         counted.periods,
@@ -370,23 +374,22 @@ def build_report(options: Options, counted: Counted) -> Report:
         inputs.config.satisfaction.min_sample,
         counted.breakdown if options.by else [None],
         counted.compared,
+        ranked=True,
+        history=[period.label for period in every],
     )
     # completeness is a unit's, not one service's: no reporting rows under --by
     shown = [i for i in counted.shown if i.key != REPORTING or options.by is None]
     reporting = [i for i in shown if i.key == REPORTING]
     if reporting:
-        results += reporting_results(
-            reporting[0], units, counted.periods, counted.records, counted.compared
+        # ranked among themselves: no other result has their indicator
+        results += rank_results(
+            reporting_results(
+                reporting[0], units, counted.periods, counted.records, counted.compared
+            ),
+            shown,
         )
-    every = sorted(
-        (p for p in (*counted.history, *counted.counted) if not p.label.endswith(WHOLE)),
-        key=lambda period: period.start,
-    )
-    results, outliers = flag_outliers(
-        results, counted.parts, counted.records, [period.label for period in every]
-    )
     results = apply_targets(results, shown, counted.periods, options.kind, units)
-    results = rank_results(in_order(results, counted.periods, shown), shown)
+    results = in_order(results, counted.periods, shown)
     issues = numerator_issues(results)
     totals = {**checked.totals}
     for kind, number in tally(issues).items():

@@ -1,90 +1,54 @@
-"""排名: each result's place among its siblings, and whether its survey interval can tell it
-from its neighbours (spec 2.8; pure)."""
+"""排名: a place among siblings, and whether a survey interval can tell a result from its
+neighbours (spec 2.8; pure: numbers in, places out; :mod:`svcmetrics.report` ranks results)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 
-from svcmetrics.indicators import Indicator
-from svcmetrics.report import Result, evolve
-from svcmetrics.units import Level
-
-SiblingKey = tuple[Level, str | None, str, str, str | None]
-"""(level, parent, period, indicator, breakdown value): the results ranked together."""
+Ranked = tuple[int, int, tuple[float, float] | None]
+"""What ranks a result among its siblings: (numerator, denominator > 0, its 95% interval or
+None)."""
 
 
-def _overlap(a: Result, b: Result) -> bool:
-    if a.ci_low is None or a.ci_high is None or b.ci_low is None or b.ci_high is None:
+def _overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    if a is None or b is None:
         return False
-    return a.ci_low <= b.ci_high and b.ci_low <= a.ci_high
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
-def _ordered(
-    results: Sequence[Result], members: list[int], sign: int
-) -> tuple[Mapping[int, float | Fraction], list[int]]:
-    """Each member's rate times ``sign``, as a sort key that orders and ties them exactly,
-    and the members in that order (stable: ties keep their order in ``members``).
+def places(siblings: Sequence[Ranked], lower: bool) -> list[tuple[int, bool]]:
+    """Each sibling's (place, tied): 1 is best (the highest rate; the lowest when ``lower``),
+    equal rates share the smaller place (1, 2, 2, 4); tied when its interval overlaps the
+    interval of the sibling ranked just above or below it (equal rates in the order of
+    ``siblings``).
 
-    Floats, when no two different fractions among them round to one float (rounding keeps
-    the order, so only ties can be wrong); else the fractions themselves.
+    The rates are compared as floats when no two different fractions among them round to
+    one float (rounding keeps the order, so only ties can be wrong); else as fractions.
     """
-    rates = {
-        index: sign * (results[index].numerator / (results[index].denominator or 1))
-        for index in members
-    }
-    order = sorted(members, key=rates.__getitem__)
-    for before, after in zip(order, order[1:], strict=False):
-        if rates[before] != rates[after]:
-            continue
-        a, b = results[before], results[after]
-        if a.numerator * (b.denominator or 1) != b.numerator * (a.denominator or 1):
-            # each rate once, exactly (a float could tie two different fractions)
-            exact = {
-                index: sign * Fraction(results[index].numerator, results[index].denominator or 1)
-                for index in members
-            }
-            return exact, sorted(members, key=exact.__getitem__)
-    return rates, order
-
-
-def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> list[Result]:
-    """``results`` with ``rank`` set, in the same order.
-
-    Communities are ranked among the communities with the same parent (all communities
-    without one), roll-ups among the roll-ups with the same parent; the total has no rank.
-    1 is best (the highest rate, the lowest with ``better: lower``); equal rates share the
-    smaller place (1, 2, 2, 4); an undefined rate has no rank. A survey-basis result whose
-    95% interval overlaps the interval of the result ranked just above or below it is
-    flagged ``rank_tied_ci``.
-    """
-    lower = {i.key for i in indicators if i.threshold is not None and i.threshold.better == "lower"}
-    groups: dict[SiblingKey, list[int]] = {}
-    total = Level.TOTAL
-    for index, result in enumerate(results):
-        if result.level is total or not result.denominator:
-            continue
-        key = (result.level, result.parent, result.period, result.indicator, result.breakdown)
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [index]
-        else:
-            members.append(index)
-    ranked = list(results)
-    for (_, _, _, indicator, _), members in groups.items():
-        sign = 1 if indicator in lower else -1
-        exact, order = _ordered(results, members, sign)
-        place = 0
-        for position, index in enumerate(order):
-            if not position or exact[order[position - 1]] != exact[index]:
-                place = position + 1
-            result = results[index]
-            flags = result.flags
-            if result.ci_low is not None and any(
-                _overlap(result, results[order[p]])
-                for p in (position - 1, position + 1)
-                if 0 <= p < len(order)
-            ):
-                flags = [*flags, "rank_tied_ci"]
-            ranked[index] = evolve(result, rank=place, flags=flags)
-    return ranked
+    sign = 1 if lower else -1
+    order: list[tuple[float | Fraction, int]] = sorted(
+        [(sign * (n / d), at) for at, (n, d, _) in enumerate(siblings)]
+    )
+    for (rate, before), (next_rate, after) in zip(order, order[1:], strict=False):
+        if rate == next_rate:
+            a, b = siblings[before], siblings[after]
+            if a[0] * b[1] != b[0] * a[1]:
+                # each rate once, exactly (a float could tie two different fractions)
+                order = sorted(
+                    [(sign * Fraction(n, d), at) for at, (n, d, _) in enumerate(siblings)]
+                )
+                break
+    found: list[tuple[int, bool]] = [(0, False)] * len(siblings)
+    place = 0
+    last = len(order) - 1
+    for position, (value, at) in enumerate(order):
+        if not position or order[position - 1][0] != value:
+            place = position + 1
+        interval = siblings[at][2]
+        tied = interval is not None and (
+            (position > 0 and _overlap(interval, siblings[order[position - 1][1]][2]))
+            or (position < last and _overlap(interval, siblings[order[position + 1][1]][2]))
+        )
+        found[at] = (place, tied)
+    return found

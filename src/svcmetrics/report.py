@@ -12,7 +12,11 @@ from svcmetrics.errors import Problem
 from svcmetrics.indicators import Indicator
 from svcmetrics.judge import Status, limits, status_of
 from svcmetrics.models import ReportConfig
+from svcmetrics.outliers import MIN_HISTORY, outlier_score
+from svcmetrics.outliers import history as outlier_history
 from svcmetrics.periods import Compared, Period, PeriodKind
+from svcmetrics.ranks import Ranked
+from svcmetrics.ranks import places as rank_places
 from svcmetrics.stats import wilson_interval
 from svcmetrics.units import LEVELS, Level
 from svcmetrics.units import Unit as Unit  # the renderers' import
@@ -285,6 +289,17 @@ def _add(
         total[3] = total[3] or partial
 
 
+SiblingKey = tuple[Level, str | None, str, str, str | None]
+"""(level, parent, period, indicator, breakdown value): the results ranked together."""
+
+
+class Judged(NamedTuple):
+    """The results of :func:`build_results` and the outliers flagged among them."""
+
+    results: list[Result]
+    outliers: list[Outlier]
+
+
 def build_results(
     parts: Mapping[PartKey, Part],
     units: Sequence[Unit],
@@ -294,11 +309,25 @@ def build_results(
     min_sample: int,
     breakdown: Sequence[str | None] = (None,),
     compared: Mapping[str, Compared] | None = None,
-) -> list[Result]:
-    """Every unit × period × indicator (× breakdown value), in output order (spec 3.1).
+    *,
+    ranked: bool = False,
+    history: Sequence[str] | None = None,
+) -> Judged:
+    """Every unit × period × indicator (× breakdown value), in output order (spec 3.1),
+    each ranked among its siblings when ``ranked`` (as :func:`rank_results` ranks them),
+    and each community rate judged against its own history when ``history`` is given,
+    flagged ``outlier`` when far from it (spec 2.8).
 
     ``parts`` and ``records`` hold the comparison periods of ``compared`` too (by default
     each period is compared with the one before it in ``periods``).
+
+    ``history``: the distinct labels of every period counted, oldest first (the shown ones
+    and up to :data:`~svcmetrics.outliers.WINDOW` before them); ``parts`` and ``records``
+    hold them all. A rate is compared with the same community's rates of the periods before
+    its own that have a defined rate and a record of the community.
+
+    Each result is made once, its rank and flags known before: a copy of each of a city's
+    440,000 results after the fact cost more than finding its place.
     """
     if compared is None:
         labels = [period.label for period in periods]
@@ -306,24 +335,6 @@ def build_results(
             label: Compared(labels[number - 1] if number else None, None)
             for number, label in enumerate(labels)
         }
-    # each unit's parts per (indicator, value), then per period: a result finds its own
-    # period's part and its comparison periods' in one small dict
-    by_community: dict[str, dict[tuple[str, str], dict[str, Part]]] = {}
-    for (community, period_label, indicator_key, value_key), part in parts.items():
-        kinds = by_community.get(community)
-        if kinds is None:
-            kinds = by_community[community] = {}
-        periods_of = kinds.get((indicator_key, value_key))
-        if periods_of is None:
-            periods_of = kinds[indicator_key, value_key] = {}
-        periods_of[period_label] = part
-    by_unit = {
-        unit.id: by_community.get(unit.id, {}) for unit in units if unit.level is Level.COMMUNITY
-    }
-    for unit_id, pooled in rollup(parts, units).items():
-        by_unit[unit_id] = kinds = {}
-        for (period_label, indicator_key, value_key), part in pooled.items():
-            kinds.setdefault((indicator_key, value_key), {})[period_label] = part
     # the periods each community has a record in, and each unit (a community: itself)
     recorded_in: dict[str, set[str]] = {}
     for (community, label), count in records.items():
@@ -332,44 +343,167 @@ def build_results(
     ancestors = unit_ancestors(units)
     order = {level: number for number, level in enumerate(LEVELS)}
     pairs = [(i, v, (i.key, v or ""), i.survey_basis) for i in indicators for v in breakdown]
+    # outliers: each period's place in ``history``; none judged when no shown period has
+    # MIN_HISTORY periods before it
+    position = {label: number for number, label in enumerate(history or ())}
+    judging = history is not None and any(
+        position.get(period.label, 0) >= MIN_HISTORY for period in periods
+    )
     # per unit, in output order: the unit, the periods it has a record in (a roll-up: its
-    # communities'), its parts, and per indicator (× value) the levels it is judged by, each
-    # looked up once per unit, not once per result
+    # communities'), and per indicator (× value) the levels it is judged by, each looked up
+    # once per unit, not once per result
     rows: list[tuple[Unit, set[str], list[_Lane]]] = []
     for unit in sorted(units, key=lambda u: (order[u.level], u.id)):
         recorded: set[str] = set()
         for member in unit.members or (unit.id,):
             recorded |= recorded_in.get(member, set())
         ids = [unit.id, *ancestors[unit.id]]
-        found = by_unit[unit.id]
         lanes = [
-            _Lane(indicator.key, value, found.get(key, {}), survey, _levels(indicator, value, ids))
-            for indicator, value, key, survey in pairs
+            _Lane(indicator.key, value, survey, _levels(indicator, value, ids))
+            for indicator, value, _, survey in pairs
         ]
         rows.append((unit, recorded, lanes))
+    # each unit (row) and indicator × value (lane) is a cell, at row × width + lane: each
+    # period's parts of every cell, placed in one pass over the parts, in the order they
+    # were made (a lookup per cell and period probed dicts all over memory)
+    width = len(pairs)
+    cell_count = len(rows) * width
+    rows_of: dict[str, list[int]] = {}
+    for row_at, (unit, _, _) in enumerate(rows):
+        rows_of.setdefault(unit.id, []).append(row_at * width)
+    lanes_of: dict[tuple[str, str], list[int]] = {}
+    for lane_at, (_, _, kind, _) in enumerate(pairs):
+        lanes_of.setdefault(kind, []).append(lane_at)
+    cells_in: dict[str, list[Part]] = {}
+
+    def put(unit_id: str, label: str, kind: tuple[str, str], part: Part) -> None:
+        starts, lanes_at = rows_of.get(unit_id), lanes_of.get(kind)
+        if starts is None or lanes_at is None:
+            return
+        cells = cells_in.get(label)
+        if cells is None:
+            cells = cells_in[label] = [_NO_PART] * cell_count
+        for start in starts:
+            for lane_at in lanes_at:
+                cells[start + lane_at] = part
+
+    pooled = rollup(parts, units)
+    # a community's own parts; a roll-up's sums (of two units with one id, the roll-up's)
+    communities = {unit.id for unit in units if unit.level is Level.COMMUNITY} - pooled.keys()
+    for (community, label, indicator_key, value_key), part in parts.items():
+        if community in communities:
+            put(community, label, (indicator_key, value_key), part)
+    for unit_id, sums in pooled.items():
+        for (label, indicator_key, value_key), part in sums.items():
+            put(unit_id, label, (indicator_key, value_key), part)
+    rates_in: dict[str, list[float | None]] = {}
+
+    def cells_of(label: str) -> list[Part]:
+        cells = cells_in.get(label)
+        if cells is None:
+            cells = cells_in[label] = [_NO_PART] * cell_count
+        return cells
+
+    def rates_of(label: str) -> list[float | None]:
+        rates = rates_in.get(label)
+        if rates is None:
+            rates = rates_in[label] = [
+                part[0] / part[1] if part[1] else None for part in cells_of(label)
+            ]
+        return rates
+
+    # outliers: each community cell's rates in every period of ``history`` (None: undefined,
+    # or no record of the community then), of the community's own parts
+    histories: list[list[float | None] | None] = [None] * cell_count
+    if judging and history is not None:
+        columns = [rates_of(label) for label in history]
+        for row_at, (unit, _, _) in enumerate(rows):
+            if unit.level is not Level.COMMUNITY:
+                continue
+            kept = recorded_in.get(unit.id, set())
+            reported = [
+                (column, label in kept) for column, label in zip(columns, history, strict=True)
+            ]
+            for lane_at, (_, _, (indicator_key, value_key), _) in enumerate(pairs):
+                cell_at = row_at * width + lane_at
+                if unit.id in communities:
+                    histories[cell_at] = [
+                        column[cell_at] if keep else None for column, keep in reported
+                    ]
+                else:  # (a roll-up's id too: its cells hold the roll-up's sums)
+                    histories[cell_at] = [
+                        _rate(parts.get((unit.id, label, indicator_key, value_key)))
+                        if label in kept
+                        else None
+                        for label in history
+                    ]
+    # the rows ranked together (spec 2.8): a level's units with one parent; not the total
+    siblings: dict[tuple[Level, str | None], list[int]] = {}
+    if ranked:
+        for number, (unit, _, _) in enumerate(rows):
+            if unit.level is not Level.TOTAL:
+                siblings.setdefault((unit.level, unit.parent), []).append(number)
+    lower = [
+        indicator.threshold is not None and indicator.threshold.better == "lower"
+        for indicator, _, _, _ in pairs
+    ]
+    surveyed = [number for number, (_, _, _, survey) in enumerate(pairs) if survey]
     results: list[Result] = []
+    outliers: list[Outlier] = []
     append = results.append
     for period in periods:
         label, partial = period.label, period.partial
         previous_label, year_label = compared.get(label, Compared(None, None))
+        at = position.get(label, 0) if judging else 0
+        judged = at >= MIN_HISTORY
+        # the period's part of each cell, its rates and those of its comparison periods
+        cells, rates = cells_of(label), rates_of(label)
+        befores = rates_of(previous_label) if previous_label is not None else rates
+        years = rates_of(year_label) if year_label is not None else rates
+        intervals: list[tuple[float, float] | None] = [None] * len(cells)
+        for lane_at in surveyed:
+            for cell_at in range(lane_at, len(cells), width):
+                numerator, _, sample, _ = cells[cell_at]
+                if sample:
+                    intervals[cell_at] = wilson_interval(numerator, sample)
+        places: list[int | None] = [None] * len(cells)
+        tied = [False] * len(cells)
+        for lane_at, lane_lower in enumerate(lower):
+            for rows_at in siblings.values():
+                members = [
+                    cell_at
+                    for row_at in rows_at
+                    for cell_at in (row_at * width + lane_at,)
+                    if cells[cell_at][1]
+                ]
+                if not members:
+                    continue
+                found_places = rank_places(
+                    [(cells[m][0], cells[m][1] or 1, intervals[m]) for m in members], lane_lower
+                )
+                for cell_at, (place, is_tied) in zip(members, found_places, strict=True):
+                    places[cell_at] = place
+                    tied[cell_at] = is_tied
+        cell_at = 0
         for unit, recorded, lanes in rows:
             level, unit_id, name, parent = unit.level, unit.id, unit.name, unit.parent
             no_records = label not in recorded
             # a comparison period without a record of the unit is no 0% period
             before_label = previous_label if previous_label in recorded else None
             year_before = year_label if year_label in recorded else None
-            for key, value, series, survey, levels in lanes:
-                numerator, denominator, sample, part_flags = series.get(label, _NO_PART)
-                rate = numerator / denominator if denominator else None
-                before = _rate_in(series, before_label)
-                year = _rate_in(series, year_before)
+            for key, value, survey, levels in lanes:
+                numerator, denominator, sample, part_flags = cells[cell_at]
+                rate = rates[cell_at]
+                # the comparison periods' rates (None: no period, no record, or no rate)
+                before = None if before_label is None else befores[cell_at]
+                year = None if year_before is None else years[cell_at]
                 change = None if rate is None or before is None else (rate - before) * 100
                 change_yoy = None if rate is None or year is None else (rate - year) * 100
                 status: Status | None = Status.NA
                 limit = None
                 if rate is not None:
                     status, limit = (None, None) if levels is None else status_of(rate, *levels)
-                interval = wilson_interval(numerator, sample) if survey and sample else None
+                interval = intervals[cell_at] if survey else None
                 flags: list[str] = []
                 if no_records:
                     flags.append("no_records")
@@ -381,6 +515,15 @@ def build_results(
                     flags.extend(part_flags)
                 if partial:
                     flags.append("partial_period")
+                if judged and rate is not None:
+                    series = histories[cell_at]
+                    score = None if series is None else outlier_score(rate, series, at)
+                    if series is not None and score is not None:
+                        flags.append("outlier")
+                        earlier = outlier_history(history or (), series, at)
+                        outliers.append(Outlier(unit_id, label, key, value, rate, score, earlier))
+                if tied[cell_at]:
+                    flags.append("rank_tied_ci")
                 append(
                     _new_result(
                         Result,
@@ -404,12 +547,18 @@ def build_results(
                             status,
                             flags,
                             limit,
-                            None,  # rank
+                            places[cell_at],
                             None,  # target_level
                         ),
                     )
                 )
-    return results
+                cell_at += 1
+    return Judged(results, outliers)
+
+
+def _rate(part: Part | None) -> float | None:
+    """A part's rate; None without a part or with an undefined rate."""
+    return part[0] / part[1] if part is not None and part[1] else None
 
 
 class _Lane(NamedTuple):
@@ -417,8 +566,6 @@ class _Lane(NamedTuple):
 
     key: str
     value: str | None
-    series: Mapping[str, Part]
-    """The unit's parts of the indicator (and value) by period label."""
     survey: bool
     levels: tuple[float | None, float | None, bool] | None
     """(warn, critical, lower is better) in force (:func:`limits`); None: not judged."""
@@ -440,13 +587,40 @@ _NO_PART = Part(0, None, None)
 """The part of a unit × period × indicator without counts."""
 
 
-def _rate_in(series: Mapping[str, Part], label: str | None) -> float | None:
-    """The rate of a comparison period (``label``; None: none, or the unit has no record
-    in it); None when that period has no part or an undefined rate."""
-    if label is None:
-        return None
-    other = series.get(label)
-    return other[0] / other[1] if other is not None and other[1] else None
+def rank_results(results: Sequence[Result], indicators: Sequence[Indicator]) -> list[Result]:
+    """``results`` with ``rank`` set, in the same order.
+
+    Communities are ranked among the communities with the same parent (all communities
+    without one), roll-ups among the roll-ups with the same parent; the total has no rank.
+    1 is best (the highest rate, the lowest with ``better: lower``); equal rates share the
+    smaller place (1, 2, 2, 4); an undefined rate has no rank. A survey-basis result whose
+    95% interval overlaps the interval of the result ranked just above or below it is
+    flagged ``rank_tied_ci``.
+
+    (:func:`build_results` ranks the results it makes as it makes them, by
+    :func:`~svcmetrics.ranks.places` too.)
+    """
+    lower = {i.key for i in indicators if i.threshold is not None and i.threshold.better == "lower"}
+    groups: dict[SiblingKey, list[int]] = {}
+    for index, result in enumerate(results):
+        if result.level is Level.TOTAL or not result.denominator:
+            continue
+        key = (result.level, result.parent, result.period, result.indicator, result.breakdown)
+        groups.setdefault(key, []).append(index)
+    ranked = list(results)
+    for (_, _, _, indicator, _), members in groups.items():
+        siblings: list[Ranked] = []
+        for index in members:
+            result = results[index]
+            low, high = result.ci_low, result.ci_high
+            interval = None if low is None or high is None else (low, high)
+            siblings.append((result.numerator, result.denominator or 1, interval))
+        found = rank_places(siblings, indicator in lower)
+        for index, (place, tied) in zip(members, found, strict=True):
+            result = results[index]
+            flags = [*result.flags, "rank_tied_ci"] if tied else result.flags
+            ranked[index] = result._replace(rank=place, flags=flags)
+    return ranked
 
 
 def unit_ancestors(units: Sequence[Unit]) -> dict[str, list[str]]:

@@ -70,13 +70,14 @@ def _field(text: str) -> str:
 
 
 def _lines(report: Report, lang: str, clean: Callable[[str], str]) -> list[str]:
-    """The long CSV's lines: the cells of :func:`result_record` formatted as :func:`_cell`
-    does, built straight from the results (a city has some 400,000 of them), joined as the
-    CSV writer joins them. Each text is passed through ``clean`` and quoted once (names,
-    periods, statuses and flags recur on every row). The numbers need neither: an integer
-    or a finite number written with its decimals is a number to a spreadsheet, which
-    :func:`neutralise` leaves as it is (rates, intervals and changes are finite; so are the
-    levels, which the config checks), and holds no character that needs quotes."""
+    """The long CSV's lines without their line ends: the cells of :func:`result_record`
+    formatted as :func:`_cell` does, built straight from the results (a city has some
+    400,000 of them), joined as the CSV writer joins them. Each text is passed through
+    ``clean`` and quoted once (names, periods, statuses and flags recur on every row). The
+    numbers need neither: an integer or a finite number written with its decimals is a
+    number to a spreadsheet, which :func:`neutralise` leaves as it is (rates, intervals and
+    changes are finite; so are the levels, which the config checks), and holds no character
+    that needs quotes."""
     texts: dict[str, str] = {}
 
     def field(text: str) -> str:
@@ -91,34 +92,55 @@ def _lines(report: Report, lang: str, clean: Callable[[str], str]) -> list[str]:
     by = report.by
     # the cells that name a unit (level, id, name, parent), once per unit
     units: dict[tuple[str, str | None, str, str | None], str] = {}
-    lines = []
-    for r in report.results:
-        unit_key = (r.level, r.community_name, r.community, r.parent)
+    lines: list[str] = []
+    append = lines.append
+    # each result taken apart at once (its fields in order, as RESULT_FIELDS lists them)
+    for (
+        level,
+        community,
+        community_name,
+        parent,
+        period,
+        indicator,
+        breakdown,
+        numerator,
+        denominator,
+        sample,
+        ci_low,
+        ci_high,
+        before,
+        change,
+        year,
+        change_yoy,
+        status,
+        flags,
+        _,  # limit
+        rank,
+        target_level,
+    ) in report.results:
+        unit_key = (level, community_name, community, parent)
         unit = units.get(unit_key)
         if unit is None:
             unit = units[unit_key] = ",".join(
                 (
-                    field(str(r.level)),
-                    field(r.community),
-                    field(unit_name(r.community, r.community_name, r.level, lang)),
-                    "" if r.parent is None else field(r.parent),
+                    field(str(level)),
+                    field(community),
+                    field(unit_name(community, community_name, level, lang)),
+                    "" if parent is None else field(parent),
                 )
             )
-        named = names[r.indicator]
+        named = names[indicator]
         if by is not None:
-            named += "," + field("" if r.breakdown is None else r.breakdown)
-        denominator, rate, sample, rank = r.denominator, r.rate, r.sample_size, r.rank
-        ci_low, ci_high, before, change = r.ci_low, r.ci_high, r.previous_rate, r.change
-        year, change_yoy, status = r.previous_year_rate, r.change_yoy, r.status
-        lines.append(
+            named += "," + field("" if breakdown is None else breakdown)
+        append(
             ",".join(
                 (
                     unit,
-                    field(r.period),
+                    field(period),
                     named,
-                    str(r.numerator),
+                    str(numerator),
                     "" if denominator is None else str(denominator),
-                    "" if rate is None else f"{rate:.4f}",
+                    f"{numerator / denominator:.4f}" if denominator else "",
                     "" if sample is None else str(sample),
                     "" if ci_low is None else f"{ci_low:.4f}",
                     "" if ci_high is None else f"{ci_high:.4f}",
@@ -127,12 +149,11 @@ def _lines(report: Report, lang: str, clean: Callable[[str], str]) -> list[str]:
                     "" if year is None else f"{year:.4f}",
                     "" if change_yoy is None else f"{change_yoy:.2f}",
                     "" if rank is None else str(rank),
-                    _cell(r.target_level, "target_level"),
+                    "" if target_level is None else _cell(target_level, "target_level"),
                     "" if status is None else field(status.value),
-                    field(";".join(r.flags)) if r.flags else "",
+                    field(";".join(flags)) if flags else "",
                 )
             )
-            + "\r\n"
         )
     return lines
 
@@ -141,8 +162,9 @@ def render_csv(report: Report, options: RenderOptions) -> str:
     """CSV: one row per result with the keys of spec 3.1, or ``--wide``."""
     fields = result_fields(report.by)
     if not options.wide:
-        lines = _lines(report, options.lang, _cleaner(options))
-        return _csv_text(fields, [], options) + "".join(lines)
+        top = _csv_text(fields, [], options)
+        lines = [top[: -len("\r\n")], *_lines(report, options.lang, _cleaner(options)), ""]
+        return "\r\n".join(lines)  # (one copy of a city's 55 MB, not two)
     names = indicator_names(report, options.lang)
     records = [result_record(r, names, options.lang, report.by) for r in report.results]
     head = ["level", "community", "community_name", "parent", "period"]
