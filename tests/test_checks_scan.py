@@ -11,6 +11,7 @@ import pytest
 from svcmetrics.engine import Engine
 from svcmetrics.engine import checks as engine_checks
 from svcmetrics.engine.checks import check as check_loaded
+from svcmetrics.engine.load import HASHED, read_in_python
 from svcmetrics.models import RECORD_FIELDS, Community
 from svcmetrics.periods import plausible_window
 from svcmetrics.pipeline import Options, load_inputs, read_logs
@@ -142,3 +143,59 @@ def test_duplicates_are_rows_equal_in_every_field(tmp_path: Path, collide: bool)
         found = engine.con.execute("SELECT _rec, other FROM duplicates ORDER BY _rec").fetchall()
     assert found == expected == [(2, 0), (4, 1), (5, 0)]
     assert checked.totals == {"duplicate_row": 3}
+
+
+def test_a_near_duplicate_can_share_the_hash_and_is_no_duplicate(tmp_path: Path) -> None:
+    """The hash covers only some fields (:data:`svcmetrics.engine.load.HASHED`): a row
+    differing from another only in a field left out (here the household) has its hash,
+    and the duplicate check still tells them apart field by field."""
+    assert set(HASHED) < set(RECORD_FIELDS)
+    engine, options = _loaded(tmp_path, DUPLICATED)
+    with engine:
+        inputs = load_inputs(options)
+        loaded = engine.load(read_logs(options, inputs, engine.workdir))
+        rows = engine.con.execute("SELECT _hash FROM norm ORDER BY _rec").fetchall()
+        hashes = [row[0] for row in rows]
+        check_loaded(loaded, inputs, COMMUNITIES, today=TODAY, as_of=None)
+        found = engine.con.execute("SELECT _rec FROM duplicates ORDER BY _rec").fetchall()
+    assert hashes[3] == hashes[1]  # h3 instead of h2: the same hash
+    assert (3,) not in found
+
+
+# empty cells, a row of them, values in other cases and scripts, an extra column: a file
+# with nothing to trim (no quote, space or tab), and one with quoted empty cells
+EMPTY_CELLS = (
+    "date,community,event,party,id,household,status,ticket,service,category,note\n"
+    "2026-10-01,,PARTICIPATE,Resident,r1,,,,助老,SPECIAL,\n"
+    ",,,,,,,,,,\n"
+    "2026-10-02,jianguo,参与,单位,u1,,已满足,XQ-1,,一般居民服务,x\n"
+    ",,,,,,,,,,note\n"
+    "2026-10-03,jianguo,need,resident,r2,h2,Pending,XQ-2,助老,general,\n"
+)
+QUOTED_EMPTY_CELLS = EMPTY_CELLS.replace(",,", ',"",').replace(",x\n", ',"x "\n')
+
+
+@pytest.mark.parametrize("text", [EMPTY_CELLS, QUOTED_EMPTY_CELLS], ids=["plain", "quoted"])
+def test_native_csv_loads_as_read_by_python(tmp_path: Path, text: str) -> None:
+    """A CSV scanned by DuckDB's reader (with nothing to trim, its empty cells are NULL
+    as read) fills ``loaded`` exactly as the same file read by Python: values, total
+    flags, days and hashes (Python's reader leaves out the blank rows the engine flags)."""
+    columns = "_total, " + ", ".join(f'"{name}"' for name in RECORD_FIELDS)
+    tables = []
+    for in_python in (False, True):
+        engine, options = _loaded(tmp_path, text)
+        with engine:
+            inputs = load_inputs(options)
+            sources = read_logs(options, inputs, engine.workdir)
+            assert sources[0].native is not None
+            if in_python:
+                sources = [read_in_python(source) for source in sources]
+            engine.load(sources)
+            tables.append(
+                engine.con.execute(
+                    f"SELECT {columns}, day, _hash FROM loaded WHERE NOT _blank ORDER BY rowid"
+                ).fetchall()
+            )
+    assert tables[0] == tables[1]
+    assert len(tables[0]) == 4
+    assert tables[0][0][1:7] == ("2026-10-01", None, "participate", "resident", "r1", None)
