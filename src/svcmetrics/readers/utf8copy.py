@@ -8,9 +8,12 @@ import codecs
 import sys
 from typing import BinaryIO
 
-BLOCK_BYTES = 1 << 22
-"""How much is decoded at a time: the per-block cost vanishes, and memory stays flat for a
-file of gigabytes."""
+BLOCK_BYTES = 1 << 15
+"""How much is decoded at a time. Small blocks keep each buffer (the text of 32 KiB takes at
+most 128 KiB) below the size from which C's allocator maps fresh pages for it and unmaps
+them when it is freed, so the buffers are reused: blocks of a megabyte spend a quarter more
+CPU in a new process, faulting those pages in (0.39 s against 0.31 s for 69 MB of
+GB18030)."""
 
 LINE_CODECS = frozenset({"gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs"})
 """The codecs (as :func:`codecs.lookup` names them) in which the bytes 0x00 and 0x0A only
