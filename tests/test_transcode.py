@@ -146,6 +146,20 @@ def test_a_child_that_fails_leaves_the_work_to_this_process(
     assert [note.kind for note in whole[3]] == ["encoding_private_use"]
 
 
+def test_pieces_are_joined_without_sendfile_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object) -> int:
+        raise OSError("not between these files")
+
+    text = SIMPLIFIED_HEADER + _rows(6_000, "gb18030")
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode("gb18030"))
+    monkeypatch.setattr(encodings.os, "sendfile", refuse)
+    whole, pieces = _both(path, None, monkeypatch)
+    assert pieces == whole and whole[0] == text.encode("utf-8")
+
+
 def test_no_child_is_started_for_a_small_file_or_a_codec_without_line_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
