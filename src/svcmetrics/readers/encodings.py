@@ -284,9 +284,11 @@ PIECE_BYTES = 8 << 20
 child's start (about 10 ms) and the joining cost more than they save."""
 
 _MAX_PIECES = 16
+"""(Each child holds a few megabytes; a big server's cores are not all worth a piece.)"""
 
 
 def _cores() -> int:
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # (not on every platform)
