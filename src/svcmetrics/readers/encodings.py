@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from svcmetrics.errors import InputError, Problem
+from svcmetrics.readers import utf8copy
 from svcmetrics.readers.headers import header_aliases
+from svcmetrics.readers.utf8copy import LINE_CODECS, UNREADABLE, copy_utf8
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -235,47 +243,207 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
     """A copy in UTF-8, in ``folder``, of a CSV log in another encoding.
 
     The encoding is ``encoding``, else the one its BOM names, else GB18030 or Big5 as
-    the file's start decides (:func:`choose_legacy`). The file is decoded strictly, a
-    megabyte at a time, so a 10-million-row GBK ledger needs no more memory than a UTF-8
-    one. None when it cannot be read so (a byte the encoding refuses, a NUL, an unknown
-    encoding): the whole file is then read by Python, which says why.
+    the file's start decides (:func:`choose_legacy`). The file is decoded strictly, a few
+    megabytes at a time, so a 10-million-row GBK ledger needs no more memory than a UTF-8
+    one; a large file in GB18030, GBK or Big5 is decoded in pieces on all cores
+    (:meth:`_Copy.run`). None when it cannot be read so (a byte the encoding refuses, a
+    NUL, an unknown encoding): the whole file is then read by Python, which says why.
     """
     try:
         handle = file.open("rb")
     except OSError:
         return None
     with handle:
-        chunk = handle.read(HEAD_BYTES)
-        codec = encoding or next((c for bom, c in _BOMS if chunk.startswith(bom)), None)
+        first = handle.read(HEAD_BYTES)
+        codec = encoding or next((c for bom, c in _BOMS if first.startswith(bom)), None)
         choice = None
         if codec is None:
-            choice = _legacy_head(chunk, final=len(chunk) < HEAD_BYTES)
+            choice = _legacy_head(first, final=len(first) < HEAD_BYTES)
             if choice is None:
                 return None
             codec = choice.codec
-        try:
-            decoder = codecs.getincrementaldecoder(codec)()
-        except LookupError:
+        try:  # (an unknown codec, or one that is no text encoding such as rot13)
+            b"\x00".decode(codec, "ignore")
+        except (LookupError, UnicodeError):
             return None
         descriptor, copy = tempfile.mkstemp(suffix=".csv", dir=folder)
         target = Path(copy)
-        head = ""
-        private_use = False
         try:
-            with open(descriptor, "w", encoding="utf-8", newline="") as out:
-                while True:
-                    text = decoder.decode(chunk, final=not chunk)
-                    if "\x00" in text:
-                        raise ValueError("NUL")
-                    if choice is not None and not private_use:
-                        private_use = _PRIVATE_USE.search(text) is not None
-                    head = head or text
-                    out.write(text)
-                    if not chunk:
-                        break
-                    chunk = handle.read(1 << 20)
+            with open(descriptor, "wb") as out:
+                job = _Copy(file, handle, out, folder, codec, first, choice is not None)
+                head, private_use = job.run()
         except (UnicodeError, ValueError, OSError):
             target.unlink(missing_ok=True)
             return None
     notes = [] if choice is None else choice.notes(name, private_use)
     return Transcoded(target, head, codec, notes)
+
+
+PIECE_BYTES = 8 << 20
+"""The least a piece of a file decoded by a child interpreter holds: below about this, the
+child's start (about 10 ms) and the joining cost more than they save."""
+
+_MAX_PIECES = 16
+"""(Each child holds a few megabytes; a big server's cores are not all worth a piece.)"""
+
+
+_OWN_SHARE = 1.2
+"""The first piece, decoded here, against each child's: a child needs about 15 ms to start
+and exit, and the joining waits for the last child, so this process takes a little more."""
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A UTF-8 copy being made: ``file``, open as ``handle`` with its ``first`` bytes read,
+    decoded in ``codec`` into ``out``, a file in ``folder``; private use searched or not."""
+
+    file: Path
+    handle: BinaryIO
+    out: BinaryIO
+    folder: Path
+    codec: str
+    first: bytes
+    private_use: bool
+
+    def run(self) -> tuple[str, bool]:
+        """:func:`~svcmetrics.readers.utf8copy.copy_utf8` of the whole file; a large file in
+        one of the :data:`~svcmetrics.readers.utf8copy.LINE_CODECS` is cut at line breaks
+        into a piece for each core, the first decoded here while child interpreters decode
+        the others into files of their own in ``folder``, then joined to ``out`` in order.
+
+        The children are started by ``subprocess`` (fork and exec, no Python code in
+        between: safe beside DuckDB's threads, and without Python 3.12's warning about
+        forking a threaded process) as ``python -I -S utf8copy.py``, which imports only the
+        standard library. A piece that cannot be decoded raises as the whole file would;
+        when a child fails otherwise (killed, out of memory), this process decodes the file
+        alone.
+        """
+        cuts = self._cuts()
+        if len(cuts) > 2:
+            done = self._in_pieces(cuts)
+            if done is not None:
+                return done
+            self.out.seek(0)
+            self.out.truncate()
+            self.handle.seek(len(self.first))
+        return self._decode(None)
+
+    def _decode(self, length: int | None) -> tuple[str, bool]:
+        return copy_utf8(
+            self.handle, self.out, self.codec, length, self.first, private_use=self.private_use
+        )
+
+    def _cuts(self) -> list[int]:
+        """Where to cut the file for the cores: 0, a point just after a line break past
+        every n-th of the file (never inside its first bytes, already read), and its end;
+        or just [0, end] when the file is small, one core is all there is, or the codec is
+        not one of the :data:`~svcmetrics.readers.utf8copy.LINE_CODECS`."""
+        size = os.fstat(self.handle.fileno()).st_size
+        count = min(_cores(), size // PIECE_BYTES, _MAX_PIECES)
+        if (
+            count < 2
+            or codecs.lookup(self.codec).name not in LINE_CODECS
+            or not _can_start_children()
+        ):
+            return [0, size]
+        cuts = [0]
+        share = 1 / (count - 1 + _OWN_SHARE)
+        for number in range(1, count):
+            at_least = int(size * (number - 1 + _OWN_SHARE) * share)
+            after = max(at_least, cuts[-1], len(self.first))
+            self.handle.seek(after)
+            at = self.handle.read(HEAD_BYTES).find(b"\n")
+            if at >= 0 and after + at + 1 < size:
+                cuts.append(after + at + 1)
+        self.handle.seek(len(self.first))
+        return [*cuts, size]
+
+    def _in_pieces(self, cuts: list[int]) -> tuple[str, bool] | None:
+        """:meth:`run` with the file cut at ``cuts``; None when a child could not be started
+        or failed for another reason than the file (the caller then decodes it alone)."""
+        pieces: list[Path] = []
+        children: list[subprocess.Popen[bytes]] = []
+        try:
+            try:
+                for start, end in itertools.pairwise(cuts[1:]):
+                    descriptor, piece = tempfile.mkstemp(suffix=".part", dir=self.folder)
+                    os.close(descriptor)
+                    pieces.append(Path(piece))
+                    children.append(
+                        _child(self.file, start, end, self.codec, pieces[-1], self.private_use)
+                    )
+            except OSError:
+                return None
+            head, found = self._decode(cuts[1])
+            said = [_result(child) for child in children]
+            if UNREADABLE in said:
+                raise ValueError("a piece cannot be decoded")
+            if None in said:
+                return None
+            self.out.flush()
+            for piece_path in pieces:
+                _append(self.out, piece_path)
+            return head, found or "private-use" in said
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
+            for piece_path in pieces:
+                piece_path.unlink(missing_ok=True)
+
+
+def _can_start_children() -> bool:
+    """Whether this interpreter can run :mod:`~svcmetrics.readers.utf8copy` as a script (not
+    when embedded or frozen, or when the package is imported from a zip)."""
+    return bool(sys.executable) and os.path.isfile(utf8copy.__file__)
+
+
+def _child(
+    file: Path, start: int, end: int, codec: str, piece: Path, private_use: bool
+) -> subprocess.Popen[bytes]:
+    """A child interpreter copying bytes ``start`` to ``end`` of ``file`` into ``piece``."""
+    where = [str(file.absolute()), str(start), str(end), codec, str(piece)]
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", utf8copy.__file__, *where, str(int(private_use))],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _result(child: subprocess.Popen[bytes]) -> str | int | None:
+    """What a child says: ``ok``, ``private-use``, :data:`UNREADABLE`, or None when it failed
+    for another reason."""
+    said, _ = child.communicate()
+    if child.returncode == UNREADABLE:
+        return UNREADABLE
+    text = said.decode("ascii", "replace").strip()
+    return text if child.returncode == 0 and text in ("ok", "private-use") else None
+
+
+def _append(out: BinaryIO, piece: Path) -> None:
+    """Add a piece's bytes at the end of ``out`` (flushed), in the kernel where it can."""
+    with piece.open("rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        sent = 0
+        try:
+            while sent < size:
+                count = os.sendfile(out.fileno(), source.fileno(), sent, size - sent)
+                if count == 0:
+                    break
+                sent += count
+        except (AttributeError, OSError):
+            pass  # (no sendfile here, or not between these files: copy what is left)
+        if sent < size:
+            source.seek(sent)
+            out.seek(0, os.SEEK_END)
+            shutil.copyfileobj(source, out, 1 << 20)
