@@ -87,8 +87,20 @@ class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
 
 
+_signalled: list[int] = []
+"""The signals (SIGINT, SIGTERM) that arrived during this run. DuckDB answers one that
+arrives during a query with an error of its own (a ``RuntimeError``, "Query interrupted"),
+which is then the signal's doing, not a bug."""
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    _signalled.append(signum)
     raise Terminated
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> NoReturn:
+    _signalled.append(signum)
+    raise KeyboardInterrupt
 
 
 def _stdout_is_terminal() -> bool:
@@ -154,6 +166,10 @@ def _guarded(command: Callable[P, None]) -> Callable[P, None]:
             _quiet_broken_pipe()
             raise typer.Exit(EXIT_OK) from None
         except Exception as exc:  # the one place where a bug becomes exit 4
+            if _signalled:  # (an error a signal caused, e.g. in a DuckDB query)
+                _err(label("interrupted", lang))
+                terminated = _signalled[-1] == signal.SIGTERM
+                raise typer.Exit(EXIT_SIGTERM if terminated else EXIT_SIGINT) from None
             if kwargs.get("debug"):
                 traceback.print_exc()
             _err(label("internal_error", lang, detail=type(exc).__name__))
@@ -539,10 +555,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.exit(EXIT_OK)
     lang = resolve_run_lang(args)
     set_lang(lang)
+    _signalled.clear()
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
     # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _on_sigint)
     code: int | str | None = EXIT_OK
     try:
         with collector_paused():
