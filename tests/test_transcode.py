@@ -275,3 +275,7 @@ def test_the_worker_runs_alone_on_the_standard_library(tmp_path: Path) -> None:
     assert target.read_bytes() == "张三\n".encode()
     said = subprocess.run([*command, "utf-8", str(target), "0"], capture_output=True, check=False)
     assert said.returncode == utf8copy.UNREADABLE
+    # a piece it cannot write is no fault of the file: the parent then copies it alone
+    nowhere = tmp_path / "missing" / "out.csv"
+    said = subprocess.run([*command, "gb18030", str(nowhere), "0"], capture_output=True)
+    assert said.returncode == utf8copy.FAILED

@@ -32,8 +32,8 @@ def rate_of(numerator: int, denominator: int | None) -> float | None:
 class Result(NamedTuple):
     """One result record (spec 3.1).
 
-    A named tuple, not a dataclass: a city's run makes some 440,000 and the post-passes
-    (outliers, targets, ranks) copy most of them once more. A tuple is made several times
+    A named tuple, not a dataclass: a city's run makes some 440,000 and the targets pass
+    copies most of them once more. A tuple is made several times
     faster than a frozen dataclass and takes about a quarter of its memory (no dict per
     result). Nothing changes a result once made: :func:`evolve` gives a changed copy.
     """
@@ -91,7 +91,7 @@ _new_result = tuple.__new__
 
 def evolve(result: Result, **changes: Any) -> Result:
     """``result`` with ``changes`` set, as ``Result._replace`` gives it but without its cost
-    per call (the post-passes set a field or two on each of a city's 440,000 results)."""
+    per call (the targets pass sets a field or two on each of a city's 440,000 results)."""
     values = list(result)
     for name, value in changes.items():
         at = _POSITION.get(name)

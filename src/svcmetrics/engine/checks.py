@@ -307,8 +307,8 @@ def _count_checks(
     con: duckdb.DuckDBPyConnection, invalid: Sequence[Check], suspicious: Sequence[Check]
 ) -> list[int]:
     """How many rows ``norm`` holds, how many of them some ``invalid`` check finds, then
-    how many each ``suspicious`` check finds: one scan, the only one the checks make of a
-    clean log."""
+    how many each ``suspicious`` check finds: one scan of every check's condition (on a
+    clean log the only one; the duplicates and the answers are read apart)."""
     counted = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {_any(invalid)})"
         + "".join(f", count(*) FILTER (WHERE {check.condition})" for check in suspicious)

@@ -94,7 +94,7 @@ def _lines(report: Report, lang: str, clean: Callable[[str], str]) -> list[str]:
     units: dict[tuple[str, str | None, str, str | None], str] = {}
     lines: list[str] = []
     append = lines.append
-    # each result taken apart at once (its fields in order, as RESULT_FIELDS lists them)
+    # each result taken apart at once (its fields in the order of ``Result._fields``)
     for (
         level,
         community,

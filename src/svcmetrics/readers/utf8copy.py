@@ -28,8 +28,12 @@ piece exactly as it decodes whole: the decoder holds nothing at a line break, an
 byte before one is an error either way."""
 
 UNREADABLE = 3
-"""The child's exit status when the codec refuses a byte, the text holds a NUL, or a file
-cannot be read or written."""
+"""The child's exit status when the codec refuses a byte or the text holds a NUL (the file
+cannot be copied so)."""
+
+FAILED = 4
+"""The child's exit status when a file cannot be read or written (a full disk): its piece
+is not the file's fault, so the parent copies the file alone."""
 
 
 def has_private_use(utf8: bytes) -> bool:
@@ -100,7 +104,8 @@ def _read(source: BinaryIO, left: int | None) -> bytes:
 
 def main(argv: list[str]) -> int:
     """``SOURCE START END CODEC TARGET PRIVATE_USE(0|1)``: copy bytes START to END of SOURCE
-    to TARGET as UTF-8; print ``ok`` or ``private-use``, or exit with :data:`UNREADABLE`."""
+    to TARGET as UTF-8; print ``ok`` or ``private-use``, or exit with :data:`UNREADABLE`
+    or :data:`FAILED`."""
     source, start, end, codec, target, private_use = argv
     try:
         with open(source, "rb") as reader, open(target, "wb") as writer:
@@ -108,8 +113,10 @@ def main(argv: list[str]) -> int:
             _, found = copy_utf8(
                 reader, writer, codec, int(end) - int(start), private_use=private_use == "1"
             )
-    except (UnicodeError, ValueError, OSError):
+    except (UnicodeError, ValueError):
         return UNREADABLE
+    except OSError:
+        return FAILED
     sys.stdout.write("private-use\n" if found else "ok\n")
     return 0
 
