@@ -376,13 +376,17 @@ def build_results(
         lanes_of.setdefault(kind, []).append(lane_at)
     cells_in: dict[str, list[Part]] = {}
 
+    def cells_of(label: str) -> list[Part]:
+        cells = cells_in.get(label)
+        if cells is None:
+            cells = cells_in[label] = [_NO_PART] * cell_count
+        return cells
+
     def put(unit_id: str, label: str, kind: tuple[str, str], part: Part) -> None:
         starts, lanes_at = rows_of.get(unit_id), lanes_of.get(kind)
         if starts is None or lanes_at is None:
             return
-        cells = cells_in.get(label)
-        if cells is None:
-            cells = cells_in[label] = [_NO_PART] * cell_count
+        cells = cells_in.get(label) or cells_of(label)  # (a call only for a new label)
         for start in starts:
             for lane_at in lanes_at:
                 cells[start + lane_at] = part
@@ -397,12 +401,6 @@ def build_results(
         for (label, indicator_key, value_key), part in sums.items():
             put(unit_id, label, (indicator_key, value_key), part)
     rates_in: dict[str, list[float | None]] = {}
-
-    def cells_of(label: str) -> list[Part]:
-        cells = cells_in.get(label)
-        if cells is None:
-            cells = cells_in[label] = [_NO_PART] * cell_count
-        return cells
 
     def rates_of(label: str) -> list[float | None]:
         rates = rates_in.get(label)
