@@ -128,7 +128,11 @@ def test_entries_of_an_edited_compiler_are_never_used(
     try:
         assert compiled.parts(*args) == expected  # (...until the compiler's source changes)
         kept = json.loads(cache.read_text(encoding="utf-8"))
-        assert list(kept["entries"].values()) == [expected]
+        # (the older compiler's entry stays for its own runs: a second installed version)
+        assert list(kept["entries"].values()) == ["SELECT 'old'", expected]
+        compiled.fingerprint.cache_clear()
+        monkeypatch.setattr(compiled.importlib.util, "find_spec", real)
+        assert compiled.parts(*args) == "SELECT 'old'"  # (back: its entry was not pushed out)
     finally:
         compiled.fingerprint.cache_clear()
 
@@ -166,7 +170,7 @@ def test_an_unreadable_cache_file_is_passed_over(cache: Path, content: bytes | N
     assert compiled.respondents(True) == _rendered("respondents", (True,))
     assert list(cache.parent.iterdir()) == [cache]  # (no temporary file left)
     if content is not None:  # replaced by a good file
-        assert json.loads(cache.read_text(encoding="utf-8"))["fingerprint"]
+        assert json.loads(cache.read_text(encoding="utf-8"))["entries"]
 
 
 def test_a_cache_folder_that_cannot_be_made_is_passed_over(

@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from clihelp import by_key, csv_rows, run_cli
 
@@ -348,3 +350,28 @@ def test_signal_during_a_duckdb_query_is_an_interruption(
     monkeypatch.setattr(svcmetrics.pipeline, "compute", compute)
     code, out, err = run_cli(["compute", "--lang", "en", "--format", "csv"], capsys)
     assert (code, err.strip(), out) == (expected, "Interrupted.", "")
+
+
+def test_a_signal_stops_a_query_that_gives_python_no_chance() -> None:
+    # DuckDB runs Python's handlers only at some points of a query; with a handler that does
+    # nothing, only the engine's watcher of the wake-up descriptor can stop this one
+    from svcmetrics.engine import Engine
+
+    previous = signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        with Engine() as engine:
+            sender = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+            guard = threading.Timer(30, engine.con.interrupt)  # (a failing test ends)
+            sender.start()
+            guard.start()
+            started = time.monotonic()
+            with pytest.raises(duckdb.Error, match="(?i)interrupt"):
+                engine.con.execute(
+                    "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3"
+                ).fetchall()
+            took = time.monotonic() - started
+            guard.cancel()
+        assert took < 10
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert signal.set_wakeup_fd(-1) == -1  # (given back when the engine closed)

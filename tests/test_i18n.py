@@ -199,6 +199,7 @@ BAD_PROFILES = {
     "profile_duplicate_name": "communities:\n  - {id: a, name: 甲}\n  - {id: b, name: 甲}\n",
     "profile_parent_is_community": "communities:\n  - {id: a, parent: b}\n  - {id: b}\n",
     "profile_level_is_community": "communities:\n  - {id: a}\nparents:\n  - {id: a}\n",
+    "profile_reserved_id": 'communities:\n  - {id: a, parent: "*"}\n',
     "profile_level_cycle": (
         "communities:\n  - {id: a, parent: p}\nparents:\n  - {id: p, parent: q}\n"
         "  - {id: q, parent: p}\n"

@@ -140,6 +140,7 @@ def test_no_import_circle() -> None:
                 "svcmetrics.engine",
                 "svcmetrics.engine.checks",
                 "svcmetrics.engine.count",
+                "svcmetrics.engine.interrupt",
                 "svcmetrics.engine.load",
                 "svcmetrics.engine.sql",
                 "svcmetrics.warehouse.duck",

@@ -382,6 +382,7 @@ PROFILES = {
         "communities:\n  - {id: c1, parent: s}\n  - {id: c2}\nparents:\n  - {id: s, parent: c2}\n",
         "profile_parent_is_community",
     ),
+    "reserved_id": ('communities:\n  - {id: c1}\n  - {id: "*"}\n', "profile_reserved_id"),
     "bad_count": (
         "communities:\n  - {id: c1, households: -4}\n  - {id: c2, residents: 2.5}\n",
         "profile_bad_count",

@@ -65,6 +65,10 @@ def _to_text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_to_text)]
 
+TOTAL_ID = "*"
+"""The id of the grand total's unit (spec 3.1), which no community or roll-up level may
+take: its counts would be mistaken for the total's."""
+
 
 MODEL_ERRORS: frozenset[str] = frozenset(
     {
@@ -77,6 +81,7 @@ MODEL_ERRORS: frozenset[str] = frozenset(
         "profile_level_cycle",
         "profile_level_is_community",
         "profile_parent_is_community",
+        "profile_reserved_id",
     }
 )
 """The errors our own validators raise: catalogue kinds whose params are the error's context,
@@ -205,7 +210,8 @@ class Profile(Strict):
 
     @model_validator(mode="after")
     def _one_hierarchy(self) -> Profile:
-        """Unique ids; parents are roll-up levels, not communities; no parent cycles."""
+        """Unique ids, none of them the total's; parents are roll-up levels, not
+        communities; no parent cycles."""
         if not self.communities:
             raise invalid("profile_empty")
         seen: set[str] = set()
@@ -224,6 +230,10 @@ class Profile(Strict):
                     )
                 names[community.name] = community.id
         levels = {parent.id: parent.parent for parent in self.parents}
+        if any(TOTAL_ID in (c.id, c.parent) for c in self.communities) or any(
+            TOTAL_ID in (p.id, p.parent) for p in self.parents
+        ):
+            raise invalid("profile_reserved_id", id=TOTAL_ID)
         for community in self.communities:
             if community.parent in seen:
                 raise invalid(

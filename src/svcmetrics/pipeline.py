@@ -57,13 +57,29 @@ from svcmetrics.report import (
     rank_results,
 )
 from svcmetrics.stages import Checked, Counting, Inputs, profile_values
-from svcmetrics.units import unit_tree
+from svcmetrics.units import TOTAL_ID, unit_tree
 
 if TYPE_CHECKING:
     from svcmetrics.engine import Engine
 
 NO_COMMUNITY = ""
 """The id of the one community of a log that names none, run without a profile."""
+
+
+def log_communities(
+    values: list[str], problem_at: Callable[[str, str], Problem]
+) -> list[Community]:
+    """The communities of a log run without a profile: each of the distinct community
+    ``values`` is one (its own name), or there is the one unnamed community when it names
+    none.
+
+    A value equal to the total's id (``*``) is refused, pointing at the first row holding
+    it (``problem_at(kind, value)``): its counts would be mistaken for the total's.
+    """
+    if TOTAL_ID in values:
+        problem = problem_at("reserved_community", TOTAL_ID)
+        raise InputError("reserved_community_found", problems=[problem])
+    return [Community(id=v, name=v) for v in values] or [Community(id=NO_COMMUNITY)]
 
 LISTED = 200
 """How many problems of each kind ``compute`` lists (``validate`` lists all)."""
@@ -271,8 +287,7 @@ def validate(engine: Engine, options: Options, limit: int | None) -> Checked:
     if inputs.profile is not None:
         communities = list(inputs.profile.communities)
     else:
-        communities = [Community(id=v, name=v) for v in loaded.distinct_values("community")]
-    communities = communities or [Community(id=NO_COMMUNITY)]
+        communities = log_communities(loaded.distinct_values("community"), loaded.community_problem)
     return checks.check(loaded, inputs, communities, today, options.as_of, limit)
 
 

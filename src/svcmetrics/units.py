@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from svcmetrics.models import Community, Profile
+from svcmetrics.models import TOTAL_ID, Community, Profile
 
-TOTAL_ID = "*"
-"""The id of the grand total's unit."""
+__all__ = ["TOTAL_ID", "Level", "Unit", "repeating", "unit_tree"]
 
 
 class Level(StrEnum):

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from svcmetrics.engine.count import Count
+from svcmetrics.engine.interrupt import QueryInterrupter
 from svcmetrics.engine.load import Loaded, load
 from svcmetrics.readers import Source
 from svcmetrics.stages import Checked
@@ -48,6 +49,7 @@ class Engine:
             }
         )
         self.con.execute("SET enable_progress_bar = false")
+        self._interrupter = QueryInterrupter(self.con)
 
     @property
     def workdir(self) -> Path:
@@ -56,6 +58,7 @@ class Engine:
 
     def close(self) -> None:
         """Release the database and its spill folder."""
+        self._interrupter.close()
         self.con.close()
         self._tmp.cleanup()
 

@@ -11,8 +11,11 @@ another key, and the engine runs exactly what the trees render today; a test com
 
 The entries are one JSON file in the user's cache folder (``$XDG_CACHE_HOME/svcmetrics/``,
 else ``~/.cache/svcmetrics/``; ``%LOCALAPPDATA%\\svcmetrics`` on Windows), replaced whole
-through a temporary file when an entry is added. A file that cannot be read, or a folder
-that cannot be written, is passed over: the trees are then rendered, as without a cache.
+through a temporary file when an entry is added. Entries made under other fingerprints stay
+(their keys differ) until :data:`MAX_ENTRIES` newer ones push them out, so two installed
+versions (a cron job's and a newer one) do not render their SQL again at each other's turn.
+A file that cannot be read, or a folder that cannot be written, is passed over: the trees
+are then rendered, as without a cache.
 """
 
 from __future__ import annotations
@@ -127,15 +130,15 @@ def _sql(tree: Tree, *args: object) -> str:
     if stamp is None or path is None:
         return _render(tree, args)
     found = key(tree, args, stamp)
-    sql = _read(path, stamp).get(found)
+    sql = _read(path).get(found)
     if sql is not None:
         return sql
     sql = _render(tree, args)
-    entries = _read(path, stamp)  # (read again: another run may have added some)
+    entries = _read(path)  # (read again: another run may have added some)
     entries.pop(found, None)
     entries[found] = sql
     kept = dict(list(entries.items())[-MAX_ENTRIES:])
-    _write(path, json.dumps({"fingerprint": stamp, "entries": kept}))
+    _write(path, json.dumps({"entries": kept}))
     return sql
 
 
@@ -166,14 +169,14 @@ def _render(tree: Tree, args: tuple[object, ...]) -> str:
     return compiler.render(built)
 
 
-def _read(path: Path, stamp: str) -> dict[str, str]:
-    """The entries of ``path`` made under fingerprint ``stamp`` ({} for none, or for a file
-    that is missing, unreadable or not what this module writes)."""
+def _read(path: Path) -> dict[str, str]:
+    """The entries of ``path``, oldest first ({} for a file that is missing, unreadable or
+    not what this module writes)."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return {}
-    if not isinstance(data, dict) or data.get("fingerprint") != stamp:
+    if not isinstance(data, dict):
         return {}
     entries = data.get("entries")
     if not isinstance(entries, dict):

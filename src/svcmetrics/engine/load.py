@@ -15,7 +15,7 @@ import duckdb
 from svcmetrics.dates import DATE_FORMATS
 from svcmetrics.engine.lines import Lines
 from svcmetrics.engine.sql import ident
-from svcmetrics.errors import InputError
+from svcmetrics.errors import InputError, Problem
 from svcmetrics.models import (
     RECORD_FIELDS,
     TOTAL_IGNORED,
@@ -85,6 +85,15 @@ class Loaded:
             f"SELECT DISTINCT {ident(name)} FROM norm WHERE {ident(name)} IS NOT NULL"
         ).fetchall()
         return sorted(str(row[0]) for row in rows)
+
+    def community_problem(self, kind: str, value: str) -> Problem:
+        """A problem of ``kind`` at the first record whose community is ``value``."""
+        number, rec = self.con.execute(
+            "SELECT _src, _rec FROM norm WHERE community = ? ORDER BY _rec LIMIT 1", [value]
+        ).fetchall()[0]
+        source = self.sources[number]
+        column = source.headers.get("community", "community")
+        return Problem(kind, source.name, self.line_at(number, rec), column, value, record=rec)
 
 
 def load(

@@ -594,4 +594,12 @@ CATALOGUE: dict[str, str | Plural] = {
     "hint.engine_and_logs": "leave out the log files, or --engine",
     "message.engine_scheme": "Unknown engine URL {value}.",
     "hint.engine_scheme": "URLs may start with: {valid}",
+    "message.profile_reserved_id": "'{id}' cannot be a community or roll-up level id: it is the id of the total of all communities",
+    "hint.profile_reserved_id": "give that community or level another id in the profile",
+    "kind.profile_reserved_id": "reserved id",
+    "message.reserved_community": "community '{value}' is the id of the total of all communities",
+    "hint.reserved_community": "give this community another id in the log",
+    "kind.reserved_community": "total's id as a community",
+    "message.reserved_community_found": "A log names a community '*', the id of the total of all communities; nothing was computed.",
+    "hint.reserved_community_found": "its counts would be mistaken for the total's: replace '*' in the community column",
 }

@@ -582,4 +582,12 @@ CATALOGUE: dict[str, str | Plural] = {
     "hint.engine_and_logs": "去掉台账文件参数,或去掉 --engine",
     "message.engine_scheme": "无法识别的引擎地址 {value}。",
     "hint.engine_scheme": "可用的地址开头:{valid}",
+    "message.profile_reserved_id": "“{id}” 不能作为社区或汇总层级的编号:它是全部社区合计的编号",
+    "hint.profile_reserved_id": "在社区档案中给该社区或层级换一个编号",
+    "kind.profile_reserved_id": "保留编号",
+    "message.reserved_community": "社区 “{value}” 与全部社区合计的编号相同",
+    "hint.reserved_community": "在日志中给该社区换一个编号",
+    "kind.reserved_community": "社区使用合计编号",
+    "message.reserved_community_found": "日志中有社区 “*”,这是全部社区合计的编号;未计算。",
+    "hint.reserved_community_found": "它的计数会与合计混淆:请替换社区列中的 “*”",
 }

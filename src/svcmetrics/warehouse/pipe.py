@@ -13,15 +13,15 @@ from svcmetrics.config import check_profile_fields, profile_model, profile_rows,
 from svcmetrics.diagnose import check_targets
 from svcmetrics.errors import ConfigError, UsageError
 from svcmetrics.indicators import custom_events, profile_fields
-from svcmetrics.models import Community, WarehouseSpec
+from svcmetrics.models import WarehouseSpec
 from svcmetrics.pipeline import (
     LISTED,
-    NO_COMMUNITY,
     Computed,
     Options,
     build_report,
     count,
     load_inputs,
+    log_communities,
 )
 from svcmetrics.readers import effective_mapping
 from svcmetrics.stages import Checked, Inputs
@@ -81,8 +81,7 @@ def validate(
     if inputs.profile is not None:
         communities = list(inputs.profile.communities)
     else:
-        communities = [Community(id=v, name=v) for v in warehouse.distinct_communities()]
-    communities = communities or [Community(id=NO_COMMUNITY)]
+        communities = log_communities(warehouse.distinct_communities(), warehouse.community_problem)
     return warehouse.check(inputs, communities, today, options.as_of, limit), warehouse
 
 

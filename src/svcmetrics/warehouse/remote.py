@@ -130,6 +130,10 @@ class Warehouse:
         )
         return sorted(str(row[0]) for row in rows)
 
+    def community_problem(self, kind: str, value: str) -> Problem:
+        """A problem of ``kind`` in the table's community column, which holds ``value``."""
+        return Problem(kind, self.name, None, self.headers.get("community", "community"), value)
+
     def check(
         self,
         inputs: Inputs,
