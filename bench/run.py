@@ -160,7 +160,39 @@ def dataset(rows: int, data: Path, communities: int) -> tuple[Path, Path]:
     return log, profile
 
 
-def run_once(command: list[str], stdout: Path, workdir: Path) -> Timed:
+def child_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of every timed command. By default each one runs with its Python
+    bytecode cached in ``DATA/pycache`` (``PYTHONPYCACHEPREFIX``, written by the first
+    run), as after ``pip install``, which compiles the package's ``.pyc`` files: a
+    ``PYTHONDONTWRITEBYTECODE`` in this environment would otherwise have svcmetrics run
+    from a source tree compile its modules at every run while the libraries of the
+    floors load theirs from ``.pyc`` files. ``--compile-each-run`` keeps the environment
+    as it is."""
+    env = dict(os.environ)
+    if not args.compile_each_run:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str((args.data / "pycache").resolve())
+    return env
+
+
+def bytecode_note(args: argparse.Namespace) -> str:
+    """How the timed commands got their bytecode (printed with the tables)."""
+    if args.compile_each_run:
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            return (
+                "Bytecode: `--compile-each-run` with `PYTHONDONTWRITEBYTECODE` set: "
+                "svcmetrics from a source tree compiles its modules at every run."
+            )
+        return "Bytecode: `--compile-each-run`, as this environment has it."
+    return (
+        "Bytecode: every command runs with its Python bytecode cached (`PYTHONPYCACHEPREFIX`"
+        " in the data folder, warmed by the first run), as after `pip install`; "
+        "`--compile-each-run` times svcmetrics compiling its modules from source instead "
+        "when `PYTHONDONTWRITEBYTECODE` is set."
+    )
+
+
+def run_once(command: list[str], stdout: Path, workdir: Path, env: dict[str, str]) -> Timed:
     """Wall seconds, peak RSS and CPU seconds of one run, under ``/usr/bin/time -v``."""
     report = workdir / "time.txt"
     with open(stdout, "wb") as out, open(workdir / "stderr.txt", "wb") as err:
@@ -170,6 +202,7 @@ def run_once(command: list[str], stdout: Path, workdir: Path) -> Timed:
             stdout=out,
             stderr=err,
             cwd=workdir,
+            env=env,
             check=False,
         )
         wall = time.perf_counter() - started
@@ -238,13 +271,15 @@ def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
     }
     walls: dict[str, list[float]] = {name: [] for name in cases}
     cpus: dict[str, list[float]] = {name: [] for name in cases}
-    for run, _ in cases.values():  # warm the file cache (and svcmetrics' SQL cache) once
-        subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+    env = child_env(args)
+    # warm the file cache, the bytecode cache and svcmetrics' SQL cache once
+    for run, _ in cases.values():
+        subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, env=env, check=True)
     for _ in range(args.startup_runs):
         for name, (run, _) in cases.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, check=True)
+            subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, env=env, check=True)
             walls[name].append(time.perf_counter() - started)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -262,7 +297,12 @@ def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
             f"{cpu / base_cpu:.2f}× | `{floor}` |"
         )
     drawn = statistics.median(walls[YEAR_TABLE]) - statistics.median(walls[YEAR_CSV])
-    lines += ["", f"The year's default table takes {drawn:.3f} s more than its csv."]
+    lines += [
+        "",
+        f"The year's default table takes {drawn:.3f} s more than its csv.",
+        "",
+        bytecode_note(args),
+    ]
     return lines
 
 
@@ -324,6 +364,13 @@ def main() -> int:
     parser.add_argument("--startup-runs", type=int, default=10)
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up timing")
     parser.add_argument(
+        "--compile-each-run",
+        action="store_true",
+        help="run the commands in this environment as it is, without the bytecode cache "
+        "(with PYTHONDONTWRITEBYTECODE set, svcmetrics from a source tree is compiled at "
+        "every run)",
+    )
+    parser.add_argument(
         "--ignore-mismatch",
         action="store_true",
         help="time the tools even when their outputs differ",
@@ -357,6 +404,7 @@ def main() -> int:
         + " | median CPU s | CPU ratio to duckdb-sql | peak RSS MB |",
         "|---|---:|---:|---:|" + "---:|" * len(PEERS) + "---:|---:|---:|",
     ]
+    env = child_env(args)
     with tempfile.TemporaryDirectory(prefix="svcmetrics-bench-") as tmp:
         workdir = Path(tmp)
         for rows in sizes:
@@ -378,7 +426,7 @@ def main() -> int:
             runs = {tool: Runs() for tool in active}
             for tool in checked:  # the check runs also warm the file cache
                 outputs[tool] = outdir / f"{tool}.csv"
-                timed = run_once(commands(tool, log, profile, args), outputs[tool], workdir)
+                timed = run_once(commands(tool, log, profile, args), outputs[tool], workdir, env)
                 if args.repeat == 0 and tool in runs:  # check only: report the check runs
                     runs[tool].add(timed)
                 print(
@@ -396,7 +444,7 @@ def main() -> int:
             for repetition in range(args.repeat):
                 for tool in active:
                     timed = run_once(
-                        commands(tool, log, profile, args), workdir / "out.csv", workdir
+                        commands(tool, log, profile, args), workdir / "out.csv", workdir, env
                     )
                     runs[tool].add(timed)
                     print(
@@ -427,7 +475,8 @@ def main() -> int:
             else "One run per tool (the check runs, file cache warm after the first tool)"
         )
         lines += [
-            f"{how}; peak RSS is the largest of the runs (`/usr/bin/time -v`).",
+            f"{how}; peak RSS is the largest of the runs (`/usr/bin/time -v`). "
+            + bytecode_note(args),
             "",
             *table,
             "",

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ FLAWED = (
 )
 RAGGED = HEADER + ROW.format(day=2) + "2026-10-03,jianguo,participate\n"
 TODAY = dt.date(2026, 12, 1)
+EXAMPLES = Path(__file__).parents[1] / "examples"
 YAML_LOG = (
     "records:\n"
     "  - {date: '2026-10-07', community: jianguo, event: participate, party: resident,"
@@ -100,16 +105,27 @@ def test_the_checks_count_what_the_tables_hold(tmp_path: Path, text: str) -> Non
 def test_a_small_run_counts_what_the_optimised_run_counts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The example (136 rows) as a small run (one thread, plans as written) and as a large
-    one: the same report, byte for byte, in every indicator and breakdown."""
+    """The example (136 rows) as a small run (one thread, plans as written, ``rp`` a
+    table) and as a large one (``rp`` a view): the same report, byte for byte, in every
+    indicator and breakdown."""
     import svcmetrics.engine as engine_module
+    from svcmetrics.engine.count import Count
     from svcmetrics.output import render
     from svcmetrics.output.options import OutputFormat
     from svcmetrics.pipeline import compute
 
     config = Path(__file__).parents[1] / "examples" / "svcmetrics.yaml"
     settings: list[tuple[object, ...]] = []
+    kinds: list[str] = []
     real_load = Engine.load
+    real_set_periods = Count.set_periods
+
+    def set_periods_and_note(self: Count, *args: Any) -> None:
+        real_set_periods(self, *args)
+        row = self.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'rp'"
+        ).fetchone()
+        kinds.append(str(row[0]) if row else "")
 
     def load_and_note(self: Engine, *args: Any) -> Loaded:
         loaded = real_load(self, *args)
@@ -120,6 +136,7 @@ def test_a_small_run_counts_what_the_optimised_run_counts(
         return loaded
 
     monkeypatch.setattr(Engine, "load", load_and_note)
+    monkeypatch.setattr(Count, "set_periods", set_periods_and_note)
     texts = []
     for small in (engine_module.SMALL_RUN, 0):
         monkeypatch.setattr(engine_module, "SMALL_RUN", small)
@@ -128,6 +145,74 @@ def test_a_small_run_counts_what_the_optimised_run_counts(
             texts.append(render(report, OutputFormat.CSV, options))
     assert texts[:2] == texts[2:] and all(texts)
     assert settings[0] == (1, False) and settings[-1][1] is True
+    assert kinds == ["BASE TABLE", "BASE TABLE", "VIEW", "VIEW"]
+
+
+RUN_THEN_NOTE = """
+import atexit, gc, sys
+from svcmetrics.cli import main
+
+def note():
+    print("frozen" if gc.get_freeze_count() else "not frozen", gc.isenabled(), file=sys.stderr)
+    print(sorted(name for name in sys.modules if name.startswith(ABSENT)), file=sys.stderr)
+
+ABSENT = {absent!r}
+atexit.register(note)
+sys.argv = ["svcmetrics", "compute", "--config", "svcmetrics.yaml", "--format", "csv"]
+main()
+"""
+
+NOT_FOR_CSV = (
+    "svcmetrics.output.html",
+    "svcmetrics.output.xlsx",
+    "svcmetrics.output.table",
+    "svcmetrics.output.chart",
+    "svcmetrics.output.jsontext",
+    "svcmetrics.warehouse",
+    "svcmetrics.compiler",
+    "svcmetrics.sqlexport",
+    "sqlglot",
+    "rich.console",
+    "tabulate",
+    "jinja2",
+    "openpyxl",
+    "pyarrow",
+)
+"""What a csv run on a plain CSV log does not need (with its SQL cached)."""
+
+
+def test_a_csv_run_imports_no_renderer_and_leaves_its_objects_out_of_the_exit_collection(
+    tmp_path: Path,
+) -> None:
+    """The process that ran the example's csv (the second time: the first fills the SQL
+    cache) loaded no other format, no warehouse and no SQL compiler, and froze its
+    objects before exiting (:func:`svcmetrics.heap.spare_exit_collection`), with the
+    collector enabled again; the output is the same as the first run's."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    code = RUN_THEN_NOTE.format(absent=NOT_FOR_CSV)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=EXAMPLES, env=env, capture_output=True, check=True
+        )
+        for _ in range(2)
+    ]
+    assert runs[1].stdout == runs[0].stdout and runs[1].stdout.startswith(b"level,community,")
+    noted = runs[1].stderr.decode("utf-8").splitlines()[-2:]
+    assert noted == ["frozen True", "[]"]
+
+
+def test_main_called_with_arguments_leaves_the_collector_as_it_was(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A caller that passes ``argv`` (a test, a script) goes on after ``main``: nothing is
+    frozen, and the collector is enabled again."""
+    from svcmetrics.cli import main
+
+    before = gc.get_freeze_count()
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "compute" in capsys.readouterr().out
+    assert gc.get_freeze_count() == before and gc.isenabled()
 
 
 def test_dates_that_read_two_ways_still_stop_the_run(tmp_path: Path) -> None:

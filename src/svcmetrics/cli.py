@@ -41,7 +41,7 @@ from svcmetrics.console import (
     write_text,
 )
 from svcmetrics.errors import WARNING_KINDS, InputError, SvcmetricsError, UsageError
-from svcmetrics.heap import collector_paused
+from svcmetrics.heap import collector_paused, spare_exit_collection
 from svcmetrics.i18n import Lang, error_text, label
 from svcmetrics.output.options import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.periods import PeriodKind
@@ -553,36 +553,40 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # the same line the parser would print, without building it
         write_text(f"svcmetrics {__version__}\n")
         sys.exit(EXIT_OK)
-    lang = resolve_run_lang(args)
-    set_lang(lang)
-    _signalled.clear()
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
-    # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
-    signal.signal(signal.SIGINT, _on_sigint)
-    code: int | str | None = EXIT_OK
-    try:
-        with collector_paused():
+    # Python's collector paused from the config's loading (which builds the models) to
+    # the exit: a run makes objects that live to its end, and no cycles worth walking them
+    with collector_paused():
+        lang = resolve_run_lang(args)
+        set_lang(lang)
+        _signalled.clear()
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
+        # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
+        signal.signal(signal.SIGINT, _on_sigint)
+        code: int | str | None = EXIT_OK
+        try:
             returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
-        code = returned if isinstance(returned, int) else EXIT_OK
-    except SystemExit as exc:
-        code = exc.code
-    except KeyboardInterrupt:
-        _err(label("interrupted", lang))
-        code = EXIT_SIGINT
-    except Terminated:
-        _err(label("interrupted", lang))
-        code = EXIT_SIGTERM
-    except Exception as exc:
-        if not is_usage_error(exc):
-            raise
-        _err("\n".join(usage_error_lines(exc, lang)))
-        code = EXIT_USAGE
-    console_notice(lang)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_broken_pipe()
+            code = returned if isinstance(returned, int) else EXIT_OK
+        except SystemExit as exc:
+            code = exc.code
+        except KeyboardInterrupt:
+            _err(label("interrupted", lang))
+            code = EXIT_SIGINT
+        except Terminated:
+            _err(label("interrupted", lang))
+            code = EXIT_SIGTERM
+        except Exception as exc:
+            if not is_usage_error(exc):
+                raise
+            _err("\n".join(usage_error_lines(exc, lang)))
+            code = EXIT_USAGE
+        console_notice(lang)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        if argv is None:  # the process's own command line: it ends here
+            spare_exit_collection()
     sys.exit(code)
 
 

@@ -50,6 +50,8 @@ class Engine:
         )
         self.con.execute("SET enable_progress_bar = false")
         self._interrupter = QueryInterrupter(self.con)
+        self._small = False
+        """Whether the loaded logs are a small run's (:data:`SMALL_RUN`)."""
 
     @property
     def workdir(self) -> Path:
@@ -72,7 +74,8 @@ class Engine:
         """Every log read into the database (:func:`svcmetrics.engine.load.load`); a
         small run's statements are then planned as written, on one thread (:data:`SMALL_RUN`)."""
         loaded = load(self.con, sources, custom_events)
-        if loaded.rows <= SMALL_RUN:
+        self._small = loaded.rows <= SMALL_RUN
+        if self._small:
             self.con.execute("SET threads = 1")
             self.con.execute("PRAGMA disable_optimizer")
         return loaded
@@ -81,4 +84,4 @@ class Engine:
         """The counting stage over the records ``checked`` kept: ``checked`` is what
         :func:`svcmetrics.engine.checks.check` gave for this engine's :class:`Loaded`,
         so the views it counts (``recs``, ``daily``, ``answer_class``) are there."""
-        return Count(self.con)
+        return Count(self.con, small=self._small)

@@ -27,8 +27,14 @@ from svcmetrics.stages import (
 class Count:
     """The counting stage over the records the checks kept (:class:`svcmetrics.stages.Counting`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, small: bool = False) -> None:
         self.con = con
+        self._rp = "TABLE" if small else "VIEW"
+        """``rp`` is a table in a small run (:data:`svcmetrics.engine.SMALL_RUN`): the
+        counts and ``respondents`` read it five times, and planning five copies of the
+        view (records, community map, windows) cost more than its few rows (the 136-row
+        example: the counts' statement 16 → 10 ms); a view in a large one (no copy of
+        the records)."""
         self._nested = False
         """Whether some periods of :meth:`set_periods` share a start (``ytd``)."""
 
@@ -59,7 +65,7 @@ class Count:
         self._nested = nested
         if nested:
             self.con.execute(f"CREATE OR REPLACE TABLE homes AS {compiled.homes()}")
-        self.con.execute(f"CREATE OR REPLACE VIEW rp AS {compiled.rp(by, nested)}")
+        self.con.execute(f"CREATE OR REPLACE {self._rp} rp AS {compiled.rp(by, nested)}")
         self.con.execute(f"CREATE OR REPLACE TABLE needs AS {compiled.needs(by, nested)}")
         respondents = compiled.respondents(nested)
         self.con.execute(f"CREATE OR REPLACE TABLE respondents AS {respondents}")
