@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
 import typer
 
-from svcmetrics import __version__
+from svcmetrics import __version__, early
 from svcmetrics.clicktext import (
     Command,
     Group,
@@ -553,6 +553,18 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # the same line the parser would print, without building it
         write_text(f"svcmetrics {__version__}\n")
         sys.exit(EXIT_OK)
+    try:
+        code = _run(args)
+    finally:
+        early.discard()  # (the copies of logs this run never read)
+    sys.exit(code)
+
+
+def _run(args: list[str]) -> int | str | None:
+    """:func:`main` past ``--version``: the command's exit code."""
+    # a large GB18030, GBK or Big5 log's copy starts now, while the rest is imported and
+    # the config and profile are read
+    early.start(args)
     lang = resolve_run_lang(args)
     set_lang(lang)
     _signalled.clear()
@@ -583,7 +595,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
-    sys.exit(code)
+    return code
 
 
 def _quiet_broken_pipe() -> None:
