@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -121,12 +122,12 @@ def _start(log: str, encoding: str | None) -> None:
     """Start the copy of one log, when it is a large file that will be copied in pieces."""
     import stat
 
+    from svcmetrics import pieces, sniff
+
     try:
         status = os.stat(log)
     except (OSError, ValueError):
         return
-    from svcmetrics import pieces
-
     if not stat.S_ISREG(status.st_mode) or status.st_size < 2 * pieces.PIECE_BYTES:
         return
     try:
@@ -134,7 +135,7 @@ def _start(log: str, encoding: str | None) -> None:
             key = _key(os.fstat(handle.fileno()))
             if any(started[0] == key for started in _started):
                 return  # (named twice)
-            first = handle.read(_head_bytes())
+            first = handle.read(sniff.HEAD_BYTES)
             decided = _codec(first, encoding)
             if decided is None:
                 return
@@ -142,15 +143,16 @@ def _start(log: str, encoding: str | None) -> None:
             cuts = pieces.cuts(handle, codec, len(first), first_share=1.0)
     except OSError:
         return
-    if len(cuts) < 3:
-        return
-    _launch(log, key, codec, private_use, cuts)
+    if len(cuts) > 2:
+        _launch(Path(log), key, codec, private_use, cuts)
 
 
-def _launch(log: str, key: tuple[int, ...], codec: str, private_use: bool, cuts: list[int]) -> None:
+def _launch(
+    log: Path, key: tuple[int, ...], codec: str, private_use: bool, cuts: list[int]
+) -> None:
+    """Start children on every piece of ``log`` between ``cuts``, in a folder of their own."""
     import itertools
     import tempfile
-    from pathlib import Path
 
     from svcmetrics.pieces import Pieces
 
@@ -158,21 +160,16 @@ def _launch(log: str, key: tuple[int, ...], codec: str, private_use: bool, cuts:
         folder = Path(tempfile.mkdtemp(prefix="svcmetrics-early-"))
     except OSError:
         return
-    started = (key, _normal(codec), Pieces(Path(log), codec, private_use, folder, True))
     _watch_exit()
+    children = Pieces(log, codec, private_use, folder, own_folder=True)
+    started = (key, _normal(codec), children)
     _started.append(started)
     try:
         for begin, end in itertools.pairwise(cuts):
-            started[2].start(begin, end)
+            children.start(begin, end)
     except OSError:
         _started.remove(started)
-        started[2].close()
-
-
-def _head_bytes() -> int:
-    from svcmetrics.sniff import HEAD_BYTES
-
-    return HEAD_BYTES
+        children.close()
 
 
 def _codec(first: bytes, encoding: str | None) -> tuple[str, bool] | None:
@@ -185,7 +182,7 @@ def _codec(first: bytes, encoding: str | None) -> tuple[str, bool] | None:
     the uncommon characters alone decide. When the two differ, :func:`claim` finds no copy
     in the codec asked for and ``transcode`` copies the file itself.
     """
-    from svcmetrics.sniff import BOMS, legacy_head, utf8_text
+    from svcmetrics.sniff import BOMS, HEAD_BYTES, legacy_head, utf8_text
     from svcmetrics.utf8copy import LINE_CODECS
 
     codec, private_use = encoding, False
@@ -194,7 +191,7 @@ def _codec(first: bytes, encoding: str | None) -> tuple[str, bool] | None:
             return None  # (the engine scans it as it is)
         codec = next((c for bom, c in BOMS if first.startswith(bom)), None)
         if codec is None:
-            choice = legacy_head(first, len(first) < _head_bytes(), None)
+            choice = legacy_head(first, len(first) < HEAD_BYTES, None)
             if choice is None:
                 return None
             codec, private_use = choice.codec, True
@@ -248,8 +245,11 @@ def _watch_exit() -> None:
 
     atexit.unregister(discard)  # (once, however many runs this process makes)
     atexit.register(discard)
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    except ValueError:
+        pass  # (not in the main thread: the caller handles signals)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
