@@ -315,3 +315,16 @@ def test_the_early_start_imports_nothing_heavy(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
     )
     assert done.stdout == "[]\n", done.stderr
+
+
+def test_the_pieces_are_copied_where_they_cannot_be_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object) -> None:
+        raise OSError("another file system")
+
+    path = _log(tmp_path, "gb18030")
+    cold = _cold(path, None, tmp_path)
+    early.start(["compute", str(path)])
+    monkeypatch.setattr(pieces.os, "replace", refuse)
+    assert _seen(transcode(path, None, tmp_path, "log.csv")) == cold

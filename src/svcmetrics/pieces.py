@@ -120,8 +120,22 @@ class Pieces:
         """What each child says, once it has finished."""
         return [_result(started) for started in self.children]
 
-    def join(self, out: BinaryIO) -> None:
-        """Add the pieces, in order, at the end of ``out``."""
+    def join(self, out: BinaryIO, target: Path | None = None) -> None:
+        """Add the pieces, in order, at the end of ``out``; or, when ``out`` is the empty
+        file ``target`` and the first piece can be renamed to it (in the same file system),
+        the first piece becomes ``target`` and the others are added to it (half the
+        copying, with two pieces)."""
+        if target is not None and self.paths:
+            try:
+                os.replace(self.paths[0], target)
+            except OSError:
+                pass  # (another file system)
+            else:
+                with target.open("r+b") as joined:
+                    joined.seek(0, os.SEEK_END)
+                    for path in self.paths[1:]:
+                        _append(joined, path)
+                return
         out.flush()
         for path in self.paths:
             _append(out, path)

@@ -175,7 +175,7 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
         target = Path(copy)
         try:
             with open(descriptor, "wb") as out:
-                job = _Copy(file, handle, out, folder, codec, first, choice is not None)
+                job = _Copy(file, handle, out, target, codec, first, choice is not None)
                 head, private_use = job.run()
         except (UnicodeError, ValueError, OSError):
             target.unlink(missing_ok=True)
@@ -192,12 +192,12 @@ and exit, and the joining waits for the last child, so this process takes a litt
 @dataclass(frozen=True)
 class _Copy:
     """A UTF-8 copy being made: ``file``, open as ``handle`` with its ``first`` bytes read,
-    decoded in ``codec`` into ``out``, a file in ``folder``; private use searched or not."""
+    decoded in ``codec`` into ``out``, open on ``target``; private use searched or not."""
 
     file: Path
     handle: BinaryIO
     out: BinaryIO
-    folder: Path
+    target: Path
     codec: str
     first: bytes
     private_use: bool
@@ -237,7 +237,7 @@ class _Copy:
     def _in_pieces(self, cuts: list[int]) -> tuple[str, bool] | None:
         """:meth:`run` with the file cut at ``cuts``; None when a child could not be started
         or failed for another reason than the file (the caller then decodes it alone)."""
-        children = pieces.Pieces(self.file, self.codec, self.private_use, self.folder)
+        children = pieces.Pieces(self.file, self.codec, self.private_use, self.target.parent)
         try:
             try:
                 for start, end in itertools.pairwise(cuts[1:]):
@@ -254,18 +254,18 @@ class _Copy:
 
         The head is the text of the file's ``first`` bytes, as :meth:`_decode` gives it."""
         head = codecs.getincrementaldecoder(self.codec)().decode(self.first)
-        return self._joined(children, head, False) if head else None
+        return self._joined(children, head, False, first_piece=True) if head else None
 
     def _joined(
-        self, children: pieces.Pieces, head: str, found: bool
+        self, children: pieces.Pieces, head: str, found: bool, first_piece: bool = False
     ) -> tuple[str, bool] | None:
         """``head`` and whether private use was found (``found`` here, or by a child), once
-        the children's pieces are joined to ``out``; None when a child failed for another
-        reason than the file."""
+        the children's pieces are joined to ``out`` (the copy is the ``first_piece``, renamed,
+        where it can be); None when a child failed for another reason than the file."""
         said = children.said()
         if UNREADABLE in said:
             raise ValueError("a piece cannot be decoded")
         if None in said:
             return None
-        children.join(self.out)
+        children.join(self.out, self.target if first_piece else None)
         return head, found or "private-use" in said
