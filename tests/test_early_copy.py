@@ -328,3 +328,26 @@ def test_the_pieces_are_copied_where_they_cannot_be_renamed(
     early.start(["compute", str(path)])
     monkeypatch.setattr(pieces.os, "replace", refuse)
     assert _seen(transcode(path, None, tmp_path, "log.csv")) == cold
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "cp950"])
+def test_a_run_prints_the_same_with_the_copy_started_early(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    small_pieces: Path,
+    codec: str,
+) -> None:
+    _log(tmp_path, codec)
+    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    said = []
+    for started_early in (False, True):
+        spawned = Spawned(monkeypatch)
+        with monkeypatch.context() as patch:
+            if not started_early:
+                patch.setattr(early, "start", lambda args: None)
+            said.append(run_cli(["compute", "log.csv", "-p", "profile.yaml", "-f", "csv"], capsys))
+        assert spawned.count == (4 if started_early else 3)
+    assert said[0] == said[1] and said[0][0] == 0 and "jianguo" in said[0][1]
+    assert _left(small_pieces) == []

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -221,14 +221,14 @@ def claim(status: os.stat_result, codec: str, private_use: bool) -> Pieces | Non
     removes their folder. Children started for the same file otherwise (or before it
     changed) are stopped."""
     key = _key(status)
-    for started in _started:
-        if started[0][:2] == key[:2]:  # (the same file: its device and inode)
-            _started.remove(started)
-            started_key, started_codec, pieces = started
-            if (started_key, started_codec) == (key, _normal(codec)):
-                if pieces.private_use == private_use:
-                    return pieces
-            pieces.close()
+    same_file = [started for started in _started if started[0][:2] == key[:2]]  # (device, inode)
+    if not same_file:
+        return None
+    started_key, started_codec, pieces = same_file[0]
+    _started.remove(same_file[0])
+    if (started_key, started_codec, pieces.private_use) == (key, _normal(codec), private_use):
+        return pieces
+    pieces.close()
     return None
 
 
@@ -252,5 +252,5 @@ def _watch_exit() -> None:
         pass  # (not in the main thread: the caller handles signals)
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     sys.exit(128 + signum)
