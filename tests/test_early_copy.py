@@ -155,6 +155,27 @@ def test_a_child_started_early_that_fails_leaves_the_copy_to_transcode(
     assert spawned.count == 0  # (copied alone, as when a child of its own fails)
 
 
+def _run_twice(
+    args: list[str],
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> list[tuple[int, str, str]]:
+    """``svcmetrics ARGS -p profile.yaml`` run in ``folder`` without, then with, the copy
+    started early: (exit code, stdout, stderr) of each."""
+    (folder / "profile.yaml").write_text(PROFILE, encoding="utf-8")
+    monkeypatch.chdir(folder)
+    said = []
+    for started_early in (False, True):
+        spawned = Spawned(monkeypatch)
+        with monkeypatch.context() as patch:
+            if not started_early:
+                patch.setattr(early, "start", lambda args: None)
+            said.append(run_cli([*args, "-p", "profile.yaml"], capsys))
+        assert spawned.count == (4 if started_early else 3)  # (this process decodes one)
+    return said
+
+
 @pytest.mark.parametrize("flaw", [b"\x80\x80", b"\x00"])
 def test_an_unreadable_piece_gives_the_same_message(
     tmp_path: Path,
@@ -165,16 +186,7 @@ def test_an_unreadable_piece_gives_the_same_message(
 ) -> None:
     path = _log(tmp_path, "gb18030")
     path.write_bytes(path.read_bytes() + flaw + b"\n")
-    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    said = []
-    for started_early in (False, True):
-        spawned = Spawned(monkeypatch)
-        with monkeypatch.context() as patch:
-            if not started_early:
-                patch.setattr(early, "start", lambda args: None)
-            said.append(run_cli(["validate", "log.csv", "-p", "profile.yaml"], capsys))
-        assert spawned.count == (4 if started_early else 3)
+    said = _run_twice(["validate", "log.csv"], tmp_path, monkeypatch, capsys)
     assert said[0] == said[1] and said[0][0] == 3
     assert "log.csv" in said[0][2] and _left(small_pieces) == []
 
@@ -339,15 +351,6 @@ def test_a_run_prints_the_same_with_the_copy_started_early(
     codec: str,
 ) -> None:
     _log(tmp_path, codec)
-    (tmp_path / "profile.yaml").write_text(PROFILE, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    said = []
-    for started_early in (False, True):
-        spawned = Spawned(monkeypatch)
-        with monkeypatch.context() as patch:
-            if not started_early:
-                patch.setattr(early, "start", lambda args: None)
-            said.append(run_cli(["compute", "log.csv", "-p", "profile.yaml", "-f", "csv"], capsys))
-        assert spawned.count == (4 if started_early else 3)
+    said = _run_twice(["compute", "log.csv", "-f", "csv"], tmp_path, monkeypatch, capsys)
     assert said[0] == said[1] and said[0][0] == 0 and "jianguo" in said[0][1]
     assert _left(small_pieces) == []
