@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svcmetrics.readers import encodings, utf8copy
+from svcmetrics import pieces, utf8copy
+from svcmetrics.readers import encodings
 from svcmetrics.readers.encodings import Transcoded, transcode
-from svcmetrics.readers.utf8copy import LINE_CODECS, has_private_use
+from svcmetrics.utf8copy import LINE_CODECS, has_private_use
 
 SIMPLIFIED_HEADER = "日期,社区,类型,对象,编号,户号,状态,单号,服务项目\n"
 TRADITIONAL_HEADER = "日期,社區,類型,對象,編號,戶號,狀態,單號,服務項目\n"
@@ -42,8 +43,8 @@ class Spawned:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, command: list[str] | None = None):
         self.count = 0
         self.command = command
-        self._start = encodings._child
-        monkeypatch.setattr(encodings, "_child", self)
+        self._start = pieces.child
+        monkeypatch.setattr(pieces, "child", self)
 
     def __call__(self, *args: Any) -> subprocess.Popen[bytes]:
         self.count += 1
@@ -58,10 +59,10 @@ def _both(
     """What :func:`transcode` gives in one pass and in pieces (up to four), each as (bytes,
     head, codec, notes) or None, with the folder left empty but for the copy."""
     results = []
-    for pieces in (False, True):
+    for cut in (False, True):
         with monkeypatch.context() as patch:
-            patch.setattr(encodings, "PIECE_BYTES", piece_bytes if pieces else 1 << 60)
-            patch.setattr(encodings, "_cores", lambda: 4)
+            patch.setattr(pieces, "PIECE_BYTES", piece_bytes if cut else 1 << 60)
+            patch.setattr(pieces, "cores", lambda: 4)
             with tempfile.TemporaryDirectory() as folder:
                 copy = transcode(path, encoding, Path(folder), "log.csv")
                 results.append(_seen(copy, Path(folder)))
@@ -87,9 +88,9 @@ def test_pieces_join_into_the_copy_of_one_pass(
     path.write_bytes(text.encode(codec))
     before = path.read_bytes()
     spawned = Spawned(monkeypatch)
-    whole, pieces = _both(path, None, monkeypatch)
+    whole, parts = _both(path, None, monkeypatch)
     assert spawned.count == 3  # four pieces, the first decoded by this process
-    assert pieces == whole
+    assert parts == whole
     assert whole[0] == text.encode("utf-8")
     assert (whole[2], whole[3]) == (codec, [])
     assert path.read_bytes() == before
@@ -122,12 +123,12 @@ def test_private_use_in_the_last_piece_is_noted(
     text = SIMPLIFIED_HEADER + _rows(6_000, "gb18030") + "2026-10-03,c1,参与,居民,r1,,,,\ue4c5\n"
     path = tmp_path / "log.csv"
     path.write_bytes(text.encode("gb18030"))
-    whole, pieces = _both(path, None, monkeypatch)
-    assert pieces == whole
+    whole, parts = _both(path, None, monkeypatch)
+    assert parts == whole
     assert [note.kind for note in whole[3]] == ["encoding_private_use"]
     # searched only when the file's start chose the encoding (spec 1.4)
-    whole, pieces = _both(path, "gb18030", monkeypatch)
-    assert pieces == whole and whole[3] == []
+    whole, parts = _both(path, "gb18030", monkeypatch)
+    assert parts == whole and whole[3] == []
 
 
 @pytest.mark.parametrize("failure", ["crash", "cannot start"])
@@ -139,9 +140,9 @@ def test_a_child_that_fails_leaves_the_work_to_this_process(
     path.write_bytes(text.encode("gb18030"))
     command = [sys.executable, "-c", "raise SystemExit(1)"]
     failed = Spawned(monkeypatch, command if failure == "crash" else [str(tmp_path / "none")])
-    whole, pieces = _both(path, None, monkeypatch)
+    whole, parts = _both(path, None, monkeypatch)
     assert failed.count == (3 if failure == "crash" else 1)
-    assert pieces == whole
+    assert parts == whole
     assert whole[0] == text.encode("utf-8")
     assert [note.kind for note in whole[3]] == ["encoding_private_use"]
 
@@ -155,20 +156,20 @@ def test_pieces_are_joined_without_sendfile_too(
     text = SIMPLIFIED_HEADER + _rows(6_000, "gb18030")
     path = tmp_path / "log.csv"
     path.write_bytes(text.encode("gb18030"))
-    monkeypatch.setattr(encodings.os, "sendfile", refuse)
-    whole, pieces = _both(path, None, monkeypatch)
-    assert pieces == whole and whole[0] == text.encode("utf-8")
+    monkeypatch.setattr(pieces.os, "sendfile", refuse)
+    whole, parts = _both(path, None, monkeypatch)
+    assert parts == whole and whole[0] == text.encode("utf-8")
 
 
 def test_no_child_is_started_for_a_small_file_or_a_codec_without_line_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spawned = Spawned(monkeypatch)
-    monkeypatch.setattr(encodings, "_cores", lambda: 4)
+    monkeypatch.setattr(pieces, "cores", lambda: 4)
     text = SIMPLIFIED_HEADER + _rows(6_000, "gb18030")
     path = tmp_path / "log.csv"
-    for codec, piece_bytes in (("gb18030", encodings.PIECE_BYTES), ("utf-16", 1024)):
-        monkeypatch.setattr(encodings, "PIECE_BYTES", piece_bytes)
+    for codec, piece_bytes in (("gb18030", pieces.PIECE_BYTES), ("utf-16", 1024)):
+        monkeypatch.setattr(pieces, "PIECE_BYTES", piece_bytes)
         path.write_bytes(text.encode(codec))
         copy = transcode(path, None, tmp_path, "log.csv")
         assert copy is not None and copy.path.read_bytes() == text.encode("utf-8")
@@ -257,8 +258,8 @@ def test_pieces_and_one_pass_agree_on_any_text(
         patch.setattr(encodings, "HEAD_BYTES", 64)  # (cuts may then fall anywhere)
         path = Path(folder) / "log.csv"
         path.write_bytes(encoded)
-        whole, pieces = _both(path, encoding, patch, piece_bytes=128)
-    assert pieces == whole
+        whole, parts = _both(path, encoding, patch, piece_bytes=128)
+    assert parts == whole
     if flaw:
         assert whole is None
     else:

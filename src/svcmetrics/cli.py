@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
 import typer
 
-from svcmetrics import __version__
+from svcmetrics import __version__, early
 from svcmetrics.clicktext import (
     Command,
     Group,
@@ -553,41 +553,53 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # the same line the parser would print, without building it
         write_text(f"svcmetrics {__version__}\n")
         sys.exit(EXIT_OK)
-    # Python's collector paused from the config's loading (which builds the models) to
-    # the exit: a run makes objects that live to its end, and no cycles worth walking them
-    with collector_paused():
-        lang = resolve_run_lang(args)
-        set_lang(lang)
-        _signalled.clear()
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
-        # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
-        signal.signal(signal.SIGINT, _on_sigint)
-        code: int | str | None = EXIT_OK
-        try:
-            returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
-            code = returned if isinstance(returned, int) else EXIT_OK
-        except SystemExit as exc:
-            code = exc.code
-        except KeyboardInterrupt:
-            _err(label("interrupted", lang))
-            code = EXIT_SIGINT
-        except Terminated:
-            _err(label("interrupted", lang))
-            code = EXIT_SIGTERM
-        except Exception as exc:
-            if not is_usage_error(exc):
-                raise
-            _err("\n".join(usage_error_lines(exc, lang)))
-            code = EXIT_USAGE
-        console_notice(lang)
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-        if argv is None:  # the process's own command line: it ends here
-            spare_exit_collection()
+    try:
+        # Python's collector paused from the config's loading (which builds the models) to
+        # the exit: a run makes objects that live to its end, and no cycles worth walking
+        with collector_paused():
+            code = _run(args)
+    finally:
+        early.discard()  # (the copies of logs this run never read)
+    if argv is None:  # the process's own command line: it ends here
+        spare_exit_collection()
     sys.exit(code)
+
+
+def _run(args: list[str]) -> int | str | None:
+    """:func:`main` past ``--version``: the command's exit code."""
+    # a large GB18030, GBK or Big5 log's copy starts now, while the rest is imported and
+    # the config and profile are read
+    early.start(args)
+    lang = resolve_run_lang(args)
+    set_lang(lang)
+    _signalled.clear()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
+    # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
+    signal.signal(signal.SIGINT, _on_sigint)
+    code: int | str | None = EXIT_OK
+    try:
+        returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
+        code = returned if isinstance(returned, int) else EXIT_OK
+    except SystemExit as exc:
+        code = exc.code
+    except KeyboardInterrupt:
+        _err(label("interrupted", lang))
+        code = EXIT_SIGINT
+    except Terminated:
+        _err(label("interrupted", lang))
+        code = EXIT_SIGTERM
+    except Exception as exc:
+        if not is_usage_error(exc):
+            raise
+        _err("\n".join(usage_error_lines(exc, lang)))
+        code = EXIT_USAGE
+    console_notice(lang)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    return code
 
 
 def _quiet_broken_pipe() -> None:

@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import codecs
-import functools
 import itertools
 import os
 import re
-import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from svcmetrics import early, pieces, sniff
 from svcmetrics.errors import InputError, Problem
-from svcmetrics.readers import utf8copy
 from svcmetrics.readers.headers import header_aliases
-from svcmetrics.readers.utf8copy import LINE_CODECS, UNREADABLE, copy_utf8
+from svcmetrics.sniff import BOMS, HEAD_BYTES, LEGACY_CODECS, LegacyChoice, encoding_option
+from svcmetrics.utf8copy import UNREADABLE, copy_utf8
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
+__all__ = [
+    "HEAD_BYTES",
+    "LEGACY_CODECS",
+    "LegacyChoice",
+    "Transcoded",
+    "choose_legacy",
+    "decode",
+    "decode_noted",
+    "encoding_option",
+    "head_text",
+    "read_bytes",
+    "transcode",
+    "utf8_head",
+]
 
 
 def read_bytes(file: Path, name: str) -> bytes:
@@ -60,7 +64,7 @@ def decode_noted(
             raise InputError(
                 "wrong_encoding", file=name, encoding=encoding, offset=exc.start
             ) from exc
-    for bom, codec in _BOMS:
+    for bom, codec in BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(codec), codec, []
@@ -87,52 +91,8 @@ def decode_noted(
     return text, choice.codec, choice.notes(name, _PRIVATE_USE.search(text) is not None)
 
 
-LEGACY_CODECS: tuple[str, ...] = ("gb18030", "cp950")
-"""The encodings a Chinese file that is not UTF-8 is tried in: mainland GB18030 (GBK's
-superset) first, then Big5 as Excel on Traditional Chinese Windows writes it."""
-
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 """Characters no font shows: what Big5 bytes read as GB18030 often become."""
-
-
-@functools.cache
-def _common_characters() -> frozenset[str]:
-    """The characters of everyday Chinese text: GB2312's first level (3,755 simplified
-    characters) and Big5's frequently used ones (5,401 traditional characters).
-
-    Text decoded in the wrong one of GB18030 and Big5 falls largely outside them (into
-    kana, symbols, private use or rare characters), which tells the decodings apart.
-    """
-    found: set[str] = set()
-    for lead in range(0xB0, 0xD8):
-        for trail in range(0xA1, 0xFF):
-            try:
-                found.add(bytes((lead, trail)).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass  # (the five unassigned places at the end of the level)
-    for lead in range(0xA4, 0xC7):
-        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
-            if lead == 0xC6 and trail > 0x7E:
-                break  # the level ends at C67E
-            try:
-                found.add(bytes((lead, trail)).decode("cp950"))
-            except UnicodeDecodeError:
-                pass
-    return frozenset(found)
-
-
-def _uncommon(text: str) -> int:
-    """How many characters of ``text`` are neither ASCII, nor common Chinese characters,
-    nor punctuation (general, CJK and full-width)."""
-    common = _common_characters()
-    return sum(
-        1
-        for char in text
-        if char > "\x7f"
-        and char not in common
-        and not ("\u2000" <= char <= "\u206f" or "\u3000" <= char <= "\u303f")
-        and not "\uff00" <= char <= "\uffef"
-    )
 
 
 def _known_headers(text: str) -> int:
@@ -146,56 +106,9 @@ def _known_headers(text: str) -> int:
     )
 
 
-@dataclass(frozen=True)
-class LegacyChoice:
-    """The encoding chosen for a file that is neither UTF-8 nor marked by a BOM."""
-
-    codec: str
-    other: str | None
-    """The other candidate, when both decoded the file's start and its headers did not
-    tell them apart (so the choice is stated)."""
-
-    def notes(self, name: str, private_use: bool) -> list[Problem]:
-        """The notices the choice calls for: a guess is stated, private use is never silent."""
-        other = self.other or next(c for c in LEGACY_CODECS if c != self.codec)
-        params = {"encoding": encoding_option(self.codec), "other": encoding_option(other)}
-        if private_use:
-            return [Problem("encoding_private_use", file=name, params=params)]
-        if self.other is not None:
-            return [Problem("encoding_guess", file=name, params=params)]
-        return []
-
-
-def encoding_option(codec: str) -> str:
-    return "big5" if codec == "cp950" else codec
-
-
 def choose_legacy(heads: dict[str, str]) -> LegacyChoice:
-    """Of the decodings of a file's start in the :data:`LEGACY_CODECS` that succeeded,
-    the one whose headers are known wins; when both or neither are, the one with fewer
-    uncommon characters (:func:`_uncommon`; GB18030 on a tie), and the choice is stated."""
-    if len(heads) == 1:
-        return LegacyChoice(next(iter(heads)), None)
-    known = {codec: _known_headers(text) for codec, text in heads.items()}
-    if len(set(known.values())) > 1:
-        return LegacyChoice(max(heads, key=lambda codec: known[codec]), None)
-    uncommon = {codec: _uncommon(text) for codec, text in heads.items()}
-    best = min(heads, key=lambda codec: (uncommon[codec], LEGACY_CODECS.index(codec)))
-    return LegacyChoice(best, next(codec for codec in heads if codec != best))
-
-
-def _legacy_head(head: bytes, final: bool) -> LegacyChoice | None:
-    """:func:`choose_legacy` on a file's first bytes; None when no candidate reads them."""
-    heads: dict[str, str] = {}
-    for codec in LEGACY_CODECS:
-        try:
-            heads[codec] = codecs.getincrementaldecoder(codec)().decode(head, final=final)
-        except UnicodeDecodeError:
-            continue
-    return choose_legacy(heads) if heads else None
-
-
-HEAD_BYTES = 1 << 16
+    """:func:`svcmetrics.sniff.choose_legacy`, counting the headers the record schema knows."""
+    return sniff.choose_legacy(heads, _known_headers)
 
 
 def utf8_head(file: Path) -> tuple[str, str] | None:
@@ -206,24 +119,16 @@ def utf8_head(file: Path) -> tuple[str, str] | None:
     """
     try:
         with file.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
+            return sniff.utf8_text(handle.read(HEAD_BYTES))
     except OSError:
         return None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
-        return None
-    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-    try:
-        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-    except UnicodeDecodeError:
-        return None
-    return text, encoding
 
 
 def head_text(file: Path) -> str:
     """The start of a file as text, enough to tell YAML from CSV."""
     with file.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
-    codec = next((c for bom, c in _BOMS if head.startswith(bom)), "utf-8")
+    codec = next((c for bom, c in BOMS if head.startswith(bom)), "utf-8")
     return head.decode(codec, errors="replace").lstrip("\ufeff")
 
 
@@ -255,10 +160,10 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
         return None
     with handle:
         first = handle.read(HEAD_BYTES)
-        codec = encoding or next((c for bom, c in _BOMS if first.startswith(bom)), None)
+        codec = encoding or next((c for bom, c in BOMS if first.startswith(bom)), None)
         choice = None
         if codec is None:
-            choice = _legacy_head(first, final=len(first) < HEAD_BYTES)
+            choice = sniff.legacy_head(first, len(first) < HEAD_BYTES, _known_headers)
             if choice is None:
                 return None
             codec = choice.codec
@@ -270,7 +175,7 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
         target = Path(copy)
         try:
             with open(descriptor, "wb") as out:
-                job = _Copy(file, handle, out, folder, codec, first, choice is not None)
+                job = _Copy(file, handle, out, target, codec, first, choice is not None)
                 head, private_use = job.run()
         except (UnicodeError, ValueError, OSError):
             target.unlink(missing_ok=True)
@@ -279,61 +184,49 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
     return Transcoded(target, head, codec, notes)
 
 
-PIECE_BYTES = 8 << 20
-"""The least a piece of a file decoded by a child interpreter holds: below about this, the
-child's start (about 10 ms) and the joining cost more than they save."""
-
-_MAX_PIECES = 16
-"""(Each child holds a few megabytes; a big server's cores are not all worth a piece.)"""
-
-
 _OWN_SHARE = 1.2
 """The first piece, decoded here, against each child's: a child needs about 15 ms to start
 and exit, and the joining waits for the last child, so this process takes a little more."""
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on every platform)
-        return os.cpu_count() or 1
-
-
 @dataclass(frozen=True)
 class _Copy:
     """A UTF-8 copy being made: ``file``, open as ``handle`` with its ``first`` bytes read,
-    decoded in ``codec`` into ``out``, a file in ``folder``; private use searched or not."""
+    decoded in ``codec`` into ``out``, open on ``target``; private use searched or not."""
 
     file: Path
     handle: BinaryIO
     out: BinaryIO
-    folder: Path
+    target: Path
     codec: str
     first: bytes
     private_use: bool
 
     def run(self) -> tuple[str, bool]:
-        """:func:`~svcmetrics.readers.utf8copy.copy_utf8` of the whole file; a large file in
-        one of the :data:`~svcmetrics.readers.utf8copy.LINE_CODECS` is cut at line breaks
-        into a piece for each core, the first decoded here while child interpreters decode
-        the others into files of their own in ``folder``, then joined to ``out`` in order.
+        """:func:`~svcmetrics.utf8copy.copy_utf8` of the whole file; a large file in one of
+        the :data:`~svcmetrics.utf8copy.LINE_CODECS` is cut at line breaks into a piece for
+        each core (:func:`svcmetrics.pieces.cuts`), the first decoded here while child
+        interpreters decode the others into files of their own in ``folder``, then joined
+        to ``out`` in order. When the run started children on the file as it began
+        (:mod:`svcmetrics.early`), their pieces are joined instead.
 
-        The children are started by ``subprocess`` (fork and exec, no Python code in
-        between: safe beside DuckDB's threads, and without Python 3.12's warning about
-        forking a threaded process) as ``python -I -S utf8copy.py``, which imports only the
-        standard library. A piece that cannot be decoded raises as the whole file would;
-        when a child fails otherwise (killed, out of memory), this process decodes the file
-        alone.
+        A piece that cannot be decoded raises as the whole file would; when a child fails
+        otherwise (killed, out of memory), this process decodes the file alone.
         """
-        cuts = self._cuts()
-        if len(cuts) > 2:
-            done = self._in_pieces(cuts)
-            if done is not None:
-                return done
-            self.out.seek(0)
-            self.out.truncate()
-            self.handle.seek(len(self.first))
+        started = early.claim(os.fstat(self.handle.fileno()), self.codec, self.private_use)
+        if started is not None:
+            try:
+                done = self._prestarted(started)
+            finally:
+                started.close()
+        else:
+            cuts = pieces.cuts(self.handle, self.codec, len(self.first), _OWN_SHARE)
+            done = self._in_pieces(cuts) if len(cuts) > 2 else self._decode(None)
+        if done is not None:
+            return done
+        self.out.seek(0)
+        self.out.truncate()
+        self.handle.seek(len(self.first))
         return self._decode(None)
 
     def _decode(self, length: int | None) -> tuple[str, bool]:
@@ -341,109 +234,38 @@ class _Copy:
             self.handle, self.out, self.codec, length, self.first, private_use=self.private_use
         )
 
-    def _cuts(self) -> list[int]:
-        """Where to cut the file for the cores: 0, a point just after a line break past
-        every n-th of the file (never inside its first bytes, already read), and its end;
-        or just [0, end] when the file is small, one core is all there is, or the codec is
-        not one of the :data:`~svcmetrics.readers.utf8copy.LINE_CODECS`."""
-        size = os.fstat(self.handle.fileno()).st_size
-        count = min(_cores(), size // PIECE_BYTES, _MAX_PIECES)
-        if (
-            count < 2
-            or codecs.lookup(self.codec).name not in LINE_CODECS
-            or not _can_start_children()
-        ):
-            return [0, size]
-        cuts = [0]
-        share = 1 / (count - 1 + _OWN_SHARE)
-        for number in range(1, count):
-            at_least = int(size * (number - 1 + _OWN_SHARE) * share)
-            after = max(at_least, cuts[-1], len(self.first))
-            self.handle.seek(after)
-            at = self.handle.read(HEAD_BYTES).find(b"\n")
-            if at >= 0 and after + at + 1 < size:
-                cuts.append(after + at + 1)
-        self.handle.seek(len(self.first))
-        return [*cuts, size]
-
     def _in_pieces(self, cuts: list[int]) -> tuple[str, bool] | None:
         """:meth:`run` with the file cut at ``cuts``; None when a child could not be started
         or failed for another reason than the file (the caller then decodes it alone)."""
-        pieces: list[Path] = []
-        children: list[subprocess.Popen[bytes]] = []
+        children = pieces.Pieces(self.file, self.codec, self.private_use, self.target.parent)
         try:
             try:
                 for start, end in itertools.pairwise(cuts[1:]):
-                    descriptor, piece = tempfile.mkstemp(suffix=".part", dir=self.folder)
-                    os.close(descriptor)
-                    pieces.append(Path(piece))
-                    children.append(
-                        _child(self.file, start, end, self.codec, pieces[-1], self.private_use)
-                    )
+                    children.start(start, end)
             except OSError:
                 return None
             head, found = self._decode(cuts[1])
-            said = [_result(child) for child in children]
-            if UNREADABLE in said:
-                raise ValueError("a piece cannot be decoded")
-            if None in said:
-                return None
-            self.out.flush()
-            for piece_path in pieces:
-                _append(self.out, piece_path)
-            return head, found or "private-use" in said
+            return self._joined(children, head, found)
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.kill()
-                    child.wait()
-            for piece_path in pieces:
-                piece_path.unlink(missing_ok=True)
+            children.close()
 
+    def _prestarted(self, children: pieces.Pieces) -> tuple[str, bool] | None:
+        """:meth:`run` from children started on every piece of the file as the run began.
 
-def _can_start_children() -> bool:
-    """Whether this interpreter can run :mod:`~svcmetrics.readers.utf8copy` as a script (not
-    when embedded or frozen, or when the package is imported from a zip)."""
-    return bool(sys.executable) and os.path.isfile(utf8copy.__file__)
+        The head is the text of the file's ``first`` bytes, as :meth:`_decode` gives it."""
+        head = codecs.getincrementaldecoder(self.codec)().decode(self.first)
+        return self._joined(children, head, False, first_piece=True) if head else None
 
-
-def _child(
-    file: Path, start: int, end: int, codec: str, piece: Path, private_use: bool
-) -> subprocess.Popen[bytes]:
-    """A child interpreter copying bytes ``start`` to ``end`` of ``file`` into ``piece``."""
-    where = [str(file.absolute()), str(start), str(end), codec, str(piece)]
-    return subprocess.Popen(
-        [sys.executable, "-I", "-S", utf8copy.__file__, *where, str(int(private_use))],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _result(child: subprocess.Popen[bytes]) -> str | int | None:
-    """What a child says: ``ok``, ``private-use``, :data:`UNREADABLE`, or None when it failed
-    for another reason."""
-    said, _ = child.communicate()
-    if child.returncode == UNREADABLE:
-        return UNREADABLE
-    text = said.decode("ascii", "replace").strip()
-    return text if child.returncode == 0 and text in ("ok", "private-use") else None
-
-
-def _append(out: BinaryIO, piece: Path) -> None:
-    """Add a piece's bytes at the end of ``out`` (flushed), in the kernel where it can."""
-    with piece.open("rb") as source:
-        size = os.fstat(source.fileno()).st_size
-        sent = 0
-        try:
-            while sent < size:
-                count = os.sendfile(out.fileno(), source.fileno(), sent, size - sent)
-                if count == 0:
-                    break
-                sent += count
-        except (AttributeError, OSError):
-            pass  # (no sendfile here, or not between these files: copy what is left)
-        if sent < size:
-            source.seek(sent)
-            out.seek(0, os.SEEK_END)
-            shutil.copyfileobj(source, out, 1 << 20)
+    def _joined(
+        self, children: pieces.Pieces, head: str, found: bool, first_piece: bool = False
+    ) -> tuple[str, bool] | None:
+        """``head`` and whether private use was found (``found`` here, or by a child), once
+        the children's pieces are joined to ``out`` (the copy is the ``first_piece``, renamed,
+        where it can be); None when a child failed for another reason than the file."""
+        said = children.said()
+        if UNREADABLE in said:
+            raise ValueError("a piece cannot be decoded")
+        if None in said:
+            return None
+        children.join(self.out, self.target if first_piece else None)
+        return head, found or "private-use" in said
