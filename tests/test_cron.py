@@ -375,3 +375,23 @@ def test_a_signal_stops_a_query_that_gives_python_no_chance() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert signal.set_wakeup_fd(-1) == -1  # (given back when the engine closed)
+
+
+@pytest.mark.parametrize("failure", ["no socket pair", "no thread"])
+def test_an_engine_whose_watcher_cannot_start_runs_its_queries_unwatched(
+    monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    # (a sandbox without socket pairs, or a process out of threads: the run goes on as
+    # before the watcher, and the wake-up descriptor is left as it was)
+    from svcmetrics.engine import Engine, interrupt
+
+    def refuse(*_: object, **__: object) -> None:
+        raise OSError(failure) if failure == "no socket pair" else RuntimeError(failure)
+
+    if failure == "no socket pair":
+        monkeypatch.setattr(interrupt.socket, "socketpair", refuse)
+    else:
+        monkeypatch.setattr(interrupt.threading.Thread, "start", refuse)
+    with Engine() as engine:
+        assert engine.con.execute("SELECT 42").fetchall() == [(42,)]
+    assert signal.set_wakeup_fd(-1) == -1
