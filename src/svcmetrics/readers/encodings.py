@@ -206,9 +206,10 @@ class _Copy:
         """:func:`~svcmetrics.utf8copy.copy_utf8` of the whole file; a large file in one of
         the :data:`~svcmetrics.utf8copy.LINE_CODECS` is cut at line breaks into a piece for
         each core (:func:`svcmetrics.pieces.cuts`), the first decoded here while child
-        interpreters decode the others into files of their own in ``folder``, then joined
-        to ``out`` in order. When the run started children on the file as it began
-        (:mod:`svcmetrics.early`), their pieces are joined instead.
+        interpreters decode the others into files of their own beside ``target``, then
+        joined to ``out`` in order. When the run started children on every piece of the
+        file as it began (:mod:`svcmetrics.early`), their pieces are joined instead, the
+        first renamed to ``target`` where it can be.
 
         A piece that cannot be decoded raises as the whole file would; when a child fails
         otherwise (killed, out of memory), this process decodes the file alone.
