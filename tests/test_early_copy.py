@@ -319,6 +319,7 @@ def test_the_early_start_imports_nothing_heavy(tmp_path: Path) -> None:
     path = _log(tmp_path, "gb18030", rows=4000)
     code = (
         "import sys; from svcmetrics import early, pieces; pieces.PIECE_BYTES = 2048\n"
+        "pieces.cores = lambda: 2  # (a one-core machine starts no children)\n"
         "early.start(['compute', sys.argv[1]]); assert early._started\n"
         "heavy = ('typer', 'click', 'pydantic', 'duckdb', 'yaml', 'rich', 'svcmetrics.readers')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -22,6 +23,8 @@ from svcmetrics.errors import InputError
 from svcmetrics.models import ColumnMapping
 from svcmetrics.pipeline import Options, run
 from svcmetrics.readers import decode, read_csv_text
+from svcmetrics.readers.encodings import head_text
+from svcmetrics.sniff import bom_codec
 
 FIELDS = ["date", "community", "event", "party", "id", "household", "status", "ticket", "service"]
 ZH_HEADERS = ["日期", "社区", "类型", "对象", "编号", "户号", "状态", "单号", "服务项目"]
@@ -50,6 +53,31 @@ def test_encoding_detection(data: bytes, expected: str) -> None:
     text, used = decode(data, "f.csv")
     assert used == expected
     assert text.lstrip("\ufeff") == TEXT
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig"),
+        (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
+        (codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF32_LE + TEXT.encode("utf-32-le"), "utf-32"),  # (begins as UTF-16's)
+        (codecs.BOM_UTF32_BE + TEXT.encode("utf-32-be"), "utf-32"),
+        (TEXT.encode("gb18030"), None),
+    ],
+    ids=["utf-8", "utf-16-be", "utf-16-le", "utf-32-le", "utf-32-be", "none"],
+)
+def test_a_bom_names_the_same_encoding_wherever_a_log_is_read(
+    tmp_path: Path, data: bytes, expected: str | None
+) -> None:
+    """One function reads a BOM for the whole read, the look at a file's start and the
+    copy started early (:func:`svcmetrics.sniff.bom_codec`)."""
+    assert bom_codec(data) == expected
+    path = tmp_path / "log.csv"
+    path.write_bytes(data)
+    if expected is not None:
+        assert decode(data, "log.csv") == (TEXT, expected)
+        assert head_text(path) == TEXT
 
 
 def test_encoding_override_and_failures() -> None:

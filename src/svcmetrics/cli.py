@@ -553,15 +553,17 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # the same line the parser would print, without building it
         write_text(f"svcmetrics {__version__}\n")
         sys.exit(EXIT_OK)
-    try:
-        # Python's collector paused from the config's loading (which builds the models) to
-        # the exit: a run makes objects that live to its end, and no cycles worth walking
-        with collector_paused():
+    # Python's collector paused from the config's loading (which builds the models) to
+    # the exit: a run makes objects that live to its end, and no cycles worth walking
+    with collector_paused():
+        try:
             code = _run(args)
-    finally:
-        early.discard()  # (the copies of logs this run never read)
-    if argv is None:  # the process's own command line: it ends here
-        spare_exit_collection()
+        finally:
+            early.discard()  # (the copies of logs this run never read)
+        if argv is None:  # the process's own command line: it ends here
+            # (frozen while the collector is still paused: once enabled again, it would
+            # first walk every object the run made, as the exit collection did)
+            spare_exit_collection()
     sys.exit(code)
 
 

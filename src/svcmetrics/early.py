@@ -182,14 +182,14 @@ def _codec(first: bytes, encoding: str | None) -> tuple[str, bool] | None:
     the uncommon characters alone decide. When the two differ, :func:`claim` finds no copy
     in the codec asked for and ``transcode`` copies the file itself.
     """
-    from svcmetrics.sniff import BOMS, HEAD_BYTES, legacy_head, utf8_text
+    from svcmetrics.sniff import HEAD_BYTES, bom_codec, legacy_head, utf8_text
     from svcmetrics.utf8copy import LINE_CODECS
 
     codec, private_use = encoding, False
     if codec is None:
         if utf8_text(first) is not None:
             return None  # (the engine scans it as it is)
-        codec = next((c for bom, c in BOMS if first.startswith(bom)), None)
+        codec = bom_codec(first)
         if codec is None:
             choice = legacy_head(first, len(first) < HEAD_BYTES, None)
             if choice is None:

@@ -81,6 +81,7 @@ def log_communities(
         raise InputError("reserved_community_found", problems=[problem])
     return [Community(id=v, name=v) for v in values] or [Community(id=NO_COMMUNITY)]
 
+
 LISTED = 200
 """How many problems of each kind ``compute`` lists (``validate`` lists all)."""
 

@@ -20,6 +20,12 @@ BOMS: tuple[tuple[bytes, str], ...] = (
 
 HEAD_BYTES = 1 << 16
 
+
+def bom_codec(head: bytes) -> str | None:
+    """The encoding the BOM at the start of ``head`` names, else None (UTF-32's BOMs are
+    looked for before UTF-16's, which begin them)."""
+    return next((codec for bom, codec in BOMS if head.startswith(bom)), None)
+
 LEGACY_CODECS: tuple[str, ...] = ("gb18030", "cp950")
 """The encodings a Chinese file that is not UTF-8 is tried in: mainland GB18030 (GBK's
 superset) first, then Big5 as Excel on Traditional Chinese Windows writes it."""

@@ -28,21 +28,29 @@ class QueryInterrupter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
-        self._reader, self._writer = socket.socketpair()
-        self._writer.setblocking(False)
         self._thread: threading.Thread | None = None
         try:
+            self._reader, self._writer = socket.socketpair()
+        except OSError:  # (no socket pair here, e.g. in a sandbox: the queries run unwatched)
+            return
+        try:
+            self._writer.setblocking(False)
             previous = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        except ValueError:  # (not the main thread)
+        except (ValueError, OSError):  # (not the main thread)
             self._close_sockets()
             return
         if previous != -1:  # (someone else's: leave it to them)
             signal.set_wakeup_fd(previous)
             self._close_sockets()
             return
-        self._thread = threading.Thread(target=self._watch, name="svcmetrics-interrupt")
-        self._thread.daemon = True
-        self._thread.start()
+        thread = threading.Thread(target=self._watch, name="svcmetrics-interrupt", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # (no thread can be started: unwatched, as off the main thread)
+            signal.set_wakeup_fd(-1)
+            self._close_sockets()
+            return
+        self._thread = thread
 
     def _watch(self) -> None:
         while True:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from svcmetrics import early, pieces, sniff
 from svcmetrics.errors import InputError, Problem
 from svcmetrics.readers.headers import header_aliases
-from svcmetrics.sniff import BOMS, HEAD_BYTES, LEGACY_CODECS, LegacyChoice, encoding_option
+from svcmetrics.sniff import HEAD_BYTES, LEGACY_CODECS, LegacyChoice, bom_codec, encoding_option
 from svcmetrics.utf8copy import UNREADABLE, copy_utf8
 
 __all__ = [
@@ -64,14 +64,14 @@ def decode_noted(
             raise InputError(
                 "wrong_encoding", file=name, encoding=encoding, offset=exc.start
             ) from exc
-    for bom, codec in BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec), codec, []
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    "wrong_encoding", file=name, encoding=codec, offset=exc.start
-                ) from exc
+    codec = bom_codec(data)
+    if codec is not None:
+        try:
+            return data.decode(codec), codec, []
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                "wrong_encoding", file=name, encoding=codec, offset=exc.start
+            ) from exc
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
@@ -128,7 +128,7 @@ def head_text(file: Path) -> str:
     """The start of a file as text, enough to tell YAML from CSV."""
     with file.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
-    codec = next((c for bom, c in BOMS if head.startswith(bom)), "utf-8")
+    codec = bom_codec(head) or "utf-8"
     return head.decode(codec, errors="replace").lstrip("\ufeff")
 
 
@@ -160,7 +160,7 @@ def transcode(file: Path, encoding: str | None, folder: Path, name: str) -> Tran
         return None
     with handle:
         first = handle.read(HEAD_BYTES)
-        codec = encoding or next((c for bom, c in BOMS if first.startswith(bom)), None)
+        codec = encoding or bom_codec(first)
         choice = None
         if codec is None:
             choice = sniff.legacy_head(first, len(first) < HEAD_BYTES, _known_headers)
@@ -206,9 +206,10 @@ class _Copy:
         """:func:`~svcmetrics.utf8copy.copy_utf8` of the whole file; a large file in one of
         the :data:`~svcmetrics.utf8copy.LINE_CODECS` is cut at line breaks into a piece for
         each core (:func:`svcmetrics.pieces.cuts`), the first decoded here while child
-        interpreters decode the others into files of their own in ``folder``, then joined
-        to ``out`` in order. When the run started children on the file as it began
-        (:mod:`svcmetrics.early`), their pieces are joined instead.
+        interpreters decode the others into files of their own beside ``target``, then
+        joined to ``out`` in order. When the run started children on every piece of the
+        file as it began (:mod:`svcmetrics.early`), their pieces are joined instead, the
+        first renamed to ``target`` where it can be.
 
         A piece that cannot be decoded raises as the whole file would; when a child fails
         otherwise (killed, out of memory), this process decodes the file alone.
