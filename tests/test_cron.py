@@ -407,3 +407,20 @@ def test_an_engine_whose_watcher_cannot_start_runs_its_queries_unwatched(
     with Engine() as engine:
         assert engine.con.execute("SELECT 42").fetchall() == [(42,)]
     assert signal.set_wakeup_fd(-1) == -1
+
+
+def test_an_engine_closed_off_the_main_thread_leaves_no_dangling_wakeup_descriptor() -> None:
+    # (a library caller closing the engine from a worker thread: the descriptor cannot be
+    # given back there, so the socket it names must stay open, not become a free number)
+    from svcmetrics.engine import Engine
+
+    engine = Engine()
+    closer = threading.Thread(target=engine.close)
+    closer.start()
+    closer.join()
+    descriptor = signal.set_wakeup_fd(-1)
+    try:
+        assert descriptor != -1
+        os.fstat(descriptor)  # (still open: raises OSError when it was closed)
+    finally:
+        engine._interrupter.close()  # (back on the main thread: stops the watcher)

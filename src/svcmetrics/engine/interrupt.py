@@ -65,11 +65,16 @@ class QueryInterrupter:
                     self._con.interrupt()
 
     def close(self) -> None:
-        """Stop watching and give the wake-up descriptor back."""
+        """Stop watching and give the wake-up descriptor back (from the main thread; off
+        it the descriptor cannot be given back, so the watcher stays, on sockets that stay
+        open: a closed one's number could be reused by a file a later signal would write
+        into)."""
         if self._thread is None:
             return
-        with contextlib.suppress(ValueError):
+        try:
             signal.set_wakeup_fd(-1)
+        except ValueError:  # (not the main thread)
+            return
         self._writer.shutdown(socket.SHUT_RDWR)
         self._thread.join()
         self._thread = None
