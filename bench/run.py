@@ -252,6 +252,17 @@ def check(outputs: dict[str, Path]) -> tuple[bool, str]:
     return False, summary
 
 
+def run_quietly(command: list[str], workdir: Path, env: dict[str, str]) -> None:
+    """Run ``command`` with its output discarded; its standard error is shown only when it
+    fails (the year's log has warnings that would fill the terminal at every run)."""
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir, env=env
+    )
+    if done.returncode != 0:
+        sys.stderr.buffer.write(done.stderr)
+        raise subprocess.CalledProcessError(done.returncode, command)
+
+
 def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
     """Median wall and CPU time of ``--help`` and ``--version`` against a bare Typer + Rich
     import, and of a run on the 136-row example and on a 50-community year
@@ -274,12 +285,12 @@ def startup(args: argparse.Namespace, workdir: Path) -> list[str]:
     env = child_env(args)
     # warm the file cache, the bytecode cache and svcmetrics' SQL cache once
     for run, _ in cases.values():
-        subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, env=env, check=True)
+        run_quietly(run, workdir, env)
     for _ in range(args.startup_runs):
         for name, (run, _) in cases.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            subprocess.run(run, stdout=subprocess.DEVNULL, cwd=workdir, env=env, check=True)
+            run_quietly(run, workdir, env)
             walls[name].append(time.perf_counter() - started)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
