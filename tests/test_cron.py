@@ -424,3 +424,83 @@ def test_an_engine_closed_off_the_main_thread_leaves_no_dangling_wakeup_descript
         os.fstat(descriptor)  # (still open: raises OSError when it was closed)
     finally:
         engine._interrupter.close()  # (back on the main thread: stops the watcher)
+
+
+def test_a_stop_while_the_config_is_read_is_said_once(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (Ctrl-C before the command's own handlers: the config is read for the language)
+    import svcmetrics.cli
+
+    def stopped(_: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(svcmetrics.cli, "resolve_run_lang", stopped)
+    code, out, err = run_cli(["compute", "--lang", "en", "--format", "csv"], capsys)
+    assert (code, err, out) == (130, "Interrupted.\n", "")
+
+
+def test_a_stop_while_typer_parses_the_command_line_is_said(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (typer turns a KeyboardInterrupt while it builds the command's context into exit
+    # 130 without a word)
+    from svcmetrics.clicktext import Group
+
+    def stopped(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Group, "make_context", stopped)
+    code, out, err = run_cli(["compute", "--lang", "en", "--format", "csv"], capsys)
+    assert (code, err, out) == (130, "Interrupted.\n", "")
+
+
+def test_a_stop_while_the_command_line_is_imported_is_said(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the entry's handlers are in force from the first moment: the import of the command
+    # line, a tenth of a second, ends with the same line, not a traceback)
+    import importlib.abc
+
+    import svcmetrics
+    from svcmetrics import entry
+    from svcmetrics.signals import Terminated
+
+    class Stopped(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_: object) -> None:
+            if name == "svcmetrics.cli":
+                raise Terminated()
+            return None
+
+    monkeypatch.delattr(svcmetrics, "cli", raising=False)
+    monkeypatch.delitem(sys.modules, "svcmetrics.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Stopped(), *sys.meta_path])
+    monkeypatch.setattr(sys, "argv", ["svcmetrics", "compute", "--lang", "zh"])
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(SystemExit) as exited:
+            entry.main()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    assert exited.value.code == 143
+    assert capsys.readouterr().err == "已中断。\n"
+
+
+def test_a_signal_during_a_held_block_is_raised_at_its_end() -> None:
+    # (DuckDB's import aborts the process when Ctrl-C lands halfway through it)
+    from svcmetrics import signals
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals.install()
+    done = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals.held():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)  # (the handler has run: it only noted the signal)
+                done.append("the block ended")
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    assert done == ["the block ended"]

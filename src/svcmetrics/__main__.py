@@ -1,6 +1,6 @@
 """Entry point for ``python -m svcmetrics``."""
 
-from svcmetrics.cli import main
+from svcmetrics.entry import main
 
 if __name__ == "__main__":
     main()

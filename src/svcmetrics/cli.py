@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
 import typer
 
-from svcmetrics import __version__, early
+from svcmetrics import __version__, early, signals
 from svcmetrics.clicktext import (
     Command,
     Group,
@@ -45,6 +44,14 @@ from svcmetrics.heap import collector_paused, spare_exit_collection
 from svcmetrics.i18n import Lang, error_text, label
 from svcmetrics.output.options import OutputFormat, ProblemFormat, RenderOptions, SqlDialect
 from svcmetrics.periods import PeriodKind
+from svcmetrics.signals import (
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    Terminated,
+    exit_code,
+    signalled,
+    stopped_early,
+)
 
 if TYPE_CHECKING:
     from svcmetrics.report import Report
@@ -54,8 +61,6 @@ EXIT_BREACH = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERNAL = 4
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
 
 
 P = ParamSpec("P")
@@ -81,26 +86,6 @@ class FailOn(StrEnum):
 
     WARN = "warn"
     CRITICAL = "critical"
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that cleanup runs as for Ctrl-C."""
-
-
-_signalled: list[int] = []
-"""The signals (SIGINT, SIGTERM) that arrived during this run. DuckDB answers one that
-arrives during a query with an error of its own (a ``RuntimeError``, "Query interrupted"),
-which is then the signal's doing, not a bug."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
-    _signalled.append(signum)
-    raise Terminated
-
-
-def _on_sigint(signum: int, frame: FrameType | None) -> NoReturn:
-    _signalled.append(signum)
-    raise KeyboardInterrupt
 
 
 def _stdout_is_terminal() -> bool:
@@ -156,19 +141,14 @@ def _guarded(command: Callable[P, None]) -> Callable[P, None]:
         except SvcmetricsError as exc:
             _report_error(exc, lang)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            _err(label("interrupted", lang))
-            raise typer.Exit(EXIT_SIGINT) from None
-        except Terminated:
-            _err(label("interrupted", lang))
-            raise typer.Exit(EXIT_SIGTERM) from None
+        except (KeyboardInterrupt, Terminated) as stop:  # (said by main, as every stop)
+            raise typer.Exit(exit_code(stop)) from None
         except BrokenPipeError:
             _quiet_broken_pipe()
             raise typer.Exit(EXIT_OK) from None
         except Exception as exc:  # the one place where a bug becomes exit 4
-            if _signalled:  # (an error a signal caused, e.g. in a DuckDB query)
-                _err(label("interrupted", lang))
-                terminated = _signalled[-1] == signal.SIGTERM
+            if signalled:  # (an error a signal caused, e.g. in a DuckDB query)
+                terminated = signalled[-1] == signal.SIGTERM
                 raise typer.Exit(EXIT_SIGTERM if terminated else EXIT_SIGINT) from None
             if kwargs.get("debug"):
                 traceback.print_exc()
@@ -549,15 +529,19 @@ def sql(
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with the code of spec 3.3."""
     args = list(sys.argv[1:] if argv is None else argv)
+    signalled.clear()
     protect_console()
     if args == ["--version"]:  # the same line the parser would print, without building it
         write_text(f"svcmetrics {__version__}\n")
         sys.exit(EXIT_OK)
+    signals.install()  # (again: main may be called without the entry, as in tests)
     # Python's collector paused from the config's loading (which builds the models) to
     # the exit: a run makes objects that live to its end, and no cycles worth walking
     with collector_paused():
         try:
             code = _run(args)
+        except (KeyboardInterrupt, Terminated) as stop:  # (while the config was read)
+            code = stopped_early(stop, args)
         finally:
             early.discard()  # (the copies of logs this run never read)
         if argv is None:  # the process's own command line: it ends here
@@ -574,28 +558,24 @@ def _run(args: list[str]) -> int | str | None:
     early.start(args)
     lang = resolve_run_lang(args)
     set_lang(lang)
-    _signalled.clear()
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    # Even where the caller started us with SIGINT ignored (a background job), Ctrl-C and
-    # `kill -INT` end the run the same way: one line, exit 130, no file half-written.
-    signal.signal(signal.SIGINT, _on_sigint)
     code: int | str | None = EXIT_OK
     try:
         returned = app(args=args, prog_name="svcmetrics", standalone_mode=False)
         code = returned if isinstance(returned, int) else EXIT_OK
     except SystemExit as exc:
         code = exc.code
-    except KeyboardInterrupt:
-        _err(label("interrupted", lang))
-        code = EXIT_SIGINT
-    except Terminated:
-        _err(label("interrupted", lang))
-        code = EXIT_SIGTERM
+    except (KeyboardInterrupt, Terminated) as stop:
+        code = exit_code(stop)
     except Exception as exc:
         if not is_usage_error(exc):
             raise
         _err("\n".join(usage_error_lines(exc, lang)))
         code = EXIT_USAGE
+    # Only a stop ends with these codes: a command's (its handler turns it into them), one
+    # while typer parsed the command line (typer turns Ctrl-C into exit 130, silently),
+    # or one here; each is said once, here.
+    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+        _err(label("interrupted", lang))
     console_notice(lang)
     try:
         sys.stdout.flush()

@@ -23,7 +23,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from svcmetrics.console import shown
 from svcmetrics.errors import SvcmetricsError
-from svcmetrics.i18n import LANGS, label, locale_lang, resolve_lang
+from svcmetrics.i18n import label, lang_option, locale_lang, option_values, resolve_lang
 
 _LANG: ContextVar[str | None] = ContextVar("svcmetrics_lang", default=None)
 
@@ -229,17 +229,6 @@ def usage_error_lines(error: Any, lang: str) -> list[str]:
     return lines
 
 
-def _option_values(argv: Sequence[str], name: str) -> list[str]:
-    """The values of ``--name VALUE`` and ``--name=VALUE`` in raw arguments, in order."""
-    values: list[str] = []
-    for index, arg in enumerate(argv):
-        if arg == name and index + 1 < len(argv):
-            values.append(argv[index + 1])
-        elif arg.startswith(name + "="):
-            values.append(arg.split("=", 1)[1])
-    return values
-
-
 DEFAULT_CONFIG = "svcmetrics.yaml"
 """The config a run reads when none is named (:data:`svcmetrics.config.DEFAULT_CONFIG`)."""
 
@@ -249,7 +238,7 @@ def _config_lang(argv: Sequence[str]) -> str | None:
 
     A config that cannot be loaded gives no language here; the command reports it in full.
     """
-    names = _option_values(argv, "--config") + _option_values(argv, "-c")
+    names = option_values(argv, "--config") + option_values(argv, "-c")
     name = names[-1] if names else None
     if name is None and not Path(DEFAULT_CONFIG).is_file():
         return None  # no config to read: --help and --version start without the models
@@ -265,7 +254,7 @@ def _config_lang(argv: Sequence[str]) -> str | None:
 def resolve_run_lang(argv: Sequence[str]) -> str:
     """The language of a run (spec 3.2), decided once before anything is parsed or shown:
     ``--lang``, else the config's ``lang``, else the locale."""
-    chosen = [value for value in _option_values(argv, "--lang") if value in LANGS]
+    chosen = lang_option(argv)
     if chosen:  # an invalid --lang is reported, in the language of the rest
-        return resolve_lang(chosen[-1], None)
+        return resolve_lang(chosen, None)
     return resolve_lang(None, _config_lang(argv))

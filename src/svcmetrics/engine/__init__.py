@@ -13,7 +13,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
+from svcmetrics import signals
+
+with signals.held():  # (Ctrl-C halfway through DuckDB's import aborts the process)
+    import duckdb
 
 from svcmetrics.engine.count import Count
 from svcmetrics.engine.interrupt import QueryInterrupter

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from types import ModuleType
 from typing import Any
@@ -164,6 +164,24 @@ def error_text(error: SvcmetricsError, lang: str) -> tuple[str, str]:
 
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def option_values(argv: Sequence[str], name: str) -> list[str]:
+    """The values of ``--name VALUE`` and ``--name=VALUE`` in raw arguments, in order."""
+    values: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif arg.startswith(name + "="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def lang_option(argv: Sequence[str]) -> str | None:
+    """The language raw arguments ask for with their last valid ``--lang``; None when they
+    ask for none (before anything is parsed: an invalid one is reported later)."""
+    valid = [value for value in option_values(argv, "--lang") if value in LANGUAGES]
+    return valid[-1] if valid else None
 
 
 def locale_lang(env: Mapping[str, str] | None = None) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
+from svcmetrics import signals
+
+with signals.held():  # (Ctrl-C halfway through DuckDB's import aborts the process)
+    import duckdb
 
 from svcmetrics.warehouse.connection import Refusal, WarehouseError
 
