@@ -9,7 +9,6 @@ import datetime as dt
 import functools
 import os
 import shutil
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +48,7 @@ from svcmetrics.signals import (
     EXIT_SIGTERM,
     Terminated,
     exit_code,
+    signal_code,
     signalled,
     stopped_early,
 )
@@ -148,8 +148,7 @@ def _guarded(command: Callable[P, None]) -> Callable[P, None]:
             raise typer.Exit(EXIT_OK) from None
         except Exception as exc:  # the one place where a bug becomes exit 4
             if signalled:  # (an error a signal caused, e.g. in a DuckDB query)
-                terminated = signalled[-1] == signal.SIGTERM
-                raise typer.Exit(EXIT_SIGTERM if terminated else EXIT_SIGINT) from None
+                raise typer.Exit(signal_code(signalled[-1])) from None
             if kwargs.get("debug"):
                 traceback.print_exc()
             _err(label("internal_error", lang, detail=type(exc).__name__))

@@ -74,6 +74,11 @@ def exit_code(stop: BaseException) -> int:
     return EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
 
 
+def signal_code(signum: int) -> int:
+    """The exit code of a run stopped by signal ``signum`` (SIGINT or SIGTERM)."""
+    return EXIT_SIGTERM if signum == signal.SIGTERM else EXIT_SIGINT
+
+
 def stopped_early(stop: BaseException, argv: Sequence[str]) -> int:
     """Say that the run was interrupted before its language was decided (``--lang``, else
     the locale: the config is not read for it); the exit code."""

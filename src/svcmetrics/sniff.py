@@ -26,6 +26,7 @@ def bom_codec(head: bytes) -> str | None:
     looked for before UTF-16's, which begin them)."""
     return next((codec for bom, codec in BOMS if head.startswith(bom)), None)
 
+
 LEGACY_CODECS: tuple[str, ...] = ("gb18030", "cp950")
 """The encodings a Chinese file that is not UTF-8 is tried in: mainland GB18030 (GBK's
 superset) first, then Big5 as Excel on Traditional Chinese Windows writes it."""
@@ -105,6 +106,7 @@ class LegacyChoice:
 
 
 def encoding_option(codec: str) -> str:
+    """The ``--encoding`` name of a codec (cp950 is what Excel calls Big5)."""
     return "big5" if codec == "cp950" else codec
 
 

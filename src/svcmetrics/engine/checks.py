@@ -50,6 +50,15 @@ class Check(NamedTuple):
     params: list[Any]
     """The parameters of ``condition``."""
 
+    def rows(self, table: str, tail: str = "") -> tuple[str, list[Any]]:
+        """SQL of a problem row per row of ``table`` this check finds (then ``tail``: an
+        order and a limit), with its parameters."""
+        return (
+            f"SELECT _src, _rec, _line, ? AS col, {self.value} AS value, ? AS kind, "
+            f"NULL::BIGINT AS other FROM {ident(table)} WHERE {self.condition} {tail}",
+            [self.field, self.kind, *self.params],
+        )
+
 
 def check(
     loaded: Loaded,
@@ -345,12 +354,10 @@ def _problem_rows(con: duckdb.DuckDBPyConnection, checks: Sequence[Check], table
     """``problems``: a row per cell of ``table`` (rows of ``norm``) a check finds."""
     queries = []
     params: list[Any] = []
-    for name, value, kind, condition, extra in checks:
-        queries.append(
-            f"SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, "
-            f"NULL::BIGINT AS other FROM {ident(table)} WHERE {condition}"
-        )
-        params += [name, kind, *extra]
+    for each in checks:
+        query, extra = each.rows(table)
+        queries.append(query)
+        params += extra
     con.execute(f"CREATE TABLE problems AS {' UNION ALL '.join(queries)}", params)
 
 
@@ -423,12 +430,10 @@ def _find_warnings(
     cap = "" if limit is None else f"ORDER BY _rec LIMIT {int(limit)}"
     queries = [f"(SELECT * FROM duplicates {cap})"]
     params: list[Any] = []
-    for (name, value, kind, condition, extra), _ in found:
-        queries.append(
-            f"(SELECT _src, _rec, _line, ? AS col, {value} AS value, ? AS kind, "
-            f"NULL::BIGINT AS other FROM norm WHERE {condition} {cap})"
-        )
-        params += [name, kind, *extra]
+    for each, _ in found:
+        query, extra = each.rows("norm", cap)
+        queries.append(f"({query})")
+        params += extra
     con.execute(f"CREATE TABLE warnings AS {' UNION ALL '.join(queries)}", params)
     return totals
 
