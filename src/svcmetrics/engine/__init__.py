@@ -26,7 +26,11 @@ from svcmetrics.stages import Checked
 
 __all__ = ["MEMORY_LIMIT", "Count", "Engine", "Loaded"]
 
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "1.3GB"
+"""DuckDB's memory: beyond it, tables spill to the engine's folder. A 10M-row log's loaded
+table (about 140 bytes a row) spills either way; under this limit the run peaks at 1.4 GB
+and takes 1.17x the hand-written SQL, under 1 GB at 1.1 GB and 1.3-1.44x (the README's
+Performance: issue 17 asked for 1.5 GB at most, and 1.2x the SQL when spilling)."""
 
 SMALL_RUN = 3_000
 """Up to this many rows, the checks and counts run on one thread with their plans as

@@ -112,8 +112,12 @@ def load(
     _check_date_formats(con, loaded)
     maps = [value_maps(source.values, custom_events) for source in loaded]
     fields = ", ".join(f"{ident(name)} VARCHAR" for name in RECORD_FIELDS)
+    # a column the same in every row is not stored (a tenth of the table, which a
+    # large log fills DuckDB's memory with): the source's number when there is one
+    # source, the line when DuckDB reads every source (a CSV's lines are found in it)
+    stored = _Stored(len(loaded) > 1, any(not _native(source) for source in loaded))
     con.execute(
-        f"CREATE TABLE loaded (_src INTEGER, _line BIGINT, _blank BOOLEAN, _total BOOLEAN, "
+        f"CREATE TABLE loaded ({stored.columns()}_blank BOOLEAN, _total BOOLEAN, "
         f"{fields}, day DATE, _hash UBIGINT)"
     )
     con.execute("SET preserve_insertion_order = true")
@@ -123,7 +127,7 @@ def load(
     records: dict[int, int] = {}
     rows = 0
     for number, source in enumerate(loaded):
-        into = _Inserter(con, number, source, maps[number])
+        into = _Inserter(con, number, source, maps[number], stored)
         if isinstance(source.native, NativeParquet):
             count = _load_parquet(into, source.native)
         elif isinstance(source.native, NativeCsv):
@@ -131,7 +135,10 @@ def load(
                 count = _load_native(into, source.native)
             except duckdb.Error:
                 source = loaded[number] = read_in_python(source)
-                count = _load_rows(_Inserter(con, number, source, maps[number]), source)
+                if not stored.line:
+                    con.execute("ALTER TABLE loaded ADD COLUMN _line BIGINT")
+                    stored = _Stored(stored.src, True)
+                count = _load_rows(_Inserter(con, number, source, maps[number], stored), source)
         else:
             count = _load_rows(into, source)
         if count:
@@ -140,7 +147,8 @@ def load(
         rows += count
     con.execute("SET preserve_insertion_order = false")
     con.execute(
-        "CREATE VIEW norm AS SELECT rowid AS _rec, * EXCLUDE (_blank) FROM loaded WHERE NOT _blank"
+        f"CREATE VIEW norm AS SELECT rowid AS _rec, {stored.constants()}* EXCLUDE (_blank) "
+        "FROM loaded WHERE NOT _blank"
     )
     lines = Lines(loaded, records)
     return Loaded(con, loaded, canonical_values(custom_events), first, lines, rows)
@@ -174,6 +182,30 @@ def _check_date_formats(con: duckdb.DuckDBPyConnection, sources: Sequence[Source
                 ) from None
 
 
+def _native(source: Source) -> bool:
+    """Whether DuckDB reads the source itself (its rows have no lines of their own)."""
+    return isinstance(source.native, (NativeCsv, NativeParquet))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Which of ``loaded``'s columns that may be the same in every row are stored."""
+
+    src: bool
+    """``_src``, the source's number (else 0)."""
+    line: bool
+    """``_line``, the line of a record read by Python (else NULL)."""
+
+    def columns(self) -> str:
+        """Their definitions in ``loaded``'s (a list's start)."""
+        return ("_src INTEGER, " if self.src else "") + ("_line BIGINT, " if self.line else "")
+
+    def constants(self) -> str:
+        """The ones not stored, as constants of the view ``norm`` (a list's start)."""
+        src = "" if self.src else "0 AS _src, "
+        return src + ("" if self.line else "NULL::BIGINT AS _line, ")
+
+
 @dataclass(frozen=True)
 class _Inserter:
     """Inserts the rows of source ``number`` into ``loaded``."""
@@ -183,6 +215,8 @@ class _Inserter:
     source: Source
     mapping: dict[str, dict[str, str]]
     """Field → {raw value (lower case) → canonical value}."""
+    stored: _Stored
+    """The columns of ``loaded`` that are not constants of ``norm``."""
 
     def insert(
         self,
@@ -238,7 +272,9 @@ class _Inserter:
             cells = [ident(name) for name in columns] + [f"_extra{i}" for i in range(len(blank))]
             # (a COALESCE stops at a row's first filled cell: cheaper than a test of each)
             empty = f"COALESCE({', '.join(cells)}) IS NULL" if cells else "true"
-        outer = ["_src", "_line", f"({empty}) AS _blank"]
+        outer = ["_src"] if self.stored.src else []
+        outer += ["_line"] if self.stored.line else []
+        outer.append(f"({empty}) AS _blank")
         outer_params: list[Any] = []
         # a total row: its first non-empty cell, its community or its id is a total word
         totals = [_total_sql(ident("community")), _total_sql(ident("id"))]

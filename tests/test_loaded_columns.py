@@ -1,0 +1,106 @@
+"""``loaded`` stores no column that is the same in every row (issue 17: a 10M-row log's
+table is a tenth narrower): the source's number only when there are several sources, the
+line only when Python read a source. What the problems say is the same either way."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from svcmetrics.engine import Engine
+from svcmetrics.pipeline import Options, load_inputs, read_logs, validate
+from svcmetrics.readers import Source
+
+CSV = (
+    "date,community,event,party,id\n"
+    "2026-10-01,a,participate,resident,r1\n"
+    "someday,a,participate,resident,r2\n"
+    "2026-10-03,a,participate,resident,r3\n"
+)
+SECOND = (
+    "date,community,event,party,id\n"
+    "2026-10-04,a,participate,resident,r4\n"
+    "\n"
+    "2026-13-01,a,x,resident,r5\n"
+)
+RAGGED = (  # (DuckDB's reader refuses a row longer than the header)
+    "date,community,event,party,id\n"
+    "2026-10-01,a,participate,resident,r1,extra,more\n"
+    "someday,a,participate,resident,r3\n"
+)
+engine_load = importlib.import_module("svcmetrics.engine.load")
+"""(the package's ``load`` is the module's function)"""
+YAML = """records:
+  - date: "2026-10-01"
+    community: a
+    event: participate
+    party: resident
+    id: r9
+  - date: "bad"
+    community: a
+    event: participate
+    party: resident
+    id: r9
+"""
+
+
+def _run(folder: Path, files: dict[str, str]) -> tuple[set[str], list[tuple[str, int | None, str]]]:
+    """The columns of ``loaded`` and (file, line, kind) of each problem found."""
+    paths = []
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        paths.append(str(folder / name))
+    options = Options(logs=tuple(paths))
+    with Engine() as engine:
+        checked = validate(engine, options, limit=None)
+        columns = {row[0] for row in engine.con.execute("DESCRIBE loaded").fetchall()}
+    found = [(Path(p.file).name, p.line, p.kind) for p in checked.problems]
+    return columns, sorted(found, key=repr)
+
+
+def test_one_native_csv_stores_neither_source_nor_line(tmp_path: Path) -> None:
+    columns, found = _run(tmp_path, {"log.csv": CSV})
+    assert "_src" not in columns and "_line" not in columns
+    assert found == [("log.csv", 3, "bad_date")]
+
+
+def test_several_sources_store_their_numbers(tmp_path: Path) -> None:
+    columns, found = _run(tmp_path, {"a.csv": CSV, "b.csv": SECOND})
+    assert "_src" in columns and "_line" not in columns
+    assert found == [("a.csv", 3, "bad_date"), ("b.csv", 4, "bad_date"), ("b.csv", 4, "bad_value")]
+
+
+def test_a_source_read_by_python_stores_lines(tmp_path: Path) -> None:
+    columns, found = _run(tmp_path, {"a.csv": CSV, "log.yaml": YAML})
+    assert {"_src", "_line"} <= columns
+    assert found == [("a.csv", 3, "bad_date"), ("log.yaml", 7, "bad_date")]
+
+
+def test_a_csv_the_engine_refuses_adds_the_line_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's reader refuses a ragged CSV after ``loaded`` was made without lines: the
+    column is added, and the rows the other source put in before keep no line."""
+    refused = []
+    read_in_python = engine_load.read_in_python
+
+    def spy(source: Source) -> Source:
+        refused.append(source.name)
+        return read_in_python(source)
+
+    monkeypatch.setattr(engine_load, "read_in_python", spy)
+    columns, found = _run(tmp_path, {"a.csv": CSV, "ragged.csv": RAGGED})
+    assert [Path(name).name for name in refused] == ["ragged.csv"]
+    assert {"_src", "_line"} <= columns
+    assert ("a.csv", 3, "bad_date") in found and ("ragged.csv", 3, "bad_date") in found
+
+
+def test_norm_gives_the_columns_not_stored_as_constants(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(CSV, encoding="utf-8")
+    options = Options(logs=(str(tmp_path / "log.csv"),))
+    with Engine() as engine:
+        engine.load(read_logs(options, load_inputs(options), engine.workdir))
+        rows = engine.con.execute("SELECT _src, _line, _rec FROM norm ORDER BY _rec").fetchall()
+    assert rows == [(0, None, 0), (0, None, 1), (0, None, 2)]
