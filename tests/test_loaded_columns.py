@@ -46,8 +46,10 @@ YAML = """records:
 """
 
 
-def _run(folder: Path, files: dict[str, str]) -> tuple[set[str], list[tuple[str, int | None, str]]]:
-    """The columns of ``loaded`` and (file, line, kind) of each problem found."""
+def _run(
+    folder: Path, files: dict[str, str]
+) -> tuple[set[str], list[tuple[str, int | None, str, str | None]]]:
+    """The columns of ``loaded`` and (file, line, kind, value) of each problem found."""
     paths = []
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -56,26 +58,30 @@ def _run(folder: Path, files: dict[str, str]) -> tuple[set[str], list[tuple[str,
     with Engine() as engine:
         checked = validate(engine, options, limit=None)
         columns = {row[0] for row in engine.con.execute("DESCRIBE loaded").fetchall()}
-    found = [(Path(p.file).name, p.line, p.kind) for p in checked.problems]
+    found = [(Path(p.file).name, p.line, p.kind, p.value) for p in checked.problems]
     return columns, sorted(found, key=repr)
 
 
 def test_one_native_csv_stores_neither_source_nor_line(tmp_path: Path) -> None:
     columns, found = _run(tmp_path, {"log.csv": CSV})
     assert "_src" not in columns and "_line" not in columns
-    assert found == [("log.csv", 3, "bad_date")]
+    assert found == [("log.csv", 3, "bad_date", "someday")]
 
 
 def test_several_sources_store_their_numbers(tmp_path: Path) -> None:
     columns, found = _run(tmp_path, {"a.csv": CSV, "b.csv": SECOND})
     assert "_src" in columns and "_line" not in columns
-    assert found == [("a.csv", 3, "bad_date"), ("b.csv", 4, "bad_date"), ("b.csv", 4, "bad_value")]
+    assert found == [
+        ("a.csv", 3, "bad_date", "someday"),
+        ("b.csv", 4, "bad_date", "2026-13-01"),
+        ("b.csv", 4, "bad_value", "x"),
+    ]
 
 
 def test_a_source_read_by_python_stores_lines(tmp_path: Path) -> None:
     columns, found = _run(tmp_path, {"a.csv": CSV, "log.yaml": YAML})
     assert {"_src", "_line"} <= columns
-    assert found == [("a.csv", 3, "bad_date"), ("log.yaml", 7, "bad_date")]
+    assert found == [("a.csv", 3, "bad_date", "someday"), ("log.yaml", 7, "bad_date", "bad")]
 
 
 def test_a_csv_the_engine_refuses_adds_the_line_column(
@@ -94,7 +100,8 @@ def test_a_csv_the_engine_refuses_adds_the_line_column(
     columns, found = _run(tmp_path, {"a.csv": CSV, "ragged.csv": RAGGED})
     assert [Path(name).name for name in refused] == ["ragged.csv"]
     assert {"_src", "_line"} <= columns
-    assert ("a.csv", 3, "bad_date") in found and ("ragged.csv", 3, "bad_date") in found
+    assert ("a.csv", 3, "bad_date", "someday") in found
+    assert ("ragged.csv", 3, "bad_date", "someday") in found
 
 
 def test_norm_gives_the_columns_not_stored_as_constants(tmp_path: Path) -> None:
@@ -104,3 +111,60 @@ def test_norm_gives_the_columns_not_stored_as_constants(tmp_path: Path) -> None:
         engine.load(read_logs(options, load_inputs(options), engine.workdir))
         rows = engine.con.execute("SELECT _src, _line, _rec FROM norm ORDER BY _rec").fetchall()
     assert rows == [(0, None, 0), (0, None, 1), (0, None, 2)]
+
+
+CODED = (
+    "date,community,event,party,id,category\n"
+    "2026-10-01,a,participate,resident,r1,special\n"
+    "2026-10-02,a,參與,居民,r2,一般居民服务\n"  # aliases: coded as their canonical values
+    "2026-10-03,a,dance,need,r3,odd\n"  # no event, a party that is an event, no category
+    "2026-10-04,a,家访,unit,u1,\n"  # the user's own event
+)
+
+
+def test_fields_of_fixed_values_are_stored_as_codes(tmp_path: Path) -> None:
+    """Event, party and category are codes in ``loaded`` (their texts in ``norm``); a value
+    that is no code's is kept as read, and a value of another field's (a party ``need``)
+    is a code but still a bad party."""
+    (tmp_path / "log.csv").write_text(CODED, encoding="utf-8")
+    options = Options(logs=(str(tmp_path / "log.csv"),))
+    with Engine() as engine:
+        engine.load(read_logs(options, load_inputs(options), engine.workdir), ["家访"])
+        types = dict(
+            engine.con.execute("SELECT column_name, column_type FROM (DESCRIBE loaded)").fetchall()
+        )
+        stored = engine.con.execute(
+            'SELECT event, party, category, "_raw_event", "_raw_party", "_raw_category" '
+            "FROM loaded ORDER BY rowid"
+        ).fetchall()
+        texts = engine.con.execute(
+            "SELECT event, party, category FROM norm ORDER BY _rec"
+        ).fetchall()
+        kinds = dict(
+            engine.con.execute("SELECT column_name, column_type FROM (DESCRIBE norm)").fetchall()
+        )
+    assert {types[name][:4] for name in ("event", "party", "category")} == {"ENUM"}
+    assert types["status"] == types["id"] == "VARCHAR"
+    assert {kinds[name] for name in ("event", "party", "category")} == {"VARCHAR"}
+    assert stored == [
+        ("participate", "resident", "special", None, None, None),
+        ("participate", "resident", "general", None, None, None),
+        (None, "need", None, "dance", None, "odd"),
+        ("家访", "unit", None, None, None, None),
+    ]
+    assert texts == [
+        ("participate", "resident", "special"),
+        ("participate", "resident", "general"),
+        ("dance", "need", "odd"),
+        ("家访", "unit", None),
+    ]
+
+
+def test_values_that_are_no_code_are_the_problems_they_were(tmp_path: Path) -> None:
+    _, found = _run(tmp_path, {"log.csv": CODED})
+    assert found == [
+        ("log.csv", 4, "bad_value", "dance"),
+        ("log.csv", 4, "bad_value", "need"),
+        ("log.csv", 4, "bad_value", "odd"),
+        ("log.csv", 5, "bad_value", "家访"),
+    ]
