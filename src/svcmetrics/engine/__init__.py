@@ -28,9 +28,10 @@ __all__ = ["MEMORY_LIMIT", "Count", "Engine", "Loaded"]
 
 MEMORY_LIMIT = "1.3GB"
 """DuckDB's memory: beyond it, tables spill to the engine's folder. A 10M-row log's loaded
-table (about 140 bytes a row) spills either way; under this limit the run peaks at 1.4 GB
-and takes 1.17x the hand-written SQL, under 1 GB at 1.1 GB and 1.3-1.44x (the README's
+table (about 125 bytes a row) spills a little under this limit: the run takes 1.10x the
+hand-written SQL and peaks at 1.34 GB; under 1 GB it spilled more, 1.25x (the README's
 Performance: issue 17 asked for 1.5 GB at most, and 1.2x the SQL when spilling)."""
+
 
 SMALL_RUN = 3_000
 """Up to this many rows, the checks and counts run on one thread with their plans as

@@ -205,7 +205,7 @@ def _coded(con: duckdb.DuckDBPyConnection, canonical: dict[str, list[str]]) -> t
     valid value is canonical (not the status, which is also a survey's answer).
 
     A code takes a byte where the text took about 14 (measured on 1M rows: the table
-    142 -> 122 MB), and the counts' filters compare integers. The codes are one ``ENUM``
+    141 -> 125 MB), and the counts' filters compare integers. The codes are one ``ENUM``
     of every coded field's values, in the order of their texts (so codes sort as texts
     do): a code only stores a text, which the checks judge as before (a party ``need`` is
     a code, and a bad party).
