@@ -543,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             code = stopped_early(stop, args)
         finally:
             early.discard()  # (the copies of logs this run never read)
+            _discard_opening()
         if argv is None:  # the process's own command line: it ends here
             # (frozen while the collector is still paused: once enabled again, it would
             # first walk every object the run made, as the exit collection did)
@@ -550,11 +551,23 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
+def _discard_opening() -> None:
+    """Close the database a run started opening and never used (:mod:`svcmetrics.opening`
+    is imported only by the runs that open one)."""
+    opening = sys.modules.get("svcmetrics.opening")
+    if opening is not None:
+        opening.discard()
+
+
 def _run(args: list[str]) -> int | str | None:
     """:func:`main` past ``--version``: the command's exit code."""
     # a large GB18030, GBK or Big5 log's copy starts now, while the rest is imported and
     # the config and profile are read
     early.start(args)
+    if early.reads_logs(args):  # (its database opens meanwhile too)
+        from svcmetrics import opening
+
+        opening.start()
     lang = resolve_run_lang(args)
     set_lang(lang)
     code: int | str | None = EXIT_OK

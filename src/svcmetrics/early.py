@@ -79,6 +79,12 @@ def start(argv: Sequence[str]) -> None:
             _start(log, encoding)
 
 
+def reads_logs(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is a compute or validate command that reads logs (not ``--engine``,
+    not ``--help``): a run of the embedded engine."""
+    return _logs(argv) is not None
+
+
 def _logs(argv: Sequence[str]) -> tuple[list[str], str | None] | None:
     """The logs a compute or validate command line names and its ``--encoding``; None for
     any other command, ``--help``, ``--version`` and ``--engine`` (which reads no logs)."""

@@ -13,25 +13,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from svcmetrics import signals
-
-with signals.held():  # (Ctrl-C halfway through DuckDB's import aborts the process)
-    import duckdb
-
+from svcmetrics import opening
 from svcmetrics.engine.count import Count
 from svcmetrics.engine.interrupt import QueryInterrupter
 from svcmetrics.engine.load import Loaded, load
+from svcmetrics.opening import MEMORY_LIMIT
 from svcmetrics.readers import Source
 from svcmetrics.stages import Checked
 
 __all__ = ["MEMORY_LIMIT", "Count", "Engine", "Loaded"]
-
-MEMORY_LIMIT = "1.3GB"
-"""DuckDB's memory: beyond it, tables spill to the engine's folder. A 10M-row log's loaded
-table (about 125 bytes a row) spills a little under this limit: the run takes 1.10x the
-hand-written SQL and peaks at 1.34 GB; under 1 GB it spilled more, 1.25x (the README's
-Performance: issue 17 asked for 1.5 GB at most, and 1.2x the SQL when spilling)."""
-
 
 SMALL_RUN = 3_000
 """Up to this many rows, the checks and counts run on one thread with their plans as
@@ -46,17 +36,12 @@ class Engine:
     the database and its spill folder go when it closes)."""
 
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
-        # the global settings come with the database (each statement costs a millisecond
-        # of a small run); the progress bar is the connection's own
-        self.con = duckdb.connect(
-            config={
-                "memory_limit": MEMORY_LIMIT,
-                "temp_directory": self._tmp.name,
-                "preserve_insertion_order": False,
-            }
-        )
-        self.con.execute("SET enable_progress_bar = false")
+        opened = opening.take()  # (the command line's run started opening it)
+        if opened is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
+            self.con = opening.connect(self._tmp.name)
+        else:
+            self._tmp, self.con = opened
         self._interrupter = QueryInterrupter(self.con)
         self._small = False
         """Whether the loaded logs are a small run's (:data:`SMALL_RUN`)."""
