@@ -16,10 +16,11 @@ with signals.held():  # (Ctrl-C halfway through DuckDB's import aborts the proce
     import duckdb
 
 MEMORY_LIMIT = "1.3GB"
-"""DuckDB's memory: beyond it, tables spill to the engine's folder. A 10M-row log's loaded
-table (about 125 bytes a row) spills a little under this limit: the run takes 1.10x the
-hand-written SQL and peaks at 1.34 GB; under 1 GB it spilled more, 1.25x (the README's
-Performance: issue 17 asked for 1.5 GB at most, and 1.2x the SQL when spilling)."""
+"""DuckDB's memory: beyond it, tables spill to the engine's folder. With this limit a
+10M-row log's loaded table (about 125 bytes a row) spills a little: the run takes 1.08-1.10x
+the hand-written SQL and peaks at 1.34 GB; with 1 GB it spilled more and took 1.25-1.33x
+(the README's Performance: issue 17 asked for 1.5 GB at most, and 1.2x the SQL when
+spilling)."""
 
 
 def connect(folder: str) -> duckdb.DuckDBPyConnection:

@@ -7,7 +7,7 @@ record schema (:data:`svcmetrics.models.RECORD_FIELDS`) and are quoted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -44,7 +44,7 @@ and hashing them cost a third of the hash (measured on 1M rows: 993,584 distinct
 against 993,620 with every field)."""
 
 
-CODE = ident("_code")
+CODE_TYPE = ident("_code")
 """The type of the coded fields' codes (:func:`_coded`)."""
 
 
@@ -117,20 +117,23 @@ def load(
     _check_date_formats(con, loaded)
     maps = [value_maps(source.values, custom_events) for source in loaded]
     canonical = canonical_values(custom_events)
+    coded = _coded(con, canonical)  # (the codes' type made)
     # a column the same in every row is not stored (a tenth of the table, which a
     # large log fills DuckDB's memory with): the source's number when there is one
     # source, the line when DuckDB reads every source (a CSV's lines are found in it)
-    stored = _Stored(
-        len(loaded) > 1, any(not _native(source) for source in loaded), _coded(con, canonical)
+    layout = _Layout(
+        src=len(loaded) > 1, line=any(not _native(source) for source in loaded), coded=coded
     )
-    fields = ", ".join(
-        f"{ident(name)} {CODE if name in stored.coded else 'VARCHAR'}" for name in RECORD_FIELDS
-    )
-    raws = "".join(f", {_raw(name)} VARCHAR" for name in stored.coded)
-    con.execute(
-        f"CREATE TABLE loaded ({stored.columns()}_blank BOOLEAN, _total BOOLEAN, "
-        f"{fields}, day DATE, _hash UBIGINT{raws})"
-    )
+    columns = [
+        *layout.stored(),
+        "_blank BOOLEAN",
+        "_total BOOLEAN",
+        *(f"{ident(name)} {CODE_TYPE if name in coded else 'VARCHAR'}" for name in RECORD_FIELDS),
+        "day DATE",
+        "_hash UBIGINT",
+        *(f"{_raw(name)} VARCHAR" for name in coded),
+    ]
+    con.execute(f"CREATE TABLE loaded ({', '.join(columns)})")
     con.execute("SET preserve_insertion_order = true")
     # each source's rows are appended after those before it: its first row id is the
     # count of those (the counts the inserts return, not a scan of ``loaded``)
@@ -138,7 +141,7 @@ def load(
     records: dict[int, int] = {}
     rows = 0
     for number, source in enumerate(loaded):
-        into = _Inserter(con, number, source, maps[number], stored)
+        into = _Inserter(con, number, source, maps[number], layout)
         if isinstance(source.native, NativeParquet):
             count = _load_parquet(into, source.native)
         elif isinstance(source.native, NativeCsv):
@@ -146,10 +149,10 @@ def load(
                 count = _load_native(into, source.native)
             except duckdb.Error:
                 source = loaded[number] = read_in_python(source)
-                if not stored.line:
+                if not layout.line:
                     con.execute("ALTER TABLE loaded ADD COLUMN _line BIGINT")
-                    stored = _Stored(stored.src, True, stored.coded)
-                count = _load_rows(_Inserter(con, number, source, maps[number], stored), source)
+                    layout = replace(layout, line=True)
+                count = _load_rows(_Inserter(con, number, source, maps[number], layout), source)
         else:
             count = _load_rows(into, source)
         if count:
@@ -158,13 +161,13 @@ def load(
         rows += count
     con.execute("SET preserve_insertion_order = false")
     # the view gives the coded fields as text: the code's value, else the value as read
-    excluded = ", ".join(["_blank", *(_raw(name) for name in stored.coded)])
+    excluded = ", ".join(["_blank", *(_raw(name) for name in coded)])
     texts = ", ".join(
-        f"COALESCE(CAST({ident(name)} AS VARCHAR), {_raw(name)}) AS {ident(name)}"
-        for name in stored.coded
+        f"COALESCE(CAST({ident(name)} AS VARCHAR), {_raw(name)}) AS {ident(name)}" for name in coded
     )
     con.execute(
-        f"CREATE VIEW norm AS SELECT rowid AS _rec, {stored.constants()}* EXCLUDE ({excluded})"
+        f"CREATE VIEW norm AS SELECT {', '.join(['rowid AS _rec', *layout.constants()])}, "
+        f"* EXCLUDE ({excluded})"
         + (f" REPLACE ({texts})" if texts else "")
         + " FROM loaded WHERE NOT _blank"
     )
@@ -204,19 +207,17 @@ def _coded(con: duckdb.DuckDBPyConnection, canonical: dict[str, list[str]]) -> t
     """The fields ``loaded`` holds as codes, with the codes' type made: those whose every
     valid value is canonical (not the status, which is also a survey's answer).
 
-    A code takes a byte where the text took about 14 (measured on 1M rows: the table
-    141 -> 125 MB), and the counts' filters compare integers. The codes are one ``ENUM``
-    of every coded field's values, in the order of their texts (so codes sort as texts
-    do): a code only stores a text, which the checks judge as before (a party ``need`` is
-    a code, and a bad party).
+    A code takes a byte where the text took about 14, and its ``_raw_`` column, NULL but
+    for a value that is no code, about 5 (measured on 1M rows: the table 141 -> 125 MB);
+    the counts' filters compare integers. The codes are one ``ENUM`` of every coded
+    field's values, in the order of their texts (as texts sort): a code only stores a
+    text, which the checks judge as before (a party ``need`` is a code, and a bad party).
     """
     columns = record_columns()
-    coded = tuple(
-        name for name in canonical if name in columns and columns[name].only_on_event is None
-    )
+    coded = tuple(name for name in canonical if columns[name].only_on_event is None)
     if coded:
         values = sorted({value for name in coded for value in canonical[name]})
-        con.execute(f"CREATE TYPE {CODE} AS ENUM (SELECT unnest(?::VARCHAR[]))", [values])
+        con.execute(f"CREATE TYPE {CODE_TYPE} AS ENUM (SELECT unnest(?::VARCHAR[]))", [values])
     return coded
 
 
@@ -232,24 +233,25 @@ def _native(source: Source) -> bool:
 
 
 @dataclass(frozen=True)
-class _Stored:
-    """Which of ``loaded``'s columns that may be the same in every row are stored."""
+class _Layout:
+    """How ``loaded`` holds a run's records: which of the columns that may be the same in
+    every row it stores, and which fields it holds as codes."""
 
     src: bool
-    """``_src``, the source's number (else 0)."""
+    """Whether it stores ``_src``, the source's number (else 0)."""
     line: bool
-    """``_line``, the line of a record read by Python (else NULL)."""
+    """Whether it stores ``_line``, the line of a record read by Python (else NULL)."""
     coded: tuple[str, ...]
-    """The fields stored as codes (:func:`_coded`)."""
+    """The fields held as codes (:func:`_coded`)."""
 
-    def columns(self) -> str:
-        """Their definitions in ``loaded``'s (a list's start)."""
-        return ("_src INTEGER, " if self.src else "") + ("_line BIGINT, " if self.line else "")
+    def stored(self) -> list[str]:
+        """The definitions of the columns it stores."""
+        return (["_src INTEGER"] if self.src else []) + (["_line BIGINT"] if self.line else [])
 
-    def constants(self) -> str:
-        """The ones not stored, as constants of the view ``norm`` (a list's start)."""
-        src = "" if self.src else "0 AS _src, "
-        return src + ("" if self.line else "NULL::BIGINT AS _line, ")
+    def constants(self) -> list[str]:
+        """The columns it does not store, as the constants the view ``norm`` gives."""
+        src = [] if self.src else ["0 AS _src"]
+        return src + ([] if self.line else ["NULL::BIGINT AS _line"])
 
 
 @dataclass(frozen=True)
@@ -261,8 +263,8 @@ class _Inserter:
     source: Source
     mapping: dict[str, dict[str, str]]
     """Field → {raw value (lower case) → canonical value}."""
-    stored: _Stored
-    """The columns of ``loaded`` that are not constants of ``norm``."""
+    layout: _Layout
+    """The columns ``loaded`` stores, the fields it codes."""
 
     def insert(
         self,
@@ -318,8 +320,7 @@ class _Inserter:
             cells = [ident(name) for name in columns] + [f"_extra{i}" for i in range(len(blank))]
             # (a COALESCE stops at a row's first filled cell: cheaper than a test of each)
             empty = f"COALESCE({', '.join(cells)}) IS NULL" if cells else "true"
-        outer = ["_src"] if self.stored.src else []
-        outer += ["_line"] if self.stored.line else []
+        outer = (["_src"] if self.layout.src else []) + (["_line"] if self.layout.line else [])
         outer.append(f"({empty}) AS _blank")
         outer_params: list[Any] = []
         # a total row: its first non-empty cell, its community or its id is a total word
@@ -362,8 +363,10 @@ class _Inserter:
             outer_params += [DATE_FORMATS[0], list(DATE_FORMATS)]
         hashed = ", ".join(ident(name) for name in HASHED)
         codes, raws = [], []
-        for name in self.stored.coded:
-            code = f"TRY_CAST({ident(name)} AS {CODE})"
+        # (the cast is written twice, for the code and for the raw value's test: measured
+        # no slower than casting once in a subquery)
+        for name in self.layout.coded:
+            code = f"TRY_CAST({ident(name)} AS {CODE_TYPE})"
             codes.append(f"{code} AS {ident(name)}")
             raws.append(f", CASE WHEN {code} IS NULL THEN {ident(name)} END AS {_raw(name)}")
         replaced = f" REPLACE ({', '.join(codes)})" if codes else ""
