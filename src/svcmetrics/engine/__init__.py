@@ -17,11 +17,10 @@ from svcmetrics import opening
 from svcmetrics.engine.count import Count
 from svcmetrics.engine.interrupt import QueryInterrupter
 from svcmetrics.engine.load import Loaded, load
-from svcmetrics.opening import MEMORY_LIMIT
 from svcmetrics.readers import Source
 from svcmetrics.stages import Checked
 
-__all__ = ["MEMORY_LIMIT", "Count", "Engine", "Loaded"]
+__all__ = ["Count", "Engine", "Loaded"]
 
 SMALL_RUN = 3_000
 """Up to this many rows, the checks and counts run on one thread with their plans as
