@@ -326,7 +326,6 @@ def test_interrupted_run_leaves_previous_output(workdir: Path, signum: int, expe
     assert [p.name for p in workdir.iterdir() if p.name.startswith(".out.csv")] == []
 
 
-
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_a_duckdb_query_is_an_interruption(
     workdir: Path,

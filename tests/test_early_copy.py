@@ -310,9 +310,10 @@ def test_the_value_options_are_the_command_lines_own() -> None:
 
 def test_the_logs_read_otherwise_are_known_by_name() -> None:
     assert set(early.NOT_CSV) == {*EXCEL_SUFFIXES, ".parquet", ".yaml", ".yml"}
-    assert pieces.can_start_children() and Path(utf8copy.__file__).parent == Path(
-        pieces.__file__
-    ).parent
+    assert (
+        pieces.can_start_children()
+        and Path(utf8copy.__file__).parent == Path(pieces.__file__).parent
+    )
 
 
 def test_the_early_start_imports_nothing_heavy(tmp_path: Path) -> None:

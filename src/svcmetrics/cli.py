@@ -236,9 +236,7 @@ EncodingOpt = Annotated[
     typer.Option("--encoding", help=lazy("help_encoding"), metavar=lazy("metavar_encoding")),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help=lazy("help_debug"))]
-EngineOpt = Annotated[
-    str | None, typer.Option("--engine", help=lazy("help_engine"), metavar="URL")
-]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help=lazy("help_engine"), metavar="URL")]
 Day = "YYYY-MM-DD"
 
 
@@ -286,9 +284,7 @@ def compute(
         OutputFormat, typer.Option("--format", "-f", help=lazy("help_format"))
     ] = OutputFormat.TABLE,
     wide: Annotated[bool, typer.Option("--wide", help=lazy("help_wide"))] = False,
-    chart: Annotated[
-        bool, typer.Option("--chart", help=lazy("help_chart"), hidden=True)
-    ] = False,
+    chart: Annotated[bool, typer.Option("--chart", help=lazy("help_chart"), hidden=True)] = False,
     raw_cells: Annotated[bool, typer.Option("--raw-cells", help=lazy("help_raw_cells"))] = False,
     bom: Annotated[bool, typer.Option("--bom", help=lazy("help_bom"))] = False,
     output: Annotated[

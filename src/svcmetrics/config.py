@@ -198,6 +198,7 @@ PYDANTIC_KINDS: dict[str, str] = {
 """pydantic's error types (https://docs.pydantic.dev/latest/errors/validation_errors/) and
 the catalogue kind that says each in the user's language."""
 
+
 def pydantic_kind(error_type: str, ctx: dict[str, Any], msg: str) -> tuple[str, dict[str, Any]]:
     """The catalogue kind and its parameters for one pydantic error.
 

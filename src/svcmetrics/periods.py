@@ -199,8 +199,6 @@ WHOLE = "#whole"
 """The label suffix of a comparison period counted whole because the range cut the shown one."""
 
 
-
-
 def comparisons(
     kind: PeriodKind, periods: list[Period], first: dt.date | None, last: dt.date | None
 ) -> tuple[dict[str, Compared], list[Period]]:

@@ -62,6 +62,7 @@ PLAIN_ABOVE = 2_000
 """Above this many results the table is drawn as plain aligned text: rich lays a table out
 for a screen, and a city's 400,000 results took it minutes (issue 17)."""
 
+
 def drawn_plain(report: Report) -> bool:
     """True when :func:`render_table` draws plain text instead of rich tables (the CLI
     says so on stderr)."""

@@ -248,9 +248,7 @@ def shown_units(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
     office over one community stays, so that the sheet keeps the shape of the hierarchy.
     """
     rollups = [unit for unit in units if unit.level != "community"]
-    hidden = {
-        unit.id for unit, repeats in zip(rollups, repeating(rollups), strict=True) if repeats
-    }
+    hidden = {unit.id for unit, repeats in zip(rollups, repeating(rollups), strict=True) if repeats}
     parents = {unit.id: unit.parent for unit in units}
     shown: list[tuple[Unit, int]] = []
     for unit, depth in unit_tree(units):

@@ -69,9 +69,7 @@ def decode_noted(
         try:
             return data.decode(codec), codec, []
         except UnicodeDecodeError as exc:
-            raise InputError(
-                "wrong_encoding", file=name, encoding=codec, offset=exc.start
-            ) from exc
+            raise InputError("wrong_encoding", file=name, encoding=codec, offset=exc.start) from exc
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:

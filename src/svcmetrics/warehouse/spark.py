@@ -53,6 +53,7 @@ _GRPC = {
 }
 """gRPC status codes of a call refused before Spark saw the query."""
 
+
 def connect(url: str) -> Connection:
     """A Spark Connect session at ``url`` (``sc://host[:port][/;param=value...]``)."""
     try:
