@@ -38,11 +38,22 @@ def connect(folder: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _spill_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new private folder for a database's spill files (removed with it)."""
+    return tempfile.TemporaryDirectory(prefix="svcmetrics-")
+
+
+def open_now() -> tuple[tempfile.TemporaryDirectory[str], duckdb.DuckDBPyConnection]:
+    """A database and its spill folder, opened here and now (none was opened ahead)."""
+    folder = _spill_folder()
+    return folder, connect(folder.name)
+
+
 class _Opening:
     """A database being opened on a thread, with its spill folder."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.TemporaryDirectory(prefix="svcmetrics-")
+        self.folder = _spill_folder()
         self.con: duckdb.DuckDBPyConnection | None = None
         # not a daemon: a run stopped meanwhile waits for the connect at its exit, rather
         # than leave DuckDB's thread to a finalised interpreter

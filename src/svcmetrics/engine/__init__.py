@@ -9,7 +9,6 @@ results can be had.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,12 +34,8 @@ class Engine:
     the database and its spill folder go when it closes)."""
 
     def __init__(self) -> None:
-        opened = opening.take()  # (the command line's run started opening it)
-        if opened is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="svcmetrics-")
-            self.con = opening.connect(self._tmp.name)
-        else:
-            self._tmp, self.con = opened
+        # (the command line's run started opening it, else it is opened now)
+        self._tmp, self.con = opening.take() or opening.open_now()
         self._interrupter = QueryInterrupter(self.con)
         self._small = False
         """Whether the loaded logs are a small run's (:data:`SMALL_RUN`)."""

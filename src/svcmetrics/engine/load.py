@@ -244,9 +244,18 @@ class _Layout:
     coded: tuple[str, ...]
     """The fields held as codes (:func:`_coded`)."""
 
+    def _stored(self) -> list[tuple[str, str]]:
+        return ([("_src", "INTEGER")] if self.src else []) + (
+            [("_line", "BIGINT")] if self.line else []
+        )
+
     def stored(self) -> list[str]:
         """The definitions of the columns it stores."""
-        return (["_src INTEGER"] if self.src else []) + (["_line BIGINT"] if self.line else [])
+        return [f"{name} {kind}" for name, kind in self._stored()]
+
+    def names(self) -> list[str]:
+        """The names of the columns it stores."""
+        return [name for name, _ in self._stored()]
 
     def constants(self) -> list[str]:
         """The columns it does not store, as the constants the view ``norm`` gives."""
@@ -320,8 +329,7 @@ class _Inserter:
             cells = [ident(name) for name in columns] + [f"_extra{i}" for i in range(len(blank))]
             # (a COALESCE stops at a row's first filled cell: cheaper than a test of each)
             empty = f"COALESCE({', '.join(cells)}) IS NULL" if cells else "true"
-        outer = (["_src"] if self.layout.src else []) + (["_line"] if self.layout.line else [])
-        outer.append(f"({empty}) AS _blank")
+        outer = [*self.layout.names(), f"({empty}) AS _blank"]
         outer_params: list[Any] = []
         # a total row: its first non-empty cell, its community or its id is a total word
         totals = [_total_sql(ident("community")), _total_sql(ident("id"))]
